@@ -1,0 +1,164 @@
+import type { ZodType } from 'zod'
+import {
+  CredentialInvalidError,
+  PaymentRequiredError,
+  PlanGateError,
+  PlanNotFoundError,
+  UpstreamUnavailableError,
+} from './errors'
+import {
+  balanceSchema,
+  orderResponseSchema,
+  redeemResponseSchema,
+  type NeverminedBalance,
+  type OrderResponse,
+  type RedeemResponse,
+} from './schemas'
+
+export type FetchLike = (input: Request | string | URL, init?: RequestInit) => Promise<Response>
+
+export interface NeverminedClientOptions {
+  /** e.g. `https://api.sandbox.nevermined.app/api/v1` (no trailing slash needed). */
+  baseUrl: string
+  fetch?: FetchLike
+  /** Per call, covering the response body too. */
+  timeoutMs: number
+}
+
+export interface RedeemRequest {
+  planId: string
+  holderAddress: string
+  amount: number
+  /** Stable per lease or batch, so a retry is recognisably the same redemption. */
+  proof: string
+}
+
+type Call = 'order' | 'balance' | 'redeem'
+
+/**
+ * The three Nevermined calls plangate makes (SPEC §2), with zod-checked answers, a time-out per
+ * call, and failures mapped to the coded errors the adapters answer with.
+ *
+ * @example
+ * const client = new NeverminedClient({ baseUrl: ENVIRONMENTS.sandbox, timeoutMs: 5000 })
+ * const balance = await client.balance('7', '0xabc…', subscriberKey)
+ */
+export class NeverminedClient {
+  readonly baseUrl: string
+  readonly timeoutMs: number
+  readonly #fetch: FetchLike
+
+  constructor(options: NeverminedClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '')
+    this.timeoutMs = options.timeoutMs
+    const custom = options.fetch
+    // Looked up per call so a test or polyfill that replaces globalThis.fetch later is honoured.
+    this.#fetch = custom ?? ((input, init) => globalThis.fetch(input, init))
+  }
+
+  /** `POST /protocol/plans/{planId}/order` with the subscriber's key. */
+  order(planId: string, subscriberKey: string): Promise<OrderResponse> {
+    return this.#call('order', 'POST', `/protocol/plans/${planId}/order`, subscriberKey, undefined, orderResponseSchema)
+  }
+
+  /** `GET /protocol/plans/{planId}/balance/{holderAddress}` with the subscriber's key. */
+  balance(planId: string, holderAddress: string, subscriberKey: string): Promise<NeverminedBalance> {
+    return this.#call(
+      'balance',
+      'GET',
+      `/protocol/plans/${planId}/balance/${holderAddress}`,
+      subscriberKey,
+      undefined,
+      balanceSchema,
+    )
+  }
+
+  /** `POST /protocol/plans/redeem` with the agent's (plan owner's) key. */
+  redeem(request: RedeemRequest, agentKey: string): Promise<RedeemResponse> {
+    return this.#call('redeem', 'POST', '/protocol/plans/redeem', agentKey, request, redeemResponseSchema)
+  }
+
+  async #call<T>(call: Call, method: string, path: string, apiKey: string, body: unknown, schema: ZodType<T>): Promise<T> {
+    const headers: Record<string, string> = {
+      Accept: 'application/json',
+      'Nevermined-Version': '1.1',
+      Authorization: `Bearer ${apiKey}`,
+    }
+    if (body !== undefined) headers['Content-Type'] = 'application/json'
+
+    const controller = new AbortController()
+    const timer = setTimeout(() => controller.abort(), this.timeoutMs)
+    try {
+      let response: Response
+      try {
+        response = await this.#fetch(this.baseUrl + path, {
+          method,
+          headers,
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: controller.signal,
+        })
+      } catch (cause) {
+        throw this.#unreachable(call, controller.signal.aborted, cause)
+      }
+      if (!response.ok) {
+        // Drain so the connection can be reused; the body of an error is not trusted for anything.
+        await response.body?.cancel().catch(() => {})
+        throw statusError(call, response)
+      }
+      let json: unknown
+      try {
+        json = await response.json()
+      } catch (cause) {
+        if (controller.signal.aborted) throw this.#unreachable(call, true, cause)
+        throw new UpstreamUnavailableError(`Nevermined ${call} answered ${response.status} with a body that is not JSON.`)
+      }
+      const parsed = schema.safeParse(json)
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]
+        const where = issue && issue.path.length > 0 ? ` at "${issue.path.join('.')}"` : ''
+        throw new UpstreamUnavailableError(
+          `Nevermined ${call} answered with a body that breaks the contract${where}: ${issue?.message ?? 'invalid'}.`,
+        )
+      }
+      return parsed.data
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  #unreachable(call: Call, timedOut: boolean, cause: unknown): PlanGateError {
+    if (cause instanceof PlanGateError) return cause
+    return timedOut
+      ? new UpstreamUnavailableError(`Nevermined ${call} timed out after ${this.timeoutMs} ms.`)
+      : new UpstreamUnavailableError(`Nevermined ${call} could not be reached (network error).`, { cause })
+  }
+}
+
+function statusError(call: Call, response: Response): PlanGateError {
+  const status = response.status
+  if (status === 401 || status === 403) {
+    return new CredentialInvalidError(
+      call === 'redeem'
+        ? `Nevermined refused the agent's API key (${status}) when redeeming credits.`
+        : `Nevermined refused the API key (${status}).`,
+    )
+  }
+  if (status === 402) {
+    return new PaymentRequiredError(
+      call === 'order'
+        ? 'The plan could not be ordered: the payment failed (is the wallet funded?).'
+        : 'Nevermined says the holder has too few credits to redeem.',
+    )
+  }
+  if (status === 404) return new PlanNotFoundError(`Nevermined says the plan does not exist (404 on ${call}).`)
+  const retryAfter = Number(response.headers.get('retry-after'))
+  return new UpstreamUnavailableError(`Nevermined ${call} answered ${status}.`, {
+    retryAfterSeconds: Number.isInteger(retryAfter) && retryAfter > 0 ? Math.min(retryAfter, 300) : undefined,
+  })
+}
+
+/** The published base URLs (SPEC §2). */
+export const ENVIRONMENTS = {
+  sandbox: 'https://api.sandbox.nevermined.app/api/v1',
+  live: 'https://api.live.nevermined.app/api/v1',
+} as const

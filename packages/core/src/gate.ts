@@ -1,0 +1,327 @@
+import { LRUCache } from 'lru-cache'
+import { parseApiKey } from './api-key'
+import { NeverminedClient } from './client'
+import { CostInvalidError, CredentialInvalidError, CredentialMissingError, PaymentRequiredError, PlanGateError, UpstreamUnavailableError } from './errors'
+import { sha256Hex } from './fingerprint'
+import type { Lease, PlanBalance } from './lease'
+import { resolveGateConfig, type PlanGateOptions, type ResolvedGateConfig } from './options'
+import { normalizePlanId, type PlanId } from './plan-id'
+import type { NeverminedBalance } from './schemas'
+import { Settler, type Redemption } from './settlement'
+import { available, type BalanceStore, type EntrySnapshot, type Observation } from './store/balance-store'
+import { MemoryBalanceStore } from './store/memory-store'
+import { sleep } from './timers'
+
+/**
+ * Spends plan credits per request. Framework-free: the adapters call `reserve` and then one of
+ * `commit` or `release` on the lease it returns.
+ */
+export interface PlanGate {
+  /**
+   * Hold `cost` credits of `planId` for the holder of `apiKey`, reading the balance or ordering the
+   * plan when needed. Rejects with a `PlanGateError` (401, 402, 500 or 503) when it cannot.
+   */
+  reserve(planId: PlanId, apiKey: string | undefined, cost?: number): Promise<Lease>
+  /** Redeem everything gathered, wait for redemptions in flight, stop timers. */
+  close(): Promise<void>
+  readonly store: BalanceStore
+}
+
+/**
+ * @example
+ * const gate = createPlanGate({ apiKey: process.env.NVM_API_KEY, environment: 'sandbox' })
+ * const lease = await gate.reserve(7, subscriberKey, 1)
+ * try { serve(); lease.commit() } catch { lease.release() }
+ */
+export function createPlanGate(options: Partial<PlanGateOptions> = {}): PlanGate {
+  return new Gate(resolveGateConfig(options))
+}
+
+/** A key the API has accepted: looked up by the key's SHA-256, never by the key. */
+interface KnownKey {
+  address: string
+}
+
+class Gate implements PlanGate {
+  readonly store: BalanceStore
+  readonly #config: ResolvedGateConfig
+  readonly #client: NeverminedClient
+  readonly #settler: Settler
+  readonly #knownKeys: LRUCache<string, KnownKey>
+  readonly #reads = new Map<string, Promise<void>>()
+  readonly #orders = new Map<string, Promise<void>>()
+  readonly #maxRounds: number
+
+  constructor(config: ResolvedGateConfig) {
+    this.#config = config
+    this.store = config.store ?? new MemoryBalanceStore({ max: config.cache.max })
+    this.#client = new NeverminedClient({ baseUrl: config.baseUrl, fetch: config.fetch, timeoutMs: config.timeoutMs })
+    // ttl makes a revoked key stop working within one cache period; lru-cache sets no timer for it.
+    this.#knownKeys = new LRUCache({ max: config.cache.max, ttl: Math.max(config.cache.ttlMs, 1), ttlResolution: 0 })
+    this.#settler = new Settler({
+      client: this.#client,
+      agentKey: config.apiKey,
+      store: this.store,
+      batchMs: config.settle.batchMs,
+      maxRetries: config.settle.maxRetries,
+      onRedeemed: (r, remainingBalance) =>
+        this.#hook(() => config.hooks.onRedeem?.({ planId: r.planId, holderAddress: r.holderAddress, amount: r.amount, remainingBalance })),
+      onFailed: (r, error) => this.#redeemFailed(r, error),
+    })
+    this.#maxRounds = 8 + 4 * (config.autoOrder === false ? 0 : config.autoOrder.maxOrders)
+  }
+
+  async reserve(planId: PlanId, apiKey: string | undefined, cost = 1): Promise<Lease> {
+    const plan = normalizePlanId(planId)
+    if (!Number.isSafeInteger(cost) || cost < 0) {
+      throw new CostInvalidError(`The cost of a request must be a non-negative integer, got ${String(cost)}.`)
+    }
+    if (apiKey === undefined || apiKey === '') throw new CredentialMissingError()
+
+    const fingerprint = sha256Hex(apiKey)
+    const known = this.#knownKeys.get(fingerprint)
+    // An unknown key is checked upstream before it may spend anything cached for its address:
+    // a forged JWT naming someone else's address must not spend their credits.
+    const address = known ? known.address : parseApiKey(apiKey).address
+    const key = `${plan}:${address}`
+
+    let outcome = known ? await this.store.reserve(key, cost, Date.now(), this.#config.cache.ttlMs) : undefined
+    if (!outcome?.ok) {
+      outcome = await this.#reserveSlowly({ key, plan, address, apiKey, fingerprint, verified: known !== undefined }, cost)
+    }
+    return new GateLease(this, key, { planId: plan, holderAddress: address, remaining: outcome.remaining, cost, expiresAt: iso(outcome.expiresAt) })
+  }
+
+  async close(): Promise<void> {
+    await this.#settler.close()
+  }
+
+  /** @internal the lease's way back in */
+  settleLease(key: string, balance: PlanBalance, served: boolean): void {
+    const { cost } = balance
+    if (!served) {
+      void this.#quietly(this.store.release(key, cost))
+      return
+    }
+    void this.#quietly(
+      Promise.resolve(this.store.commit(key, cost)).then(() =>
+        this.#settler.add({ key, planId: balance.planId, holderAddress: balance.holderAddress, amount: cost }),
+      ),
+    )
+  }
+
+  async #reserveSlowly(who: Caller, cost: number) {
+    let fresh = false
+    for (let round = 0; round < this.#maxRounds; round++) {
+      const seen = await this.store.snapshot(who.key)
+      if (who.verified) {
+        const outcome = await this.store.reserve(who.key, cost, Date.now(), fresh ? Infinity : this.#config.cache.ttlMs)
+        if (outcome.ok) return outcome
+        if (outcome.reason === 'stale' || !fresh) {
+          await this.#read(who, seen.epoch)
+          fresh = true
+          continue
+        }
+        if (this.#config.autoOrder === false) {
+          throw new PaymentRequiredError(
+            `Plan ${who.plan} has ${outcome.remaining} credit(s) left for this key and the request costs ${cost}; order the plan to continue.`,
+          )
+        }
+        await this.#order(who, cost, seen.epoch)
+      } else {
+        await this.#read(who, seen.epoch)
+        fresh = true
+      }
+    }
+    throw new UpstreamUnavailableError('The balance kept changing while this request waited for credits; try again.')
+  }
+
+  /** One balance read in flight per holder and plan (per key, for keys not yet accepted upstream). */
+  #read(who: Caller, seenEpoch: number): Promise<void> {
+    const flight = who.verified ? who.key : `${who.key}#${who.fingerprint}`
+    return this.#singleFlight(this.#reads, flight, async () => {
+      const before = await this.store.snapshot(who.key)
+      // Someone observed the balance since this request looked: use that instead of reading again.
+      if (who.verified && before.epoch !== seenEpoch) return
+      const balance = await this.#upstream('balance', who, () => this.#client.balance(who.plan, who.address, who.apiKey))
+      await this.store.observe(who.key, observation(balance), before, Date.now())
+    }).then(() => {
+      if (!who.verified) who.verified = this.#knownKeys.has(who.fingerprint)
+    })
+  }
+
+  /** One order in flight per holder and plan; everyone waiting rides on it. */
+  #order(who: Caller, cost: number, seenEpoch: number): Promise<void> {
+    return this.#singleFlight(this.#orders, who.key, async () => {
+      const autoOrder = this.#config.autoOrder as Exclude<ResolvedGateConfig['autoOrder'], false>
+      let before = await this.store.snapshot(who.key)
+      if (before.epoch !== seenEpoch) return
+
+      if (before.pending > 0) {
+        // Redemptions in flight may already be spent upstream yet still counted here: let them
+        // land and look again, rather than buy credits the holder still has.
+        await this.#settler.drain(who.key, this.#config.timeoutMs)
+        before = await this.store.snapshot(who.key)
+        const balance = await this.#upstream('balance', who, () => this.#client.balance(who.plan, who.address, who.apiKey))
+        await this.store.observe(who.key, observation(balance), before, Date.now())
+        before = await this.store.snapshot(who.key)
+        if (spendable(before, Date.now()) >= cost) return
+      }
+
+      const lock = await this.store.lockOrder(who.key, this.#config.timeoutMs + autoOrder.pollTimeoutMs)
+      if (lock === undefined) {
+        // Another process is ordering for this holder: wait for it, then read what it bought.
+        await sleep(Math.min(1_000, this.#config.timeoutMs))
+        return this.#read(who, before.epoch)
+      }
+      try {
+        if (!(await this.store.recordOrder(who.key, Date.now(), autoOrder.windowMs, autoOrder.maxOrders))) {
+          throw new PaymentRequiredError(
+            `Plan ${who.plan} was already ordered ${autoOrder.maxOrders} time(s) for this holder within ${Math.round(autoOrder.windowMs / 1000)} s (the spend guard); no more automatic orders until the window passes.`,
+          )
+        }
+        const answer = await this.#upstream('order', who, () => this.#client.order(who.plan, who.apiKey))
+        if (!answer.success) throw new PaymentRequiredError(`Nevermined did not complete the order of plan ${who.plan}.`)
+        this.#hook(() => this.#config.hooks.onOrder?.({ planId: who.plan, holderAddress: who.address, txHash: answer.txHash, balance: answer.balance }))
+        let landed = observation(answer.balance)
+        if (!raised(before, landed, Date.now())) landed = await this.#waitForCredits(who, before, autoOrder.pollTimeoutMs)
+        await this.store.observe(who.key, landed, before, Date.now())
+      } finally {
+        await this.#quietly(lock.release())
+      }
+    })
+  }
+
+  /** The API has been seen to answer an order before the credits show: poll, with backoff, for a bounded time. */
+  async #waitForCredits(who: Caller, before: EntrySnapshot, timeoutMs: number): Promise<Observation> {
+    const deadline = Date.now() + timeoutMs
+    for (let delay = 50; Date.now() < deadline; delay = Math.min(delay * 2, 1_000)) {
+      await sleep(Math.min(delay, Math.max(0, deadline - Date.now())))
+      const balance = await this.#upstream('balance', who, () => this.#client.balance(who.plan, who.address, who.apiKey))
+      const seen = observation(balance)
+      if (raised(before, seen, Date.now())) return seen
+    }
+    throw new UpstreamUnavailableError(
+      `Plan ${who.plan} was ordered, but its credits did not appear within ${timeoutMs} ms; they will be used once they do.`,
+      { retryAfterSeconds: 5 },
+    )
+  }
+
+  /** Runs an upstream call for a request; notes keys the API accepted, forgets ones it refused. */
+  async #upstream<T>(during: 'order' | 'balance', who: Caller, call: () => Promise<T>): Promise<T> {
+    try {
+      const result = await call()
+      this.#knownKeys.set(who.fingerprint, { address: who.address })
+      return result
+    } catch (error) {
+      if (error instanceof CredentialInvalidError) this.#knownKeys.delete(who.fingerprint)
+      if (!(error instanceof PlanGateError) || error.status >= 500) {
+        this.#config.logger.warn(`${during} for plan ${who.plan}, holder ${who.address} failed: ${describe(error)}`)
+        this.#hook(() => this.#config.hooks.onError?.(asError(error), { during, planId: who.plan, holderAddress: who.address }))
+      }
+      throw error
+    }
+  }
+
+  #singleFlight(flights: Map<string, Promise<void>>, key: string, run: () => Promise<void>): Promise<void> {
+    const existing = flights.get(key)
+    if (existing) return existing
+    const flight = run().finally(() => {
+      if (flights.get(key) === flight) flights.delete(key)
+    })
+    flights.set(key, flight)
+    return flight
+  }
+
+  #redeemFailed(redemption: Redemption, error: unknown): void {
+    this.#config.logger.error(
+      `${redemption.amount} credit(s) of plan ${redemption.planId} served to ${redemption.holderAddress} were not redeemed: ${describe(error)}`,
+    )
+    this.#hook(() =>
+      this.#config.hooks.onError?.(asError(error), {
+        during: 'redeem',
+        planId: redemption.planId,
+        holderAddress: redemption.holderAddress,
+        amount: redemption.amount,
+      }),
+    )
+  }
+
+  #hook(call: () => void): void {
+    try {
+      call()
+    } catch {
+      // Hooks observe; a throwing one must not change what happens to the request or the money.
+    }
+  }
+
+  async #quietly(work: unknown): Promise<void> {
+    try {
+      await work
+    } catch (error) {
+      this.#config.logger.error(`balance store failed: ${describe(error)}`)
+    }
+  }
+}
+
+interface Caller {
+  key: string
+  plan: string
+  address: string
+  apiKey: string
+  fingerprint: string
+  verified: boolean
+}
+
+class GateLease implements Lease {
+  #done = false
+  constructor(
+    private readonly gate: Gate,
+    private readonly key: string,
+    readonly balance: PlanBalance,
+  ) {}
+
+  commit(): void {
+    if (this.#done) return
+    this.#done = true
+    this.gate.settleLease(this.key, this.balance, true)
+  }
+
+  release(): void {
+    if (this.#done) return
+    this.#done = true
+    this.gate.settleLease(this.key, this.balance, false)
+  }
+}
+
+function observation(balance: NeverminedBalance): Observation {
+  const expiresAt = balance.expiresAt === null ? null : Date.parse(balance.expiresAt)
+  return { remaining: balance.remaining, total: balance.total, expiresAt }
+}
+
+function spendable(snapshot: EntrySnapshot, now: number): number {
+  return available({ ...snapshot, observedAt: now }, now)
+}
+
+/** Did an order's credits land? More credits, more bought, or a later expiry than before. */
+function raised(before: EntrySnapshot, after: Observation, now: number): boolean {
+  const expired = (at: number | null) => at !== null && at <= now
+  const beforeRemaining = expired(before.expiresAt) ? 0 : before.upstream
+  const afterRemaining = expired(after.expiresAt) ? 0 : after.remaining
+  if (afterRemaining > beforeRemaining) return true
+  if (before.total !== undefined && after.total !== undefined && after.total > before.total) return !expired(after.expiresAt)
+  return false
+}
+
+function iso(at: number | null): string | null {
+  return at === null ? null : new Date(at).toISOString()
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(describe(error))
+}
+
+function describe(error: unknown): string {
+  if (error instanceof PlanGateError) return `${error.code}: ${error.message}`
+  return error instanceof Error ? error.message : 'unknown error'
+}

@@ -1,0 +1,34 @@
+export { bearerToken, parseApiKey, type ParsedApiKey } from './api-key'
+export { ENVIRONMENTS, NeverminedClient, type FetchLike, type NeverminedClientOptions, type RedeemRequest } from './client'
+export { sharedGate } from './default-gate'
+export {
+  CostInvalidError,
+  CredentialInvalidError,
+  CredentialMissingError,
+  GateMisconfiguredError,
+  isPlanGateError,
+  PaymentRequiredError,
+  PlanGateError,
+  PlanNotFoundError,
+  UpstreamUnavailableError,
+  type PlanGateErrorCode,
+} from './errors'
+export { createPlanGate, type PlanGate } from './gate'
+export type { Lease, PlanBalance } from './lease'
+export type { AutoOrderOptions, PlanGateHooks, PlanGateLogger, PlanGateOptions } from './options'
+export { normalizePlanId, type PlanId } from './plan-id'
+export { toProblem, type Denial, type ProblemDetails } from './problem'
+export { admit, isServed, resolveRequirePlan, type Admission, type RequirePlanConfig, type RequirePlanOptions } from './require-plan'
+export type { NeverminedBalance } from './schemas'
+export {
+  available,
+  type BalanceEntry,
+  type BalanceStore,
+  type EntrySnapshot,
+  type MaybePromise,
+  type Observation,
+  type OrderLock,
+  type ReserveOutcome,
+  type Settlement,
+} from './store/balance-store'
+export { MemoryBalanceStore, type MemoryStoreOptions } from './store/memory-store'

@@ -1,0 +1,22 @@
+/** What the route sees: `req.balance` in Express, `c.get('balance')` in Hono. */
+export interface PlanBalance {
+  planId: string
+  /** The caller's address (the key's `sub`). */
+  holderAddress: string
+  /** Credits left after this request's cost. */
+  remaining: number
+  /** What this request costs. */
+  cost: number
+  /** ISO date-time the credits expire, or null. */
+  expiresAt: string | null
+}
+
+/**
+ * Credits held for one request. Exactly one of `commit` (the response succeeded: redeem them) or
+ * `release` (it failed: give them back) takes effect; later calls do nothing.
+ */
+export interface Lease {
+  readonly balance: PlanBalance
+  commit(): void
+  release(): void
+}

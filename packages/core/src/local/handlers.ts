@@ -1,0 +1,123 @@
+import { bearerToken } from '../api-key'
+import { normalizePlanId } from '../plan-id'
+import type { Accounts } from './accounts'
+import { errorResponse, jsonResponse, type Route } from './http'
+import type { PlanBook, Redemption } from './plans'
+import { isAddress } from './validate'
+
+/** What the handlers work on. */
+export interface LedgerState {
+  accounts: Accounts
+  plans: PlanBook
+}
+
+// Redeem bodies are four short fields; anything this big is not one.
+const MAX_BODY_CHARS = 16 * 1024
+const MAX_PROOF_CHARS = 200
+
+/**
+ * Answers one call for real (SPEC §2): authentication, then the plan, then the operation.
+ * `lagMs` delays the visibility of an order's credits (an injected fault).
+ */
+export async function handle(state: LedgerState, request: Request, route: Route, lagMs = 0): Promise<Response> {
+  const caller = state.accounts.addressOf(bearerToken(request.headers.get('authorization')))
+  if (caller === undefined) {
+    // The key is never repeated: not here, not anywhere.
+    return errorResponse(401, 'Missing or unknown API key.', { 'WWW-Authenticate': 'Bearer' })
+  }
+  switch (route.endpoint) {
+    case 'order':
+      return order(state, route.planId, caller, lagMs)
+    case 'balance':
+      return balance(state, route.planId, route.holder)
+    case 'redeem':
+      return redeem(state, request, caller)
+  }
+}
+
+function order(state: LedgerState, rawPlanId: string, caller: string, lagMs: number): Response {
+  const planId = pathPlanId(rawPlanId)
+  const result = planId === undefined ? { kind: 'not-found' as const } : state.plans.order(planId, caller, lagMs)
+  switch (result.kind) {
+    case 'not-found':
+      return planNotFound()
+    case 'payment-failed':
+      return errorResponse(402, "Payment failed: the wallet cannot pay the plan's price.")
+    case 'ok':
+      return jsonResponse(200, { success: true, txHash: result.txHash, balance: result.balance })
+  }
+}
+
+function balance(state: LedgerState, rawPlanId: string, rawHolder: string): Response {
+  const planId = pathPlanId(rawPlanId)
+  if (planId === undefined || state.plans.get(planId) === undefined) return planNotFound()
+  if (!isAddress(rawHolder)) return errorResponse(400, 'The holder address must be 0x followed by 40 hex digits.')
+  return jsonResponse(200, state.plans.balance(planId, rawHolder.toLowerCase()))
+}
+
+async function redeem(state: LedgerState, request: Request, caller: string): Promise<Response> {
+  const parsed = parseRedemption(await request.text())
+  if (typeof parsed === 'string') return errorResponse(400, parsed)
+  const plan = state.plans.get(parsed.planId)
+  if (plan === undefined) return planNotFound()
+  if (plan.owner !== caller) return errorResponse(401, "Only the plan owner's key may redeem its credits.")
+
+  const result = state.plans.redeem(parsed)
+  switch (result.kind) {
+    case 'not-found':
+      return planNotFound()
+    case 'insufficient':
+      return errorResponse(402, `Insufficient credits: ${result.reason}.`)
+    case 'proof-conflict':
+      return errorResponse(409, 'This proof was already used for another holder or amount.')
+    case 'ok':
+      return jsonResponse(200, {
+        success: true,
+        creditsRedeemed: result.creditsRedeemed,
+        remainingBalance: result.remainingBalance,
+      })
+  }
+}
+
+/** The redeem body, checked field by field; a string is the reason it was refused. */
+function parseRedemption(text: string): Redemption | string {
+  if (text.length > MAX_BODY_CHARS) return 'The body is too large.'
+  let body: unknown
+  try {
+    body = JSON.parse(text)
+  } catch {
+    return 'The body is not JSON.'
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'The body must be a JSON object.'
+  const { planId, holderAddress, amount, proof } = body as Record<string, unknown>
+
+  let canonicalPlanId: string
+  try {
+    if (typeof planId !== 'string' && typeof planId !== 'number') throw new TypeError()
+    canonicalPlanId = normalizePlanId(planId)
+  } catch {
+    return 'planId must be a decimal string or a non-negative integer.'
+  }
+  if (!isAddress(holderAddress)) return 'holderAddress must be 0x followed by 40 hex digits.'
+  if (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount < 1) {
+    return 'amount must be a positive integer.'
+  }
+  if (typeof proof !== 'string' || proof.length === 0 || proof.length > MAX_PROOF_CHARS) {
+    return `proof must be a non-empty string of at most ${MAX_PROOF_CHARS} characters.`
+  }
+  return { planId: canonicalPlanId, holder: holderAddress.toLowerCase(), amount, proof }
+}
+
+/** A plan id from a URL path: decimal digits only, else there is no such plan. */
+function pathPlanId(raw: string): string | undefined {
+  if (!/^[0-9]+$/.test(raw)) return undefined
+  try {
+    return normalizePlanId(raw)
+  } catch {
+    return undefined
+  }
+}
+
+function planNotFound(): Response {
+  return errorResponse(404, 'Plan not found.')
+}

@@ -1,0 +1,72 @@
+import type { LedgerEndpoint } from './types'
+
+/** A JSON answer. Every answer of the ledger is JSON, as the real API's are. */
+export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'Content-Type': 'application/json', ...headers },
+  })
+}
+
+/** An error answer: `{ message }`. Messages never contain the key that was sent. */
+export function errorResponse(status: number, message: string, headers: Record<string, string> = {}): Response {
+  return jsonResponse(status, { message }, headers)
+}
+
+/** A request that names one of the three calls, with its path parameters still raw. */
+export type Route =
+  | { endpoint: 'order'; planId: string }
+  | { endpoint: 'balance'; planId: string; holder: string }
+  | { endpoint: 'redeem' }
+
+export type RouteMatch = { route: Route } | { response: Response }
+
+const METHODS: Record<LedgerEndpoint, string> = { order: 'POST', balance: 'GET', redeem: 'POST' }
+
+/**
+ * Finds the call a request makes from its method and path. Only the path after the base URL's
+ * path counts, not the host: the same ledger answers in-process at `http://ledger.local/api/v1`
+ * and behind a real server at `http://127.0.0.1:54321/api/v1`.
+ */
+export function matchRoute(method: string, pathname: string, basePath: string): RouteMatch {
+  if (!pathname.startsWith(`${basePath}/`)) return notFound()
+  const parts = pathname.slice(basePath.length + 1).split('/')
+  if (parts[0] !== 'protocol' || parts[1] !== 'plans') return notFound()
+
+  let route: Route
+  if (parts.length === 3 && parts[2] === 'redeem') route = { endpoint: 'redeem' }
+  else if (parts.length === 4 && parts[3] === 'order') route = { endpoint: 'order', planId: parts[2]! }
+  else if (parts.length === 5 && parts[3] === 'balance') route = { endpoint: 'balance', planId: parts[2]!, holder: parts[4]! }
+  else return notFound()
+
+  const allowed = METHODS[route.endpoint]
+  if (method !== allowed) {
+    return { response: errorResponse(405, `Method ${method} is not allowed here; use ${allowed}.`, { Allow: allowed }) }
+  }
+  return { route }
+}
+
+function notFound(): RouteMatch {
+  return { response: errorResponse(404, 'Not found.') }
+}
+
+/**
+ * Turns fetch's arguments into a Request, the way `fetch` itself would, except that a relative
+ * URL resolves against the ledger's base URL. A `Request` passed alone is used as it is: it may
+ * come from another realm (a server adapter's own Request class), so it is duck-typed.
+ */
+export function toRequest(input: Request | string | URL, init: RequestInit | undefined, baseUrl: string): Request {
+  if (isRequestLike(input)) return init === undefined ? input : new Request(input, init)
+  return new Request(new URL(String(input), `${baseUrl}/`), init)
+}
+
+function isRequestLike(input: unknown): input is Request {
+  return (
+    typeof input === 'object' &&
+    input !== null &&
+    !(input instanceof URL) &&
+    typeof (input as Request).url === 'string' &&
+    typeof (input as Request).method === 'string' &&
+    typeof (input as Request).headers === 'object'
+  )
+}

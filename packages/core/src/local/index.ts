@@ -1,0 +1,19 @@
+/**
+ * `@plangate/core/local`: the local ledger, a Nevermined-compatible API in memory served by a
+ * web-standard `fetch` handler (SPEC §5). Web APIs only: it runs on Node, workerd, Deno and Bun.
+ *
+ * @example
+ * import { createLocalLedger } from '@plangate/core/local'
+ * const ledger = createLocalLedger()
+ * const owner = ledger.createAccount()
+ * const planId = ledger.createPlan({ credits: 2, price: 10, owner: owner.address })
+ */
+export { createLocalLedger } from './ledger'
+export type {
+  LedgerBalance,
+  LedgerEndpoint,
+  LedgerFault,
+  LocalAccount,
+  LocalLedger,
+  LocalLedgerOptions,
+} from './types'

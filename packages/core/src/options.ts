@@ -1,0 +1,170 @@
+import { z } from 'zod'
+import { parseApiKey } from './api-key'
+import { ENVIRONMENTS, type FetchLike } from './client'
+import { processEnv } from './env'
+import type { NeverminedBalance } from './schemas'
+import type { BalanceStore } from './store/balance-store'
+
+/** Observers of what the gate does. None is required; a hook that throws is ignored. */
+export interface PlanGateHooks {
+  /** A plan was ordered (bought) for a holder. */
+  onOrder?(event: { planId: string; holderAddress: string; txHash: string | undefined; balance: NeverminedBalance }): void
+  /** Served credits were redeemed upstream. */
+  onRedeem?(event: { planId: string; holderAddress: string; amount: number; remainingBalance: number }): void
+  /** Something failed: a redemption after its retries (`amount` was not redeemed), an order, a balance read. */
+  onError?(error: Error, context: { during: 'redeem' | 'order' | 'balance'; planId: string; holderAddress: string; amount?: number }): void
+}
+
+/** Where the gate writes warnings. Messages never contain an API key. */
+export interface PlanGateLogger {
+  warn(message: string): void
+  error(message: string): void
+}
+
+export interface AutoOrderOptions {
+  /** At most this many orders per holder and plan within `windowMs`. Default 3. */
+  maxOrders: number
+  /** Default one hour. */
+  windowMs: number
+  /** After an order whose credits have not shown yet, keep reading the balance this long. Default 10 s. */
+  pollTimeoutMs: number
+}
+
+export interface PlanGateOptions {
+  /** The agent's (plan owner's) key, used to redeem credits. Default: `NVM_API_KEY`. */
+  apiKey: string
+  /** `'sandbox'`, `'live'` or a base URL. Default: `NVM_ENVIRONMENT`, else the key's prefix, else sandbox. */
+  environment: string
+  /** Default `globalThis.fetch`; the local ledger's `fetch` to run offline. */
+  fetch: FetchLike
+  /** Per upstream call. Default 5000. */
+  timeoutMs: number
+  /** The balance cache. */
+  cache: { ttlMs: number; max: number }
+  /** Default: in memory. */
+  store: BalanceStore
+  /** `false` answers 402 when credits run out; otherwise order the plan, within the spend guard. */
+  autoOrder: false | Partial<AutoOrderOptions>
+  /** How served credits are redeemed: at once (`batchMs: 0`) or gathered per holder and plan. */
+  settle: { batchMs: number; maxRetries: number }
+  hooks: PlanGateHooks
+  logger: PlanGateLogger
+  /** Where `NVM_API_KEY` and `NVM_ENVIRONMENT` are read. Default: `process.env` where it exists. */
+  env: Record<string, string | undefined>
+}
+
+/** The options after defaults, as the gate uses them. */
+export interface ResolvedGateConfig {
+  apiKey: string
+  baseUrl: string
+  fetch: FetchLike | undefined
+  timeoutMs: number
+  cache: { ttlMs: number; max: number }
+  store: BalanceStore | undefined
+  autoOrder: false | AutoOrderOptions
+  settle: { batchMs: number; maxRetries: number }
+  hooks: PlanGateHooks
+  logger: PlanGateLogger
+}
+
+const fn = (what: string) => z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', `expected ${what}`)
+const positiveInt = (max: number) => z.number().int().min(1).max(max)
+const optionsSchema = z.strictObject({
+  apiKey: z.string().min(1, 'expected a non-empty API key').optional(),
+  environment: z.string().min(1).optional(),
+  fetch: fn('a fetch function').optional(),
+  timeoutMs: positiveInt(600_000).optional(),
+  cache: z.strictObject({ ttlMs: z.number().int().min(0).max(86_400_000).optional(), max: positiveInt(10_000_000).optional() }).optional(),
+  store: z
+    .custom<BalanceStore>(
+      (v) => typeof v === 'object' && v !== null && typeof (v as BalanceStore).reserve === 'function',
+      'expected a BalanceStore (an object with reserve, release, commit, settle, observe, …)',
+    )
+    .optional(),
+  autoOrder: z
+    .union([
+      z.literal(false),
+      z.literal(true),
+      z.strictObject({
+        maxOrders: positiveInt(1_000).optional(),
+        windowMs: positiveInt(31 * 86_400_000).optional(),
+        pollTimeoutMs: z.number().int().min(0).max(600_000).optional(),
+      }),
+    ])
+    .optional(),
+  settle: z.strictObject({ batchMs: z.number().int().min(0).max(3_600_000).optional(), maxRetries: z.number().int().min(0).max(20).optional() }).optional(),
+  hooks: z.strictObject({ onOrder: fn('a function').optional(), onRedeem: fn('a function').optional(), onError: fn('a function').optional() }).optional(),
+  logger: z
+    .custom<PlanGateLogger>(
+      (v) => typeof v === 'object' && v !== null && typeof (v as PlanGateLogger).warn === 'function' && typeof (v as PlanGateLogger).error === 'function',
+      'expected an object with warn(message) and error(message)',
+    )
+    .optional(),
+  env: z.record(z.string(), z.string().optional()).optional(),
+})
+
+const consoleLogger: PlanGateLogger = {
+  warn: (message) => console.warn(`[plangate] ${message}`),
+  error: (message) => console.error(`[plangate] ${message}`),
+}
+
+/**
+ * Checks the options (a wrong one throws a `TypeError` that names it) and fills in defaults.
+ * Never echoes an option's value: one of them is a secret.
+ */
+export function resolveGateConfig(input: unknown): ResolvedGateConfig {
+  const parsed = optionsSchema.safeParse(input ?? {})
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!
+    const name = issue.path.length > 0 ? issue.path.join('.') : issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : '(options)'
+    const hint = issue.code === 'unrecognized_keys' ? `unknown option; the options are ${Object.keys(optionsSchema.shape).join(', ')}` : issue.message
+    throw new TypeError(`plangate: invalid option "${name}": ${hint}.`)
+  }
+  const options = parsed.data
+  const env = options.env ?? processEnv()
+
+  const apiKey = options.apiKey ?? env.NVM_API_KEY
+  if (!apiKey) {
+    throw new TypeError('plangate: no agent API key: pass { apiKey } to createPlanGate, or set NVM_API_KEY.')
+  }
+  let prefix: string | undefined
+  try {
+    prefix = parseApiKey(apiKey).prefix
+  } catch {
+    throw new TypeError(
+      `plangate: the agent API key (${options.apiKey ? 'option apiKey' : 'NVM_API_KEY'}) is not a Nevermined key: expected nvm:<jwt>, sandbox:<jwt>, live:<jwt> or a JWT whose "sub" is the 0x address.`,
+    )
+  }
+
+  const autoOrder = options.autoOrder === false ? false : options.autoOrder === true || options.autoOrder === undefined ? {} : options.autoOrder
+  return {
+    apiKey,
+    baseUrl: resolveBaseUrl(options.environment ?? env.NVM_ENVIRONMENT, prefix),
+    fetch: options.fetch as FetchLike | undefined,
+    timeoutMs: options.timeoutMs ?? 5_000,
+    cache: { ttlMs: options.cache?.ttlMs ?? 30_000, max: options.cache?.max ?? 10_000 },
+    store: options.store,
+    autoOrder:
+      autoOrder === false
+        ? false
+        : { maxOrders: autoOrder.maxOrders ?? 3, windowMs: autoOrder.windowMs ?? 3_600_000, pollTimeoutMs: autoOrder.pollTimeoutMs ?? 10_000 },
+    settle: { batchMs: options.settle?.batchMs ?? 0, maxRetries: options.settle?.maxRetries ?? 5 },
+    hooks: options.hooks ?? {},
+    logger: options.logger ?? consoleLogger,
+  }
+}
+
+function resolveBaseUrl(environment: string | undefined, keyPrefix: string | undefined): string {
+  const name = environment ?? (keyPrefix === 'live' || keyPrefix === 'sandbox' ? keyPrefix : 'sandbox')
+  if (name === 'sandbox' || name === 'live') return ENVIRONMENTS[name]
+  let url: URL
+  try {
+    url = new URL(name)
+  } catch {
+    throw new TypeError(`plangate: invalid option "environment": expected 'sandbox', 'live' or a base URL, got ${JSON.stringify(name.slice(0, 60))}.`)
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new TypeError('plangate: invalid option "environment": the base URL must be http(s).')
+  }
+  return url.href.replace(/\/+$/, '')
+}

@@ -1,0 +1,106 @@
+import { CostInvalidError, CredentialMissingError, PlanGateError } from './errors'
+import type { PlanGate } from './gate'
+import type { Lease } from './lease'
+import { normalizePlanId } from './plan-id'
+import { toProblem, type Denial } from './problem'
+
+type MaybePromise<T> = T | Promise<T>
+
+/** The options `requirePlan` takes in every adapter (each adds its own on top). */
+export interface RequirePlanOptions<Req> {
+  /** Default: a gate shared by the process, from `NVM_API_KEY` and `NVM_ENVIRONMENT`. */
+  gate?: PlanGate
+  /** Credits per request: a non-negative integer, or a function of the request. Default 1. */
+  cost?: number | ((req: Req) => MaybePromise<number>)
+  /** The subscriber's key. Default: the `Authorization: Bearer` token. */
+  credential?: (req: Req) => MaybePromise<string | null | undefined>
+  /** Send `X-Credits-Remaining` and `X-Plan-Id` on success. Default true. */
+  headers?: boolean
+}
+
+/** What an adapter keeps after checking the options once, at creation. */
+export interface RequirePlanConfig<Req> {
+  planId: string
+  cost: number | ((req: Req) => MaybePromise<number>)
+  credential: (req: Req) => MaybePromise<string | null | undefined>
+  headers: boolean
+}
+
+export type Admission =
+  | { allowed: true; lease: Lease; headers: Record<string, string> }
+  | ({ allowed: false; error: unknown } & Denial)
+
+const COMMON_OPTIONS = ['gate', 'cost', 'credential', 'headers']
+
+/**
+ * Validates `requirePlan(planId, options)` for an adapter: a bad plan id or option throws a
+ * `TypeError` naming it, when the middleware is created rather than on the first request.
+ */
+export function resolveRequirePlan<Req>(
+  planId: unknown,
+  options: unknown,
+  defaults: { credential: (req: Req) => string | undefined; extraOptions?: string[] },
+): RequirePlanConfig<Req> {
+  const plan = normalizePlanId(planId)
+  if (options === undefined || options === null) options = {}
+  if (typeof options !== 'object' || options === null) throw new TypeError('plangate: requirePlan options must be an object.')
+  const known = [...COMMON_OPTIONS, ...(defaults.extraOptions ?? [])]
+  for (const name of Object.keys(options)) {
+    if (!known.includes(name)) throw new TypeError(`plangate: unknown requirePlan option "${name}"; the options are ${known.join(', ')}.`)
+  }
+  const o = options as RequirePlanOptions<Req>
+  if (o.gate !== undefined && (typeof o.gate !== 'object' || o.gate === null || typeof o.gate.reserve !== 'function')) {
+    throw new TypeError('plangate: option "gate" must be a gate from createPlanGate().')
+  }
+  const cost = o.cost ?? 1
+  if (typeof cost !== 'function' && !(typeof cost === 'number' && Number.isSafeInteger(cost) && cost >= 0)) {
+    throw new TypeError(`plangate: option "cost" must be a non-negative integer or a function of the request, got ${String(cost)}.`)
+  }
+  if (o.credential !== undefined && typeof o.credential !== 'function') {
+    throw new TypeError('plangate: option "credential" must be a function of the request returning the API key.')
+  }
+  if (o.headers !== undefined && typeof o.headers !== 'boolean') {
+    throw new TypeError('plangate: option "headers" must be true or false.')
+  }
+  return { planId: plan, cost, credential: o.credential ?? defaults.credential, headers: o.headers ?? true }
+}
+
+/**
+ * Everything `requirePlan` does before the route runs, framework-free: find the key and the cost,
+ * reserve the credits, and say either what to send (a denial) or what to add (headers, a lease).
+ * Never rejects.
+ */
+export async function admit<Req>(config: RequirePlanConfig<Req>, gate: PlanGate | (() => PlanGate), req: Req): Promise<Admission> {
+  try {
+    const apiKey = await config.credential(req)
+    if (apiKey === undefined || apiKey === null || apiKey === '') throw new CredentialMissingError()
+    const cost = await costOf(config, req)
+    const lease = await (typeof gate === 'function' ? gate() : gate).reserve(config.planId, apiKey, cost)
+    const headers: Record<string, string> = config.headers
+      ? { 'X-Credits-Remaining': String(lease.balance.remaining), 'X-Plan-Id': config.planId }
+      : {}
+    return { allowed: true, lease, headers }
+  } catch (error) {
+    return { allowed: false, error, ...toProblem(error, config.planId) }
+  }
+}
+
+async function costOf<Req>(config: RequirePlanConfig<Req>, req: Req): Promise<number> {
+  if (typeof config.cost === 'number') return config.cost
+  let cost: unknown
+  try {
+    cost = await config.cost(req)
+  } catch (error) {
+    if (error instanceof PlanGateError) throw error
+    throw new CostInvalidError('The cost function for this route threw; the request was not charged.', { cause: error })
+  }
+  if (typeof cost !== 'number' || !Number.isSafeInteger(cost) || cost < 0) {
+    throw new CostInvalidError(`The cost function for this route returned ${typeof cost === 'number' ? cost : typeof cost}, not a non-negative integer.`)
+  }
+  return cost
+}
+
+/** 2xx is a served request (commit); anything else gives the credits back (release). */
+export function isServed(status: number): boolean {
+  return status >= 200 && status < 300
+}

@@ -1,0 +1,22 @@
+import { fileURLToPath } from 'node:url'
+import { defineConfig } from 'vitest/config'
+
+const src = (path: string) => fileURLToPath(new URL(path, import.meta.url))
+
+// Tests read the packages' sources directly, so a test run needs no build first.
+export default defineConfig({
+  resolve: {
+    alias: [
+      { find: /^@plangate\/core\/local$/, replacement: src('./packages/core/src/local/index.ts') },
+      { find: /^@plangate\/core$/, replacement: src('./packages/core/src/index.ts') },
+      { find: /^@plangate\/express$/, replacement: src('./packages/express/src/index.ts') },
+      { find: /^@plangate\/hono$/, replacement: src('./packages/hono/src/index.ts') },
+    ],
+  },
+  test: {
+    include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+    typecheck: { enabled: true, include: ['packages/*/test/**/*.test-d.ts', 'test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+  },
+})
