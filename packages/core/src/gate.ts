@@ -50,6 +50,7 @@ class Gate implements PlanGate {
   readonly #knownKeys: LRUCache<string, KnownKey>
   readonly #reads = new Map<string, Promise<void>>()
   readonly #orders = new Map<string, Promise<void>>()
+  readonly #storeWrites = new Set<Promise<void>>()
   readonly #maxRounds: number
 
   constructor(config: ResolvedGateConfig) {
@@ -93,21 +94,26 @@ class Gate implements PlanGate {
   }
 
   async close(): Promise<void> {
+    while (this.#storeWrites.size > 0) await Promise.all(this.#storeWrites)
     await this.#settler.close()
   }
 
   /** @internal the lease's way back in */
   settleLease(key: string, balance: PlanBalance, served: boolean): void {
     const { cost } = balance
-    if (!served) {
-      void this.#quietly(this.store.release(key, cost))
-      return
+    const redeem = () => this.#settler.add({ key, planId: balance.planId, holderAddress: balance.holderAddress, amount: cost })
+    const done = served ? this.store.commit(key, cost) : this.store.release(key, cost)
+    if (done instanceof Promise) {
+      // A shared store answers later: close() must still wait for the redemption this leads to.
+      this.#track(done.then(() => (served ? redeem() : undefined)))
+    } else if (served) {
+      redeem()
     }
-    void this.#quietly(
-      Promise.resolve(this.store.commit(key, cost)).then(() =>
-        this.#settler.add({ key, planId: balance.planId, holderAddress: balance.holderAddress, amount: cost }),
-      ),
-    )
+  }
+
+  #track(work: Promise<unknown>): void {
+    const tracked = this.#quietly(work).finally(() => this.#storeWrites.delete(tracked))
+    this.#storeWrites.add(tracked)
   }
 
   async #reserveSlowly(who: Caller, cost: number) {

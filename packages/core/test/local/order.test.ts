@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { createLocalLedger } from '../../src/local'
 import { orderResponseSchema } from '../../src/schemas'
 import { START, setup } from './helpers'
 
@@ -69,7 +70,8 @@ describe('POST /protocol/plans/{planId}/order', () => {
     ['a Basic credential', 'Basic dXNlcjpwYXNz'],
   ])('answers 401 for %s, never echoing the key, and charges nothing', async (_, authorization) => {
     const { ledger, alice, planId } = setup()
-    const foreignKey = (await import('../../src/local')).createLocalLedger().createAccount({ address: alice.address }).apiKey
+    // A well-formed key for alice's very address, but issued by another ledger.
+    const foreignKey = createLocalLedger().createAccount({ address: alice.address }).apiKey
     const header = authorization === 'other' ? `Bearer ${foreignKey}` : authorization
     const res = await ledger.fetch(`${ledger.baseUrl}/protocol/plans/${planId}/order`, {
       method: 'POST',

@@ -1,0 +1,347 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { createPlanGate } from '../src/index'
+import { createLocalLedger } from '../src/local/index'
+import { setup, spend } from './setup'
+
+afterEach(() => {
+  vi.useRealTimers()
+  vi.restoreAllMocks()
+})
+
+describe('reserve → commit | release', () => {
+  it('serves from the cache after the first read: no upstream call on a hit', async () => {
+    const { gate, ledger, alice, planId } = setup({ credits: 5 })
+    expect(await spend(gate, planId, alice.apiKey)).toMatchObject({ ok: true, remaining: 4 }) // read + order
+    const calls = { ...ledger.counters }
+    for (let i = 0; i < 3; i++) await spend(gate, planId, alice.apiKey)
+    expect(ledger.counters.balance).toBe(calls.balance)
+    expect(ledger.counters.order).toBe(calls.order)
+  })
+
+  it('commit redeems exactly the cost with the agent key; release redeems nothing and gives the credits back', async () => {
+    const { gate, ledger, alice, planId } = setup({ credits: 10 })
+    const served = await gate.reserve(planId, alice.apiKey, 3)
+    served.commit()
+    served.commit() // idempotent: never twice
+    const failed = await gate.reserve(planId, alice.apiKey, 2)
+    expect(failed.balance.remaining).toBe(5)
+    failed.release()
+    failed.commit() // no effect after release
+    await gate.close()
+    expect(ledger.redeemed(planId)).toBe(3)
+    expect(ledger.balance(planId, alice.address).remaining).toBe(7)
+    const next = await gate.reserve(planId, alice.apiKey, 1)
+    expect(next.balance.remaining).toBe(6)
+  })
+
+  it('orders automatically exactly once when credits run out, and the balance it returns is used', async () => {
+    const orders: string[] = []
+    const { gate, ledger, alice, planId } = setup({ credits: 2, price: 10 }, { hooks: { onOrder: (e) => void orders.push(e.planId) } }, { funds: 25 })
+    const results = []
+    for (let i = 0; i < 4; i++) results.push(await spend(gate, planId, alice.apiKey))
+    expect(results.map((r) => r.ok && r.remaining)).toEqual([1, 0, 1, 0])
+    expect(ledger.orders(planId)).toBe(2)
+    expect(orders).toEqual([planId, planId])
+    expect(ledger.wallet(alice.address)).toBe(5)
+    // The wallet cannot pay a third order: 402, and nothing else changes.
+    const denied = await spend(gate, planId, alice.apiKey)
+    expect(denied).toMatchObject({ ok: false, code: 'PAYMENT_REQUIRED' })
+    expect(ledger.orders(planId)).toBe(2)
+  })
+
+  it('holders never see each other’s balance', async () => {
+    const { gate, ledger, alice, planId } = setup({ credits: 3 })
+    const bob = ledger.createAccount({ funds: 100 })
+    const a = await gate.reserve(planId, alice.apiKey, 2)
+    const b = await gate.reserve(planId, bob.apiKey, 1)
+    expect(a.balance).toMatchObject({ holderAddress: alice.address, remaining: 1 })
+    expect(b.balance).toMatchObject({ holderAddress: bob.address, remaining: 2 })
+    a.commit()
+    b.commit()
+    await gate.close()
+    expect(ledger.balance(planId, alice.address).remaining).toBe(1)
+    expect(ledger.balance(planId, bob.address).remaining).toBe(2)
+  })
+
+  it('cost 0 needs a valid key but spends and orders nothing', async () => {
+    const { gate, ledger, alice, planId } = setup()
+    const lease = await gate.reserve(planId, alice.apiKey, 0)
+    lease.commit()
+    await gate.close()
+    expect(ledger.orders()).toBe(0)
+    expect(ledger.counters.redeem).toBe(0)
+  })
+})
+
+describe('concurrency', () => {
+  it('25 concurrent cost-1 requests on 5 credits with auto-order off: exactly 5 served, 20 × 402', async () => {
+    const ledger = createLocalLedger()
+    const { gate, alice, planId } = setup({ credits: 5 }, { autoOrder: false }, { ledger })
+    // Buy the credits out of band so the gate starts cold.
+    await ledger.fetch(new Request(`${ledger.baseUrl}/protocol/plans/${planId}/order`, { method: 'POST', headers: { Authorization: `Bearer ${alice.apiKey}` } }))
+    const results = await Promise.all(Array.from({ length: 25 }, () => spend(gate, planId, alice.apiKey)))
+    expect(results.filter((r) => r.ok)).toHaveLength(5)
+    expect(results.filter((r) => !r.ok && r.code === 'PAYMENT_REQUIRED')).toHaveLength(20)
+    expect(ledger.counters.balance).toBe(1) // one read in flight, whatever the concurrency
+    await gate.close()
+    expect(ledger.redeemed(planId)).toBe(5)
+    expect(ledger.balance(planId, alice.address).remaining).toBe(0)
+  })
+
+  it('a burst on an empty balance places the fewest orders that cover it', async () => {
+    const { gate, ledger, alice, planId } = setup({ credits: 10, price: 1 }, { autoOrder: { maxOrders: 100 } }, { funds: 1000 })
+    const results = await Promise.all(Array.from({ length: 95 }, () => spend(gate, planId, alice.apiKey)))
+    expect(results.every((r) => r.ok)).toBe(true)
+    expect(ledger.orders(planId)).toBe(10)
+    await gate.close()
+    expect(ledger.redeemed(planId)).toBe(95)
+    expect(ledger.balance(planId, alice.address).remaining).toBe(5)
+  })
+
+  it('concurrent commits and reads never hand a credit out twice', async () => {
+    const { gate, ledger, alice, planId } = setup({ credits: 20, price: 1 }, { autoOrder: false, cache: { ttlMs: 0 } }, { funds: 1 })
+    await ledger.fetch(new Request(`${ledger.baseUrl}/protocol/plans/${planId}/order`, { method: 'POST', headers: { Authorization: `Bearer ${alice.apiKey}` } }))
+    ledger.inject('redeem', { delayMs: 15, times: 1000 })
+    // ttl 0 forces a balance read per request while redemptions are still in flight.
+    let served = 0
+    const waves = []
+    for (let wave = 0; wave < 10; wave++) {
+      waves.push(...Array.from({ length: 5 }, () => spend(gate, planId, alice.apiKey).then((r) => void (r.ok && served++))))
+      await new Promise((r) => setTimeout(r, 3))
+    }
+    await Promise.all(waves)
+    await gate.close()
+    expect(served).toBe(20)
+    expect(ledger.redeemed(planId)).toBe(20)
+  })
+})
+
+describe('after an order', () => {
+  it('waits out an API that lags before the credits show', async () => {
+    const { gate, ledger, alice, planId } = setup({ credits: 3 })
+    ledger.inject('order', { lagMs: 300 })
+    const started = Date.now()
+    const result = await spend(gate, planId, alice.apiKey)
+    expect(result).toMatchObject({ ok: true, remaining: 2 })
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250)
+    expect(ledger.orders(planId)).toBe(1)
+    expect(ledger.counters.balance).toBeGreaterThan(1) // it polled
+  })
+
+  it('gives up with 503 when the credits never show within pollTimeoutMs, and does not order again at once', async () => {
+    const { gate, ledger, alice, planId } = setup({ credits: 3 }, { autoOrder: { pollTimeoutMs: 200 } })
+    ledger.inject('order', { lagMs: 60_000 })
+    const result = await spend(gate, planId, alice.apiKey)
+    expect(result).toMatchObject({ ok: false, code: 'UPSTREAM_UNAVAILABLE' })
+    expect(ledger.orders(planId)).toBe(1)
+  })
+
+  it('an expired balance counts as 0 and orders again', async () => {
+    let now = Date.parse('2026-01-01T00:00:00Z')
+    const ledger = createLocalLedger({ now: () => now })
+    vi.spyOn(Date, 'now').mockImplementation(() => now)
+    const { gate, alice, planId } = setup({ credits: 5, durationSeconds: 60 }, {}, { ledger })
+    expect(await spend(gate, planId, alice.apiKey)).toMatchObject({ ok: true, remaining: 4 })
+    now += 61_000
+    expect(await spend(gate, planId, alice.apiKey)).toMatchObject({ ok: true, remaining: 4 })
+    expect(ledger.orders(planId)).toBe(2)
+  })
+})
+
+describe('spend guard', () => {
+  it('caps orders per holder and plan within the window, whatever the concurrency', async () => {
+    const { gate, ledger, alice, planId } = setup({ credits: 1, price: 1 }, { autoOrder: { maxOrders: 2, windowMs: 60_000 } }, { funds: 100 })
+    const results = await Promise.all(Array.from({ length: 10 }, () => spend(gate, planId, alice.apiKey)))
+    expect(ledger.orders(planId)).toBe(2)
+    expect(results.filter((r) => r.ok)).toHaveLength(2)
+    const denied = results.filter((r) => !r.ok)
+    expect(denied).toHaveLength(8)
+    expect(denied.every((r) => !r.ok && r.code === 'PAYMENT_REQUIRED')).toBe(true)
+  })
+})
+
+describe('credentials', () => {
+  it('401 CREDENTIAL_MISSING without a key, with WWW-Authenticate', async () => {
+    const { gate, ledger, planId } = setup()
+    const error = await gate.reserve(planId, undefined).catch((e) => e)
+    expect(error).toMatchObject({ code: 'CREDENTIAL_MISSING', status: 401 })
+    expect(error.headers['WWW-Authenticate']).toMatch(/^Bearer/)
+    expect(ledger.counters).toEqual({ order: 0, balance: 0, redeem: 0 })
+  })
+
+  it('401 CREDENTIAL_INVALID for a malformed key, before any upstream call', async () => {
+    const { gate, ledger, planId } = setup()
+    for (const key of ['nope', 'nvm:a.b', 'nvm:a.b.c', `nvm:x.${btoa('{"sub":"bob"}')}.y`]) {
+      expect(await spend(gate, planId, key)).toMatchObject({ ok: false, code: 'CREDENTIAL_INVALID' })
+    }
+    expect(ledger.counters).toEqual({ order: 0, balance: 0, redeem: 0 })
+  })
+
+  it('a forged key naming someone else’s address cannot spend their cached credits', async () => {
+    const { gate, ledger, alice, planId } = setup({ credits: 5 })
+    await spend(gate, planId, alice.apiKey) // alice's balance is now cached
+    const [, payload] = alice.apiKey.slice(4).split('.')
+    const forged = `nvm:eyJhbGciOiJub25lIn0.${payload}.Zm9yZ2Vk`
+    expect(await spend(gate, planId, forged)).toMatchObject({ ok: false, code: 'CREDENTIAL_INVALID' })
+    await gate.close()
+    expect(ledger.redeemed(planId)).toBe(1)
+  })
+
+  it('a key the API refuses is 401 and is not remembered', async () => {
+    const { gate, ledger, alice, planId } = setup()
+    ledger.inject('balance', { status: 401 })
+    expect(await spend(gate, planId, alice.apiKey)).toMatchObject({ ok: false, code: 'CREDENTIAL_INVALID' })
+    expect(await spend(gate, planId, alice.apiKey)).toMatchObject({ ok: true })
+  })
+})
+
+describe('upstream failures', () => {
+  it('402 PAYMENT_REQUIRED when the order answers 402', async () => {
+    const { gate, ledger, alice, planId } = setup()
+    ledger.inject('order', { status: 402 })
+    expect(await spend(gate, planId, alice.apiKey)).toMatchObject({ ok: false, code: 'PAYMENT_REQUIRED' })
+  })
+
+  it('500 PLAN_NOT_FOUND when the plan does not exist', async () => {
+    const { gate, alice } = setup()
+    const result = await spend(gate, '999', alice.apiKey)
+    expect(result).toMatchObject({ ok: false, code: 'PLAN_NOT_FOUND' })
+    expect(result.ok || (result.error as { status: number }).status).toBe(500)
+  })
+
+  it.each([
+    ['a time-out', { delayMs: 1_000 }],
+    ['a 500', { status: 500 }],
+    ['a 502 HTML page', { status: 502, body: '<html>Bad gateway</html>', contentType: 'text/html' }],
+    ['truncated JSON', { body: '{"isSubscriber":tr' }],
+    ['negative credits', { body: '{"isSubscriber":true,"remaining":-1}' }],
+    ['non-integer credits', { body: '{"isSubscriber":true,"remaining":1.5}' }],
+    ['credits past MAX_SAFE_INTEGER', { body: '{"isSubscriber":true,"remaining":9007199254740993}' }],
+    ['a missing field', { body: '{"isSubscriber":true}' }],
+    ['a refused connection', { network: true }],
+  ])('503 UPSTREAM_UNAVAILABLE with Retry-After on %s', async (_name, fault) => {
+    const { gate, ledger, alice, planId, logger } = setup({}, { timeoutMs: 100 })
+    ledger.inject('balance', fault)
+    const started = Date.now()
+    const result = await spend(gate, planId, alice.apiKey)
+    expect(result).toMatchObject({ ok: false, code: 'UPSTREAM_UNAVAILABLE' })
+    expect(Date.now() - started).toBeLessThan(1_000)
+    const error = (result as { error: { status: number; headers: Record<string, string> } }).error
+    expect(error.status).toBe(503)
+    expect(Number(error.headers['Retry-After'])).toBeGreaterThan(0)
+    expect(logger.lines.join('\n')).not.toContain(alice.apiKey)
+    // …and the gate keeps serving once the upstream recovers.
+    expect(await spend(gate, planId, alice.apiKey)).toMatchObject({ ok: true })
+  })
+})
+
+describe('settlement', () => {
+  it('retries a failing redemption with the same proof and never redeems twice', async () => {
+    const proofs: string[] = []
+    const ledger = createLocalLedger()
+    const recording = async (input: Request | string | URL, init?: RequestInit) => {
+      const request = new Request(input, init)
+      if (request.url.endsWith('/redeem')) proofs.push((await request.clone().json()).proof)
+      return ledger.fetch(request)
+    }
+    const { gate, alice, planId } = setup({ credits: 5 }, { fetch: recording, settle: { batchMs: 0, maxRetries: 3 } }, { ledger })
+    ledger.inject('redeem', { status: 503 })
+    ledger.inject('redeem', { status: 200, afterApply: true, network: true }) // applied upstream, answer lost
+    await spend(gate, planId, alice.apiKey)
+    await gate.close()
+    expect(proofs).toHaveLength(3)
+    expect(new Set(proofs).size).toBe(1)
+    expect(ledger.redeemed(planId)).toBe(1)
+  })
+
+  it('reports a redemption that fails after every retry to onError with the amount', async () => {
+    const errors: Array<{ during: string; amount?: number }> = []
+    const { gate, ledger, alice, planId } = setup({ credits: 5 }, { settle: { maxRetries: 1 }, hooks: { onError: (_e, c) => void errors.push(c) } })
+    ledger.inject('redeem', { status: 500, times: 2 })
+    const lease = await gate.reserve(planId, alice.apiKey, 2)
+    lease.commit()
+    await gate.close()
+    expect(errors).toEqual([expect.objectContaining({ during: 'redeem', amount: 2, planId })])
+    expect(ledger.redeemed(planId)).toBe(0)
+  })
+
+  it('batches redemptions per holder and plan, and close() flushes them', async () => {
+    const redeemed: number[] = []
+    const { gate, ledger, alice, planId } = setup({ credits: 10 }, { settle: { batchMs: 60_000 }, hooks: { onRedeem: (e) => void redeemed.push(e.amount) } })
+    for (let i = 0; i < 4; i++) await spend(gate, planId, alice.apiKey)
+    expect(ledger.counters.redeem).toBe(0)
+    await gate.close()
+    expect(ledger.counters.redeem).toBe(1)
+    expect(redeemed).toEqual([4])
+    expect(ledger.redeemed(planId)).toBe(4)
+  })
+
+  it('a batch timer flushes on its own', async () => {
+    const { gate, ledger, alice, planId } = setup({ credits: 10 }, { settle: { batchMs: 30 } })
+    await spend(gate, planId, alice.apiKey)
+    await spend(gate, planId, alice.apiKey)
+    await vi.waitFor(() => expect(ledger.redeemed(planId)).toBe(2), { timeout: 2_000 })
+    expect(ledger.counters.redeem).toBe(1)
+  })
+})
+
+describe('creation', () => {
+  it('does no I/O and starts no timer', () => {
+    const ledger = createLocalLedger()
+    const owner = ledger.createAccount()
+    const fetch = vi.fn(ledger.fetch)
+    const timeout = vi.spyOn(globalThis, 'setTimeout')
+    const interval = vi.spyOn(globalThis, 'setInterval')
+    createPlanGate({ apiKey: owner.apiKey, environment: ledger.baseUrl, fetch, settle: { batchMs: 100 } })
+    expect(fetch).not.toHaveBeenCalled()
+    expect(timeout).not.toHaveBeenCalled()
+    expect(interval).not.toHaveBeenCalled()
+  })
+
+  it.each([
+    [{ timeoutMs: -1 }, /"timeoutMs"/],
+    [{ timeoutMs: 1.5 }, /"timeoutMs"/],
+    [{ cache: { ttlMs: 'x' } }, /"cache\.ttlMs"/],
+    [{ cahce: {} }, /"cahce".*unknown option/],
+    [{ autoOrder: { maxOrders: 0 } }, /"autoOrder\.maxOrders"/],
+    [{ settle: { batchMs: -5 } }, /"settle\.batchMs"/],
+    [{ fetch: 'nope' }, /"fetch"/],
+    [{ environment: 'staging' }, /"environment"/],
+    [{ hooks: { onOrder: 1 } }, /"hooks\.onOrder"/],
+  ])('a wrong option throws a TypeError naming it: %j', (bad, message) => {
+    const ledger = createLocalLedger()
+    const owner = ledger.createAccount()
+    expect(() => createPlanGate({ apiKey: owner.apiKey, ...(bad as object) })).toThrow(TypeError)
+    expect(() => createPlanGate({ apiKey: owner.apiKey, ...(bad as object) })).toThrow(message)
+  })
+
+  it('a missing or malformed agent key is a clear error that does not echo the key', () => {
+    expect(() => createPlanGate({ env: {} })).toThrow(/NVM_API_KEY/)
+    const secret = 'nvm:not-a-jwt-but-secret'
+    try {
+      createPlanGate({ apiKey: secret })
+      expect.unreachable()
+    } catch (error) {
+      expect(String((error as Error).message)).not.toContain('not-a-jwt-but-secret')
+    }
+  })
+
+  it('reads NVM_API_KEY and NVM_ENVIRONMENT from env, and the environment from the key prefix', async () => {
+    const ledger = createLocalLedger()
+    const owner = ledger.createAccount()
+    const alice = ledger.createAccount({ funds: 100 })
+    const planId = ledger.createPlan({ credits: 2, price: 1, owner: owner.address })
+    const gate = createPlanGate({ env: { NVM_API_KEY: owner.apiKey, NVM_ENVIRONMENT: ledger.baseUrl }, fetch: ledger.fetch })
+    expect(await spend(gate, planId, alice.apiKey)).toMatchObject({ ok: true })
+    const urls: string[] = []
+    const live = createPlanGate({ apiKey: `live:${owner.apiKey.slice(4)}`, env: {}, fetch: async (input) => (urls.push(String(input)), new Response('{}', { status: 500 })), settle: { maxRetries: 0 } })
+    await spend(live, '7', alice.apiKey)
+    expect(urls[0]).toMatch(/^https:\/\/api\.live\.nevermined\.app\/api\/v1\/protocol\/plans\/7\/balance\//)
+  })
+
+  it('reserve rejects bad plan ids and costs', async () => {
+    const { gate, alice } = setup()
+    for (const id of ['7/../x', -1, 1.5, 2 ** 60, '']) await expect(gate.reserve(id as never, alice.apiKey)).rejects.toThrow(TypeError)
+    for (const cost of [-1, 1.5, Number.NaN]) await expect(gate.reserve('1', alice.apiKey, cost)).rejects.toMatchObject({ code: 'COST_INVALID' })
+  })
+})
