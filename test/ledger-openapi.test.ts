@@ -111,7 +111,10 @@ describe('the local ledger against the published order-plan OpenAPI', () => {
   it('answers each error status the spec lists in its case', async () => {
     const cases: Record<string, () => Promise<Response>> = {
       // Unauthorized: a key this ledger did not issue.
-      '401': async () => scenario().order(scenario().expiring, createLocalLedger().createAccount().apiKey),
+      '401': async () => {
+        const s = scenario()
+        return s.order(s.expiring, createLocalLedger().createAccount().apiKey)
+      },
       // Payment failed: the wallet cannot pay the price.
       '402': async () => {
         const s = scenario()

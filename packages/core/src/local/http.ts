@@ -57,7 +57,7 @@ function notFound(): RouteMatch {
  * bindings, workerd a module worker's env), and that second argument is no RequestInit. The
  * Request may come from a server adapter's own class, so it is duck-typed.
  */
-export function toRequest(input: Request | string | URL, init: RequestInit | undefined, baseUrl: string): Request {
+export function toRequest(input: Request | string | URL, init: unknown, baseUrl: string): Request {
   if (isRequestLike(input)) return isRequestInit(init) ? new Request(input, init) : input
   return new Request(new URL(String(input), `${baseUrl}/`), isRequestInit(init) ? init : undefined)
 }

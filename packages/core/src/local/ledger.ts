@@ -35,7 +35,8 @@ export function createLocalLedger(options: LocalLedgerOptions = {}): LocalLedger
 
   // An async function, so that every failure (a bad URL, a network fault, an abort) is a
   // rejection, never a synchronous throw: exactly what callers of fetch expect.
-  async function fetch(input: Request | string | URL, init?: RequestInit): Promise<Response> {
+  // `init` may also be a server's env (see LocalLedger.fetch's overloads); toRequest tells them apart.
+  async function fetch(input: Request | string | URL, init?: unknown): Promise<Response> {
     const request = toRequest(input, init, baseUrl)
     const signal = request.signal
     if (signal.aborted) throw abortReason(signal)

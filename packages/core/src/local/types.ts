@@ -85,8 +85,19 @@ export interface LocalLedger {
   /** The base URL clients should use, without a trailing slash, e.g. `http://ledger.local/api/v1`. */
   readonly baseUrl: string
   /**
-   * The web-standard handler. Bound, so `const f = ledger.fetch; f(request)` works. Accepts a
-   * `Request`, or a URL and `RequestInit` like `fetch` (a relative URL resolves against `baseUrl`).
+   * The same handler as a server calls it: `fetch(request, env, ctx)`. `@hono/node-server` passes
+   * its bindings and workerd a module worker's env; they are ignored. This overload is what lets
+   * `serve({ fetch: ledger.fetch, port })` and `export default { fetch: ledger.fetch }` type-check.
+   *
+   * @example serve({ fetch: ledger.fetch, port: 4010 })
+   */
+  fetch(request: Request, env?: unknown, ctx?: unknown): Promise<Response>
+  // Overload order matters: Parameters<>, vi.fn(ledger.fetch) and friends see only the last
+  // signature, and code passes ledger.fetch where a fetch-like function is expected.
+  /**
+   * The web-standard handler, called like `fetch`. Bound, so `const f = ledger.fetch; f(request)`
+   * works. Accepts a `Request`, or a URL and `RequestInit` like `fetch` (a relative URL resolves
+   * against `baseUrl`).
    *
    * @example
    * const res = await ledger.fetch(`${ledger.baseUrl}/protocol/plans/${planId}/order`, {

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
+import type { FetchLike } from '../../src/client'
 import { createLocalLedger } from '../../src/local'
 import { setup } from './helpers'
 
@@ -29,6 +30,23 @@ describe('ledger.fetch', () => {
     const request = new Request(`${ledger.baseUrl}/protocol/plans/${planId}/order`, { method: 'GET' })
     const res = await ledger.fetch(request, { method: 'POST', headers: { Authorization: `Bearer ${alice.apiKey}` } })
     expect(res.status).toBe(200)
+  })
+
+  it('type-checks where a fetch-like function or a server handler is expected', async () => {
+    // These assignments are the test (`pnpm typecheck` fails without the server overload, or with
+    // the overloads in the other order, which vi.fn would pick up); the calls prove they run.
+    const { ledger, alice, planId } = setup()
+    const asClientFetch: FetchLike = ledger.fetch
+    const asMock: FetchLike = vi.fn(ledger.fetch)
+    const asNodeServer: (request: Request, env: { incoming: object; outgoing: object }) => unknown = ledger.fetch
+    const asWorker: (request: Request, env: { DB: string }, ctx: { waitUntil(p: Promise<unknown>): void }) => Promise<Response> =
+      ledger.fetch
+    const url = `${ledger.baseUrl}/protocol/plans/${planId}/balance/${alice.address}`
+    const headers = { Authorization: `Bearer ${alice.apiKey}` }
+    expect((await asClientFetch(url, { headers })).status).toBe(200)
+    expect((await asMock(url, { headers })).status).toBe(200)
+    expect(((await asNodeServer(new Request(url, { headers }), { incoming: {}, outgoing: {} })) as Response).status).toBe(200)
+    expect((await asWorker(new Request(url, { headers }), { DB: 'x' }, { waitUntil: () => {} })).status).toBe(200)
   })
 
   it("ignores a second argument that is a server's env, not a RequestInit (fetch(request, env))", async () => {

@@ -1,0 +1,23 @@
+import type { PlanBalance, RequirePlanOptions } from '@plangate/core'
+import type { NextFunction, Request, Response } from 'express'
+
+declare global {
+  // Express's own way to type what middleware adds to the request (SPEC §4).
+  namespace Express {
+    interface Request {
+      /** The caller's plan balance after this request's cost, set by `requirePlan()`. */
+      balance: PlanBalance
+    }
+  }
+}
+
+/** The options of `requirePlan` for Express: the common ones, plus `onDenied`. */
+export interface ExpressRequirePlanOptions extends RequirePlanOptions<Request> {
+  /**
+   * Replaces the default answer to a denial (a `PlanGateError`, or anything unexpected), e.g. to
+   * render it your way or hand it to your error handler with `next(err)`.
+   *
+   * @example requirePlan(7, { onDenied: (err, req, res, next) => next(err) })
+   */
+  onDenied?: (err: unknown, req: Request, res: Response, next: NextFunction) => void
+}
