@@ -32,6 +32,7 @@ export class Settler {
   readonly #batches = new Map<string, Redemption>()
   readonly #inFlight = new Map<Promise<void>, string>()
   #timer: ReturnType<typeof setTimeout> | undefined
+  #closing = false
 
   constructor(options: SettlerOptions) {
     this.#options = options
@@ -40,7 +41,8 @@ export class Settler {
   /** Queue credits that were served; never throws, never rejects. */
   add(redemption: Redemption): void {
     if (redemption.amount === 0) return
-    if (this.#options.batchMs === 0) {
+    // After close() began, nothing waits for a batch timer any more: redeem at once.
+    if (this.#options.batchMs === 0 || this.#closing) {
       this.#start(redemption)
       return
     }
@@ -65,6 +67,7 @@ export class Settler {
 
   /** Redeem everything gathered and wait for every redemption in flight. */
   async close(): Promise<void> {
+    this.#closing = true
     this.#flushAll()
     while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight.keys()])
   }
