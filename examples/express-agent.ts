@@ -5,7 +5,7 @@ import { requirePlan } from '@plangate/express'
 import { agentSetup, answer } from './agent-setup'
 
 /** An Express agent whose `POST /ask` costs one credit of `planId`. */
-export function createExpressAgent(options: { gate: PlanGate; planId: string }) {
+export function createExpressAgent(options: { gate: PlanGate; planId: string }): express.Express {
   const app = express()
   app.use(express.json({ limit: '16kb' }))
   app.get('/health', (_req, res) => void res.json({ ok: true }))

@@ -39,18 +39,18 @@ export interface PlanGateOptions {
   fetch: FetchLike
   /** Per upstream call. Default 5000. */
   timeoutMs: number
-  /** The balance cache. */
-  cache: { ttlMs: number; max: number }
+  /** The balance cache. Default `{ ttlMs: 30_000, max: 10_000 }`. */
+  cache: Partial<{ ttlMs: number; max: number }>
   /** Default: in memory. */
   store: BalanceStore
   /** `false` answers 402 when credits run out; otherwise order the plan, within the spend guard. */
-  autoOrder: false | Partial<AutoOrderOptions>
+  autoOrder: boolean | Partial<AutoOrderOptions>
   /** How served credits are redeemed: at once (`batchMs: 0`) or gathered per holder and plan. */
-  settle: { batchMs: number; maxRetries: number }
+  settle: Partial<{ batchMs: number; maxRetries: number }>
   hooks: PlanGateHooks
   logger: PlanGateLogger
   /** Where `NVM_API_KEY` and `NVM_ENVIRONMENT` are read. Default: `process.env` where it exists. */
-  env: Record<string, string | undefined>
+  env: Record<string, unknown>
 }
 
 /** The options after defaults, as the gate uses them. */
@@ -100,7 +100,8 @@ const optionsSchema = z.strictObject({
       'expected an object with warn(message) and error(message)',
     )
     .optional(),
-  env: z.record(z.string(), z.string().optional()).optional(),
+  // process.env is not a plain object to zod, and workerd bindings hold more than strings.
+  env: z.custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null, 'expected an object').optional(),
 })
 
 const consoleLogger: PlanGateLogger = {
@@ -121,7 +122,7 @@ export function resolveGateConfig(input: unknown): ResolvedGateConfig {
     throw new TypeError(`plangate: invalid option "${name}": ${hint}.`)
   }
   const options = parsed.data
-  const env = options.env ?? processEnv()
+  const env = stringsOf(options.env ?? processEnv())
 
   const apiKey = options.apiKey ?? env.NVM_API_KEY
   if (!apiKey) {
@@ -152,6 +153,11 @@ export function resolveGateConfig(input: unknown): ResolvedGateConfig {
     hooks: options.hooks ?? {},
     logger: options.logger ?? consoleLogger,
   }
+}
+
+function stringsOf(record: Record<string, unknown>): Record<string, string | undefined> {
+  const pick = (name: string) => (typeof record[name] === 'string' ? (record[name] as string) : undefined)
+  return { NVM_API_KEY: pick('NVM_API_KEY'), NVM_ENVIRONMENT: pick('NVM_ENVIRONMENT') }
 }
 
 function resolveBaseUrl(environment: string | undefined, keyPrefix: string | undefined): string {

@@ -70,14 +70,15 @@ export function requirePlan(planId: PlanId, options?: ExpressRequirePlanOptions)
     admit(config, gate, req)
       .then((admission) => {
         if (!admission.allowed) {
-          if (onDenied) onDenied(admission.error, req, res, pass)
+          // An async onDenied that rejects goes to next(err) too.
+          if (onDenied) void Promise.resolve(onDenied(admission.error, req, res, pass)).catch(pass)
           else deny(res, admission)
           return
         }
         lease = admission.lease
         if (!settleOnResponse(res, lease)) return // the client left while credits were reserved
         req.balance = lease.balance
-        res.set(admission.headers)
+        setSuccessHeaders(res, admission.headers)
         pass()
       })
       .catch((error: unknown) => {
@@ -86,6 +87,21 @@ export function requirePlan(planId: PlanId, options?: ExpressRequirePlanOptions)
         pass(error)
       })
   }
+}
+
+/**
+ * The headers must be on the response before the route writes it, but they describe a served
+ * request: a non-2xx answer (whose credits go back) has them taken off as its head is written.
+ */
+function setSuccessHeaders(res: Response, headers: Record<string, string>): void {
+  const names = Object.keys(headers)
+  if (names.length === 0) return
+  res.set(headers)
+  const writeHead = res.writeHead
+  res.writeHead = function (this: Response, ...args: Parameters<Response['writeHead']>) {
+    if (!isServed(args[0])) for (const name of names) this.removeHeader(name)
+    return writeHead.apply(this, args)
+  } as Response['writeHead']
 }
 
 function deny(res: Response, denial: Extract<Admission, { allowed: false }>): void {

@@ -1,3 +1,5 @@
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { createPlanGate, type PlanGateOptions } from '@plangate/core'
 import { createLocalLedger, type LocalAccount, type LocalLedger } from '@plangate/core/local'
 import { expect } from 'vitest'
@@ -72,5 +74,27 @@ export async function eventually(check: () => void | Promise<void>, timeoutMs = 
       if (Date.now() > deadline) throw error
       await sleep(10)
     }
+  }
+}
+
+/** Serves the ledger over real HTTP on a free port (for gates that use globalThis.fetch). */
+export async function serveLedger(ledger: LocalLedger): Promise<{ baseUrl: string; close: () => Promise<void> }> {
+  const server = http.createServer(async (req, res) => {
+    const chunks: Buffer[] = []
+    for await (const chunk of req) chunks.push(chunk as Buffer)
+    const headers = Object.entries(req.headers).flatMap(([name, value]) => (typeof value === 'string' ? [[name, value] as [string, string]] : []))
+    const answer = await ledger.fetch(`http://127.0.0.1${req.url}`, {
+      method: req.method,
+      headers,
+      body: chunks.length > 0 ? Buffer.concat(chunks) : undefined,
+    })
+    res.writeHead(answer.status, Object.fromEntries(answer.headers))
+    res.end(Buffer.from(await answer.arrayBuffer()))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    baseUrl: `http://127.0.0.1:${port}/api/v1`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
   }
 }

@@ -4,8 +4,9 @@ import express5, { type Express, type NextFunction, type Request, type RequestHa
 import express4 from 'express4'
 import request from 'supertest'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { sharedGate } from '@plangate/core'
 import { CredentialMissingError, GateMisconfiguredError, PlanGateError, requirePlan, type PlanGate } from '@plangate/express'
-import { eventually, expectProblem, secretsOf, sleep, subscribe, world } from './helpers'
+import { eventually, expectProblem, secretsOf, serveLedger, sleep, subscribe, world } from './helpers'
 
 const auth = (apiKey: string) => ({ Authorization: `Bearer ${apiKey}` })
 
@@ -217,7 +218,7 @@ describe.each([
       expect(onDenied.mock.calls[0]![0]).toBeInstanceOf(CredentialMissingError)
     })
 
-    it('onDenied may hand the error to the app error handler, and a throwing onDenied reaches it too', async () => {
+    it('onDenied may hand the error to the app error handler; a throwing or rejecting onDenied reaches it too', async () => {
       const { planId, gate } = track(world())
       const seen: unknown[] = []
       const errorHandler = (err: unknown, _req: Request, res: Response, _next: NextFunction) => {
@@ -234,8 +235,14 @@ describe.each([
       throwing.get('/ok', requirePlan(planId, { gate, onDenied: () => { throw boom } }), (_req, res) => res.end())
       throwing.use(errorHandler)
       expect((await request(throwing).get('/ok')).status).toBe(499)
+      const rejecting = express()
+      const asyncBoom = new Error('async onDenied failed')
+      rejecting.get('/ok', requirePlan(planId, { gate, onDenied: async () => Promise.reject(asyncBoom) }), (_req, res) => res.end())
+      rejecting.use(errorHandler)
+      expect((await request(rejecting).get('/ok')).status).toBe(499)
       expect(seen[0]).toBeInstanceOf(CredentialMissingError)
       expect(seen[1]).toBe(boom)
+      expect(seen[2]).toBe(asyncBoom)
     })
   })
 
@@ -383,13 +390,25 @@ describe.each([
       expect(() => requirePlan(1)).toThrow(GateMisconfiguredError)
     })
 
-    it('uses NVM_API_KEY when set, without any I/O at creation', () => {
-      const { owner, ledger } = world()
-      process.env.NVM_API_KEY = owner.apiKey
-      process.env.NVM_ENVIRONMENT = ledger.baseUrl
-      expect(requirePlan(1)).toBeTypeOf('function')
-      expect(requirePlan(1).name).toBe('requirePlanMiddleware')
-      expect(ledger.counters).toEqual({ order: 0, balance: 0, redeem: 0 })
+    it('uses NVM_API_KEY and NVM_ENVIRONMENT when set, with no I/O at creation', async () => {
+      const { owner, alice, ledger, planId } = world()
+      const served = await serveLedger(ledger)
+      try {
+        await subscribe(ledger, planId, alice)
+        process.env.NVM_API_KEY = owner.apiKey
+        process.env.NVM_ENVIRONMENT = served.baseUrl
+        const before = ledger.counters
+        const mw = requirePlan(planId)
+        expect(mw.name).toBe('requirePlanMiddleware')
+        expect(ledger.counters).toEqual(before)
+        const res = await request(appWith(mw)).get('/ok').set(auth(alice.apiKey))
+        expect(res.status).toBe(200)
+        expect(res.body.remaining).toBe(1)
+        await sharedGate({ NVM_API_KEY: owner.apiKey, NVM_ENVIRONMENT: served.baseUrl }).close()
+        expect(ledger.redeemed(planId)).toBe(1)
+      } finally {
+        await served.close()
+      }
     })
   })
 })

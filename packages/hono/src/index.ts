@@ -72,7 +72,7 @@ export function requirePlan(planId: PlanId, options?: HonoRequirePlanOptions): M
     const admission = await admit(config, () => (gate ??= sharedGate(gateEnv(c))), c)
     if (!admission.allowed) {
       const { status, headers, body } = admission
-      throw new HTTPException(status as 500, {
+      throw new HTTPException(status as ConstructorParameters<typeof HTTPException>[0], {
         message: body.detail,
         cause: admission.error,
         res: new Response(JSON.stringify(body), { status, headers }),

@@ -103,7 +103,7 @@ export function delay(ms: number, signal: AbortSignal | null | undefined): Promi
       signal?.removeEventListener('abort', onAbort)
       resolve()
     }, ms)
-    
+    signal?.addEventListener('abort', onAbort, { once: true })
   })
 }
 

@@ -52,23 +52,15 @@ function notFound(): RouteMatch {
 
 /**
  * Turns fetch's arguments into a Request, the way `fetch` itself would, except that a relative
- * URL resolves against the ledger's base URL. A `Request` is used as it is unless `init` changes
- * it: servers call their handler as `fetch(request, env)` (`@hono/node-server` passes its
- * bindings, workerd a module worker's env), and that second argument is no RequestInit. The
- * Request may come from a server adapter's own class, so it is duck-typed.
+ * URL resolves against the ledger's base URL. Servers call their handler as `fetch(request, env)`
+ * (`@hono/node-server` passes its bindings, workerd a module worker's env): read as a RequestInit,
+ * such an env has no known field, so the Request comes through unchanged. The Request may come
+ * from a server adapter's own class, so it is duck-typed.
  */
 export function toRequest(input: Request | string | URL, init: unknown, baseUrl: string): Request {
-  if (isRequestLike(input)) return isRequestInit(init) ? new Request(input, init) : input
-  return new Request(new URL(String(input), `${baseUrl}/`), isRequestInit(init) ? init : undefined)
-}
-
-const REQUEST_INIT_KEYS = [
-  'method', 'headers', 'body', 'signal', 'redirect', 'referrer', 'referrerPolicy',
-  'mode', 'credentials', 'cache', 'integrity', 'keepalive', 'duplex', 'priority', 'window',
-]
-
-function isRequestInit(init: unknown): init is RequestInit {
-  return typeof init === 'object' && init !== null && REQUEST_INIT_KEYS.some((key) => key in init)
+  const requestInit = init as RequestInit | undefined
+  if (isRequestLike(input)) return requestInit === undefined ? input : new Request(input, requestInit)
+  return new Request(new URL(String(input), `${baseUrl}/`), requestInit)
 }
 
 function isRequestLike(input: unknown): input is Request {

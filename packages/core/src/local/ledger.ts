@@ -23,9 +23,7 @@ const DEFAULT_BASE_URL = 'http://ledger.local/api/v1'
 export function createLocalLedger(options: LocalLedgerOptions = {}): LocalLedger {
   const baseUrl = normalizeBaseUrl(options.baseUrl ?? DEFAULT_BASE_URL)
   const basePath = new URL(baseUrl).pathname.replace(/\/+$/, '')
-  const userNow = options.now
-  // Read through a closure so a test may swap its clock's internals after creating the ledger.
-  const now = userNow === undefined ? () => Date.now() : () => userNow()
+  const now = options.now ?? Date.now
 
   const accounts = new Accounts(now)
   const plans = new PlanBook(accounts, now)
@@ -34,8 +32,8 @@ export function createLocalLedger(options: LocalLedgerOptions = {}): LocalLedger
   let counters: Record<LedgerEndpoint, number> = zeroCounters()
 
   // An async function, so that every failure (a bad URL, a network fault, an abort) is a
-  // rejection, never a synchronous throw: exactly what callers of fetch expect.
-  // `init` may also be a server's env (see LocalLedger.fetch's overloads); toRequest tells them apart.
+  // rejection, never a synchronous throw: exactly what callers of fetch expect. `init` may also be
+  // a server's env (see the overloads of LocalLedger.fetch); it then changes nothing.
   async function fetch(input: Request | string | URL, init?: unknown): Promise<Response> {
     const request = toRequest(input, init, baseUrl)
     const signal = request.signal

@@ -49,6 +49,20 @@ describe('ledger.fetch', () => {
     expect((await asWorker(new Request(url, { headers }), { DB: 'x' }, { waitUntil: () => {} })).status).toBe(200)
   })
 
+  it("accepts a Request of another class or realm (duck-typed, as server adapters' own Requests are)", async () => {
+    const { ledger, owner, alice, planId, order } = setup()
+    await order(alice.apiKey)
+    const real = new Request(`${ledger.baseUrl}/protocol/plans/redeem`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${owner.apiKey}` },
+      body: JSON.stringify({ planId, holderAddress: alice.address, amount: 1, proof: 'p' }),
+    })
+    const foreign = { url: real.url, method: real.method, headers: real.headers, signal: real.signal, text: () => real.text() }
+    expect(foreign).not.toBeInstanceOf(Request)
+    const res = await ledger.fetch(foreign as unknown as Request)
+    expect(await res.json()).toEqual({ success: true, creditsRedeemed: 1, remainingBalance: 1 })
+  })
+
   it("ignores a second argument that is a server's env, not a RequestInit (fetch(request, env))", async () => {
     const { ledger, alice, planId } = setup()
     const request = new Request(`${ledger.baseUrl}/protocol/plans/${planId}/order`, {
