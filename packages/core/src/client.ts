@@ -91,12 +91,15 @@ export class NeverminedClient {
     try {
       let response: Response
       try {
-        response = await this.#fetch(this.baseUrl + path, {
-          method,
-          headers,
-          body: body === undefined ? undefined : JSON.stringify(body),
-          signal: controller.signal,
-        })
+        response = await abortable(
+          this.#fetch(this.baseUrl + path, {
+            method,
+            headers,
+            body: body === undefined ? undefined : JSON.stringify(body),
+            signal: controller.signal,
+          }),
+          controller.signal,
+        )
       } catch (cause) {
         throw this.#unreachable(call, controller.signal.aborted, cause)
       }
@@ -107,9 +110,12 @@ export class NeverminedClient {
       }
       let json: unknown
       try {
-        json = await response.json()
+        json = await abortable(response.json(), controller.signal)
       } catch (cause) {
-        if (controller.signal.aborted) throw this.#unreachable(call, true, cause)
+        if (controller.signal.aborted) {
+          response.body?.cancel().catch(() => {})
+          throw this.#unreachable(call, true, cause)
+        }
         throw new UpstreamUnavailableError(`Nevermined ${call} answered ${response.status} with a body that is not JSON.`)
       }
       const parsed = schema.safeParse(json)
@@ -132,6 +138,28 @@ export class NeverminedClient {
       ? new UpstreamUnavailableError(`Nevermined ${call} timed out after ${this.timeoutMs} ms.`)
       : new UpstreamUnavailableError(`Nevermined ${call} could not be reached (network error).`, { cause })
   }
+}
+
+/**
+ * Settles with `work`, or rejects when `signal` aborts: a custom fetch (an in-process handler, a
+ * service binding) may ignore the signal, and the time-out must hold all the same.
+ */
+function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason)
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason)
+    signal.addEventListener('abort', onAbort, { once: true })
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(value)
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(error)
+      },
+    )
+  })
 }
 
 function statusError(call: Call, response: Response): PlanGateError {

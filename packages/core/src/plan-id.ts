@@ -23,7 +23,9 @@ export function normalizePlanId(planId: unknown): string {
   }
   if (typeof planId === 'bigint') {
     if (planId < 0n) throw new TypeError('plangate: planId must not be negative')
-    return planId.toString(10)
+    const digits = planId.toString(10)
+    if (digits.length > MAX_DIGITS) throw new TypeError(`plangate: planId has more than ${MAX_DIGITS} digits`)
+    return digits
   }
   if (typeof planId === 'string') {
     if (!DECIMAL.test(planId) || planId.length > MAX_DIGITS) {

@@ -52,7 +52,7 @@ export function resolveRequirePlan<Req>(
   if (o.gate !== undefined && (typeof o.gate !== 'object' || o.gate === null || typeof o.gate.reserve !== 'function')) {
     throw new TypeError('plangate: option "gate" must be a gate from createPlanGate().')
   }
-  const cost = o.cost ?? 1
+  const cost = o.cost === undefined ? 1 : o.cost
   if (typeof cost !== 'function' && !(typeof cost === 'number' && Number.isSafeInteger(cost) && cost >= 0)) {
     throw new TypeError(`plangate: option "cost" must be a non-negative integer or a function of the request, got ${String(cost)}.`)
   }

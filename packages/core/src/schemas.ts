@@ -22,7 +22,8 @@ const credits = z
 const decimalCredits = z
   .string()
   .regex(/^[0-9]{1,20}$/, 'expected a decimal string')
-  .refine((s) => BigInt(s) <= BigInt(Number.MAX_SAFE_INTEGER), 'larger than Number.MAX_SAFE_INTEGER')
+  // zod runs this refine even when the regex failed: BigInt() must only see digits.
+  .refine((s) => !/^[0-9]{1,20}$/.test(s) || BigInt(s) <= BigInt(Number.MAX_SAFE_INTEGER), 'larger than Number.MAX_SAFE_INTEGER')
   .transform((s) => Number(s))
 const creditsOrDecimal = z.union([credits, decimalCredits])
 const dateTime = z.union([z.iso.datetime({ offset: true }), z.null()]).optional()

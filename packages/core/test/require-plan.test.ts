@@ -136,11 +136,8 @@ describe('resolveRequirePlan', () => {
     expect(() => resolveRequirePlan('7', { gate }, defaults)).toThrow(/option "gate" must be a gate/)
   })
 
-  // BUG (minor): `cost: null` is silently taken as the default 1 (`o.cost ?? 1`), while `credential:
-  // null`, `headers: null` and `gate: null` all throw. A JS caller who wrote `cost: null` (e.g. from
-  // a missing config value) gets every request charged 1 credit with no warning.
-  // Fix: `const cost = o.cost === undefined ? 1 : o.cost` so null falls into the TypeError.
-  it.fails('throws a TypeError for cost: null, like every other null option', () => {
+  // Regression: `cost: null` once silently meant 1.
+  it('throws a TypeError for cost: null, like every other null option', () => {
     expect(() => resolveRequirePlan('7', { cost: null }, defaults)).toThrow(TypeError)
   })
 })
