@@ -102,7 +102,14 @@ class Gate implements PlanGate {
   settleLease(key: string, balance: PlanBalance, served: boolean): void {
     const { cost } = balance
     const redeem = () => this.#settler.add({ key, planId: balance.planId, holderAddress: balance.holderAddress, amount: cost })
-    const done = served ? this.store.commit(key, cost) : this.store.release(key, cost)
+    let done: unknown
+    try {
+      done = served ? this.store.commit(key, cost) : this.store.release(key, cost)
+    } catch (error) {
+      // Called from a response's 'finish' listener: a throwing store must not crash the server.
+      void this.#quietly(Promise.reject(error))
+      return
+    }
     if (done instanceof Promise) {
       // A shared store answers later: close() must still wait for the redemption this leads to.
       this.#track(done.then(() => (served ? redeem() : undefined)))
