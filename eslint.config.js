@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint'
 const NODE_BUILTINS = ['assert', 'buffer', 'child_process', 'crypto', 'events', 'fs', 'http', 'https', 'net', 'os', 'path', 'stream', 'timers', 'tls', 'url', 'util', 'worker_threads', 'zlib']
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/coverage/**', 'examples/hono-worker/dist/**', '**/*.bundle.js'] },
+  { ignores: ['**/dist/**', 'bench/results/**', '**/node_modules/**', '**/coverage/**', 'examples/hono-worker/dist/**', '**/*.bundle.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,3 +1,5 @@
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { createPlanGate, type PlanGate } from '@plangate/core'
 import { createLocalLedger, type LocalLedger } from '@plangate/core/local'
 
@@ -27,6 +29,34 @@ export function agentSetup(env: Record<string, string | undefined> = process.env
   const planId = ledger.createPlan({ credits: 3, price: 10, owner: agent.address })
   const gate = createPlanGate({ apiKey: agent.apiKey, environment: ledger.baseUrl, fetch: ledger.fetch })
   return { gate, planId, subscriberKey: subscriber.apiKey, ledger, mode: 'local ledger' }
+}
+
+/**
+ * Graceful shutdown on SIGTERM and SIGINT: stop taking requests, let those in flight finish, then
+ * `gate.close()` — it redeems what is batched and waits for redemptions in flight — and exit 0.
+ * On the local ledger it prints how many credits were redeemed (the ledger lives in this process).
+ */
+export function closeOnSignals(server: Server, setup: AgentSetup): void {
+  let closing = false
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (closing) return
+    closing = true
+    // Connections left open by keep-alive clients must not hold the shutdown up for long.
+    setTimeout(() => server.closeAllConnections(), 5_000).unref()
+    server.close(() => {
+      void setup.gate.close().then(() => {
+        if (setup.ledger) console.log(`plangate: ${setup.ledger.redeemed(setup.planId)} credit(s) redeemed on the local ledger; stopped on ${signal}.`)
+        process.exit(0)
+      })
+    })
+  }
+  process.on('SIGINT', shutdown)
+  process.on('SIGTERM', shutdown)
+}
+
+/** The port a server actually listens on (PORT=0 picks a free one). */
+export function portOf(server: Server): number {
+  return (server.address() as AddressInfo).port
 }
 
 /** The agent's "work": a tiny deterministic answer, so the examples need no model. */

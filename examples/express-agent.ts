@@ -2,7 +2,7 @@ import { pathToFileURL } from 'node:url'
 import express from 'express'
 import type { PlanGate } from '@plangate/core'
 import { requirePlan } from '@plangate/express'
-import { agentSetup, answer } from './agent-setup'
+import { agentSetup, answer, closeOnSignals, portOf } from './agent-setup'
 
 /** An Express agent whose `POST /ask` costs one credit of `planId`. */
 export function createExpressAgent(options: { gate: PlanGate; planId: string }): express.Express {
@@ -21,18 +21,14 @@ async function main() {
   const app = createExpressAgent(setup)
   const server = app.listen(port, () => {
     const key = setup.subscriberKey ?? '$SUBSCRIBER_KEY'
-    console.log(`plangate Express agent on http://localhost:${port} (${setup.mode}, plan ${setup.planId})`)
+    const url = `http://localhost:${portOf(server)}`
+    console.log(`plangate Express agent on ${url} (${setup.mode}, plan ${setup.planId})`)
     console.log('\nTry it (each call spends a credit; the plan is ordered again when they run out):\n')
     console.log(
-      `curl -s -X POST http://localhost:${port}/ask -H 'Authorization: Bearer ${key}' -H 'Content-Type: application/json' -d '{"question":"what does plangate do?"}'\n`,
+      `curl -s -X POST ${url}/ask -H 'Authorization: Bearer ${key}' -H 'Content-Type: application/json' -d '{"question":"what does plangate do?"}'\n`,
     )
   })
-  const shutdown = () => {
-    server.close()
-    void setup.gate.close().then(() => process.exit(0))
-  }
-  process.on('SIGINT', shutdown)
-  process.on('SIGTERM', shutdown)
+  closeOnSignals(server, setup)
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) void main()

@@ -1,9 +1,10 @@
+import type { Server } from 'node:http'
 import { pathToFileURL } from 'node:url'
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 import type { PlanGate } from '@plangate/core'
 import { requirePlan, type PlanVariables } from '@plangate/hono'
-import { agentSetup, answer } from './agent-setup'
+import { agentSetup, answer, closeOnSignals } from './agent-setup'
 
 /** A Hono agent whose `POST /ask` costs one credit of `planId`. Runs anywhere Hono runs. */
 export function createHonoAgent(options: { gate: PlanGate; planId: string }) {
@@ -19,19 +20,15 @@ export function createHonoAgent(options: { gate: PlanGate; planId: string }) {
 function main() {
   const setup = agentSetup()
   const port = Number(process.env.PORT ?? 3000)
-  const server = serve({ fetch: createHonoAgent(setup).fetch, port }, () => {
+  const server = serve({ fetch: createHonoAgent(setup).fetch, port }, (info) => {
     const key = setup.subscriberKey ?? '$SUBSCRIBER_KEY'
-    console.log(`plangate Hono agent on http://localhost:${port} (${setup.mode}, plan ${setup.planId})\n`)
+    const url = `http://localhost:${info.port}`
+    console.log(`plangate Hono agent on ${url} (${setup.mode}, plan ${setup.planId})\n`)
     console.log(
-      `curl -s -X POST http://localhost:${port}/ask -H 'Authorization: Bearer ${key}' -H 'Content-Type: application/json' -d '{"question":"what does plangate do?"}'\n`,
+      `curl -s -X POST ${url}/ask -H 'Authorization: Bearer ${key}' -H 'Content-Type: application/json' -d '{"question":"what does plangate do?"}'\n`,
     )
-  })
-  const shutdown = () => {
-    server.close()
-    void setup.gate.close().then(() => process.exit(0))
-  }
-  process.on('SIGINT', shutdown)
-  process.on('SIGTERM', shutdown)
+  }) as Server
+  closeOnSignals(server, setup)
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) main()

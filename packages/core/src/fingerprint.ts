@@ -3,6 +3,7 @@
  * the Nevermined API has accepted by fingerprint, never by the key itself, and it needs the
  * answer on the hot path without the round trip of `crypto.subtle.digest`.
  */
+import { builtinModule } from './env'
 
 // First 32 bits of the fractional parts of the square roots (H) and cube roots (K) of the first
 // primes, computed rather than transcribed; a test checks the digest against node:crypto.
@@ -10,42 +11,50 @@ const PRIMES: number[] = []
 for (let n = 2; PRIMES.length < 64; n++) if (PRIMES.every((p) => n % p !== 0)) PRIMES.push(n)
 const frac32 = (x: number) => ((x - Math.floor(x)) * 2 ** 32) >>> 0
 const H0 = PRIMES.slice(0, 8).map((p) => frac32(Math.sqrt(p)))
-const K = Uint32Array.from(PRIMES.map((p) => frac32(Math.cbrt(p))))
+const K = Int32Array.from(PRIMES.map((p) => frac32(Math.cbrt(p))))
 
 const encoder = new TextEncoder()
-const W = new Uint32Array(64)
-const STATE = new Uint32Array(8)
+const W = new Int32Array(64)
+const STATE = new Int32Array(8)
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
+/** The padded message, reused between calls for anything key-sized. */
+const KEPT_BYTES = 16 * 1024
+let buffer = new Uint8Array(1024)
 
-/** Hex SHA-256 of the UTF-8 bytes of `text`. */
-export function sha256Hex(text: string): string {
-  const bytes = isAscii(text) ? undefined : encoder.encode(text)
-  const length = bytes ? bytes.length : text.length
-  const byteAt = bytes ? (i: number) => bytes[i]! : (i: number) => text.charCodeAt(i)
+interface NodeCrypto {
+  createHash(algorithm: 'sha256'): { update(text: string, encoding: 'utf8'): { digest(encoding: 'hex'): string } }
+}
+const nodeCrypto = builtinModule<NodeCrypto>('node:crypto')
+
+/**
+ * Hex SHA-256 of the UTF-8 bytes of `text`: the runtime's native hash where it has a synchronous
+ * one (Node, Bun, Deno: about twice as fast for a key), else {@link portableSha256Hex}.
+ */
+export const sha256Hex: (text: string) => string =
+  typeof nodeCrypto?.createHash === 'function'
+    ? (text) => nodeCrypto.createHash('sha256').update(text, 'utf8').digest('hex')
+    : portableSha256Hex
+
+/** Hex SHA-256 of the UTF-8 bytes of `text`, in plain JavaScript (workerd, browsers). */
+export function portableSha256Hex(text: string): string {
+  // Room for the UTF-8 bytes (at most 3 per UTF-16 unit), the 0x80, and the length.
+  const needed = text.length * 3 + 72
+  if (buffer.length < needed && needed <= KEPT_BYTES) buffer = new Uint8Array(needed)
+  const bytes = buffer.length < needed ? new Uint8Array(needed) : buffer
+  const length = encoder.encodeInto(text, bytes).written
   // Message, then 0x80, zeros, and the 64-bit big-endian bit length, in 64-byte blocks.
-  const blocks = (length + 9 + 63) >> 6
-  const total = blocks * 64
-  const bitsHigh = Math.floor(length / 2 ** 29)
-  const bitsLow = (length * 8) >>> 0
-  const byte = (i: number): number => {
-    if (i < length) return byteAt(i)
-    if (i === length) return 0x80
-    if (i >= total - 4) return (bitsLow >>> ((total - 1 - i) * 8)) & 0xff
-    if (i >= total - 8) return (bitsHigh >>> ((total - 5 - i) * 8)) & 0xff
-    return 0
-  }
+  const total = ((length + 9 + 63) >> 6) << 6
+  bytes[length] = 0x80
+  bytes.fill(0, length + 1, total - 5)
+  const bits = length * 8
+  bytes[total - 5] = bits / 2 ** 32 // lengths fit in 40 bits: strings are far below 2^32 bytes
+  bytes[total - 4] = bits >>> 24
+  bytes[total - 3] = bits >>> 16
+  bytes[total - 2] = bits >>> 8
+  bytes[total - 1] = bits
 
   STATE.set(H0)
-  for (let offset = 0; offset < total; offset += 64) {
-    const fast = offset + 64 <= length
-    for (let i = 0; i < 16; i++) {
-      const j = offset + i * 4
-      W[i] = fast
-        ? ((byteAt(j) << 24) | (byteAt(j + 1) << 16) | (byteAt(j + 2) << 8) | byteAt(j + 3)) >>> 0
-        : ((byte(j) << 24) | (byte(j + 1) << 16) | (byte(j + 2) << 8) | byte(j + 3)) >>> 0
-    }
-    compress()
-  }
+  for (let offset = 0; offset < total; offset += 64) compress(bytes, offset)
   let out = ''
   for (let i = 0; i < 8; i++) {
     const word = STATE[i]!
@@ -54,7 +63,11 @@ export function sha256Hex(text: string): string {
   return out
 }
 
-function compress(): void {
+/** One 64-byte block of `bytes` at `offset` into STATE. */
+function compress(bytes: Uint8Array, offset: number): void {
+  for (let i = 0, j = offset; i < 16; i++, j += 4) {
+    W[i] = (bytes[j]! << 24) | (bytes[j + 1]! << 16) | (bytes[j + 2]! << 8) | bytes[j + 3]!
+  }
   for (let i = 16; i < 64; i++) {
     const w15 = W[i - 15]!
     const w2 = W[i - 2]!
@@ -88,9 +101,4 @@ function compress(): void {
 
 function rotr(x: number, n: number): number {
   return (x >>> n) | (x << (32 - n))
-}
-
-function isAscii(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false
-  return true
 }

@@ -40,6 +40,8 @@ export function createPlanGate(options: Partial<PlanGateOptions> = {}): PlanGate
 /** A key the API has accepted: looked up by the key's SHA-256, never by the key. */
 interface KnownKey {
   address: string
+  /** When the API last accepted it (ms): trusted for `cache.ttlMs`, so a revoked key stops working. */
+  acceptedAt: number
 }
 
 class Gate implements PlanGate {
@@ -57,8 +59,8 @@ class Gate implements PlanGate {
     this.#config = config
     this.store = config.store ?? new MemoryBalanceStore({ max: config.cache.max })
     this.#client = new NeverminedClient({ baseUrl: config.baseUrl, fetch: config.fetch, timeoutMs: config.timeoutMs })
-    // ttl makes a revoked key stop working within one cache period; lru-cache sets no timer for it.
-    this.#knownKeys = new LRUCache({ max: config.cache.max, ttl: Math.max(config.cache.ttlMs, 1), ttlResolution: 0 })
+    // No lru-cache ttl: #knownKey checks acceptedAt against the Date.now() the request reads anyway.
+    this.#knownKeys = new LRUCache({ max: config.cache.max })
     this.#settler = new Settler({
       client: this.#client,
       agentKey: config.apiKey,
@@ -79,14 +81,17 @@ class Gate implements PlanGate {
     }
     if (apiKey === undefined || apiKey === '') throw new CredentialMissingError()
 
+    const now = Date.now()
     const fingerprint = sha256Hex(apiKey)
-    const known = this.#knownKeys.get(fingerprint)
+    const known = this.#knownKey(fingerprint, now)
     // An unknown key is checked upstream before it may spend anything cached for its address:
     // a forged JWT naming someone else's address must not spend their credits.
     const address = known ? known.address : parseApiKey(apiKey).address
     const key = `${plan}:${address}`
 
-    let outcome = known ? await this.store.reserve(key, cost, Date.now(), this.#config.cache.ttlMs) : undefined
+    // The default store answers synchronously: no need to wait a turn for it.
+    let outcome = known ? this.store.reserve(key, cost, now, this.#config.cache.ttlMs) : undefined
+    if (outcome instanceof Promise) outcome = await outcome
     if (!outcome?.ok) {
       outcome = await this.#reserveSlowly({ key, plan, address, apiKey, fingerprint, verified: known !== undefined }, cost)
     }
@@ -99,7 +104,7 @@ class Gate implements PlanGate {
   }
 
   /** @internal the lease's way back in */
-  settleLease(key: string, balance: PlanBalance, served: boolean): void {
+  settleLease(key: string, balance: PlanBalance, served: boolean): Promise<void> {
     const { cost } = balance
     const redeem = () => this.#settler.add({ key, planId: balance.planId, holderAddress: balance.holderAddress, amount: cost })
     let done: unknown
@@ -107,20 +112,26 @@ class Gate implements PlanGate {
       done = served ? this.store.commit(key, cost) : this.store.release(key, cost)
     } catch (error) {
       // Called from a response's 'finish' listener: a throwing store must not crash the server.
-      void this.#quietly(Promise.reject(error))
-      return
+      return this.#quietly(Promise.reject(error))
     }
     if (done instanceof Promise) {
-      // A shared store answers later: close() must still wait for the redemption this leads to.
-      this.#track(done.then(() => (served ? redeem() : undefined)))
-    } else if (served) {
-      redeem()
+      // A shared store answers later: close() must still wait for the redemption this leads to
+      // (it waits for the write, then flushes the settler: it must not wait out a batch timer).
+      let redeemed = Promise.resolve()
+      const written = this.#track(
+        done.then(() => {
+          if (served) redeemed = redeem()
+        }),
+      )
+      return written.then(() => redeemed)
     }
+    return served ? redeem() : Promise.resolve()
   }
 
-  #track(work: Promise<unknown>): void {
+  #track(work: Promise<unknown>): Promise<void> {
     const tracked = this.#quietly(work).finally(() => this.#storeWrites.delete(tracked))
     this.#storeWrites.add(tracked)
+    return tracked
   }
 
   async #reserveSlowly(who: Caller, cost: number) {
@@ -159,7 +170,7 @@ class Gate implements PlanGate {
       const balance = await this.#upstream('balance', who, () => this.#client.balance(who.plan, who.address, who.apiKey))
       await this.store.observe(who.key, observation(balance), before, Date.now())
     }).then(() => {
-      if (!who.verified) who.verified = this.#knownKeys.has(who.fingerprint)
+      if (!who.verified) who.verified = this.#knownKey(who.fingerprint, Date.now()) !== undefined
     })
   }
 
@@ -167,42 +178,58 @@ class Gate implements PlanGate {
   #order(who: Caller, cost: number, seenEpoch: number): Promise<void> {
     return this.#singleFlight(this.#orders, who.key, async () => {
       const autoOrder = this.#config.autoOrder as Exclude<ResolvedGateConfig['autoOrder'], false>
-      let before = await this.store.snapshot(who.key)
+      const before = await this.store.snapshot(who.key)
       if (before.epoch !== seenEpoch) return
-
-      if (before.pending > 0) {
-        // Redemptions in flight may already be spent upstream yet still counted here: let them
-        // land and look again, rather than buy credits the holder still has.
-        await this.#settler.drain(who.key, this.#config.timeoutMs)
-        before = await this.store.snapshot(who.key)
-        const balance = await this.#upstream('balance', who, () => this.#client.balance(who.plan, who.address, who.apiKey))
-        await this.store.observe(who.key, observation(balance), before, Date.now())
-        before = await this.store.snapshot(who.key)
-        if (spendable(before, Date.now()) >= cost) return
-      }
-
-      const lock = await this.store.lockOrder(who.key, this.#config.timeoutMs + autoOrder.pollTimeoutMs)
-      if (lock === undefined) {
-        // Another process is ordering for this holder: wait for it, then read what it bought.
-        await sleep(Math.min(1_000, this.#config.timeoutMs))
-        return this.#read(who, before.epoch)
-      }
+      // An answer that races a redemption may or may not include it, and the store then counts it
+      // twice: enough to buy credits the holder still has. Hold this holder's redemptions (their
+      // credits stay pending) until the order is decided.
+      const resume = this.#settler.hold(who.key)
       try {
-        if (!(await this.store.recordOrder(who.key, Date.now(), autoOrder.windowMs, autoOrder.maxOrders))) {
-          throw new PaymentRequiredError(
-            `Plan ${who.plan} was already ordered ${autoOrder.maxOrders} time(s) for this holder within ${Math.round(autoOrder.windowMs / 1000)} s (the spend guard); no more automatic orders until the window passes.`,
-          )
-        }
-        const answer = await this.#upstream('order', who, () => this.#client.order(who.plan, who.apiKey))
-        if (!answer.success) throw new PaymentRequiredError(`Nevermined did not complete the order of plan ${who.plan}.`)
-        this.#hook(() => this.#config.hooks.onOrder?.({ planId: who.plan, holderAddress: who.address, txHash: answer.txHash, balance: answer.balance }))
-        let landed = observation(answer.balance)
-        if (!raised(before, landed, Date.now())) landed = await this.#waitForCredits(who, before, autoOrder.pollTimeoutMs)
-        await this.store.observe(who.key, landed, before, Date.now())
+        await this.#decideOrder(who, cost, before, autoOrder)
       } finally {
-        await this.#quietly(lock.release())
+        resume()
       }
     })
+  }
+
+  /** Whether to order, with this holder's redemptions held: read an exact balance, then order within the guard. */
+  async #decideOrder(
+    who: Caller,
+    cost: number,
+    before: EntrySnapshot,
+    autoOrder: Exclude<ResolvedGateConfig['autoOrder'], false>,
+  ): Promise<void> {
+    // What the store knows may count a redemption twice (one that raced the last read), or count
+    // as spent one still in flight: let those land, and read the balance again — no redemption
+    // runs meanwhile, so the answer is exact — rather than buy credits the holder still has.
+    await this.#settler.drain(who.key, this.#config.timeoutMs)
+    before = await this.store.snapshot(who.key)
+    const balance = await this.#upstream('balance', who, () => this.#client.balance(who.plan, who.address, who.apiKey))
+    await this.store.observe(who.key, observation(balance), before, Date.now())
+    before = await this.store.snapshot(who.key)
+    if (spendable(before, Date.now()) >= cost) return
+
+    const lock = await this.store.lockOrder(who.key, this.#config.timeoutMs + autoOrder.pollTimeoutMs)
+    if (lock === undefined) {
+      // Another process is ordering for this holder: wait for it, then read what it bought.
+      await sleep(Math.min(1_000, this.#config.timeoutMs))
+      return this.#read(who, before.epoch)
+    }
+    try {
+      if (!(await this.store.recordOrder(who.key, Date.now(), autoOrder.windowMs, autoOrder.maxOrders))) {
+        throw new PaymentRequiredError(
+          `Plan ${who.plan} was already ordered ${autoOrder.maxOrders} time(s) for this holder within ${Math.round(autoOrder.windowMs / 1000)} s (the spend guard); no more automatic orders until the window passes.`,
+        )
+      }
+      const answer = await this.#upstream('order', who, () => this.#client.order(who.plan, who.apiKey))
+      if (!answer.success) throw new PaymentRequiredError(`Nevermined did not complete the order of plan ${who.plan}.`)
+      this.#hook(() => this.#config.hooks.onOrder?.({ planId: who.plan, holderAddress: who.address, txHash: answer.txHash, balance: answer.balance }))
+      let landed = observation(answer.balance)
+      if (!raised(before, landed, Date.now())) landed = await this.#waitForCredits(who, before, autoOrder.pollTimeoutMs)
+      await this.store.observe(who.key, landed, before, Date.now())
+    } finally {
+      await this.#quietly(lock.release())
+    }
   }
 
   /** The API has been seen to answer an order before the credits show: poll, with backoff, for a bounded time. */
@@ -224,7 +251,7 @@ class Gate implements PlanGate {
   async #upstream<T>(during: 'order' | 'balance', who: Caller, call: () => Promise<T>): Promise<T> {
     try {
       const result = await call()
-      this.#knownKeys.set(who.fingerprint, { address: who.address })
+      this.#knownKeys.set(who.fingerprint, { address: who.address, acceptedAt: Date.now() })
       return result
     } catch (error) {
       if (error instanceof CredentialInvalidError) this.#knownKeys.delete(who.fingerprint)
@@ -234,6 +261,12 @@ class Gate implements PlanGate {
       }
       throw error
     }
+  }
+
+  /** The accepted key with this fingerprint, if the API accepted it within `cache.ttlMs`. */
+  #knownKey(fingerprint: string, now: number): KnownKey | undefined {
+    const known = this.#knownKeys.get(fingerprint)
+    return known !== undefined && now - known.acceptedAt <= Math.max(this.#config.cache.ttlMs, 1) ? known : undefined
   }
 
   #singleFlight(flights: Map<string, Promise<void>>, key: string, run: () => Promise<void>): Promise<void> {
@@ -294,16 +327,16 @@ class GateLease implements Lease {
     readonly balance: PlanBalance,
   ) {}
 
-  commit(): void {
-    if (this.#done) return
+  commit(): Promise<void> {
+    if (this.#done) return Promise.resolve()
     this.#done = true
-    this.gate.settleLease(this.key, this.balance, true)
+    return this.gate.settleLease(this.key, this.balance, true)
   }
 
-  release(): void {
-    if (this.#done) return
+  release(): Promise<void> {
+    if (this.#done) return Promise.resolve()
     this.#done = true
-    this.gate.settleLease(this.key, this.balance, false)
+    return this.gate.settleLease(this.key, this.balance, false)
   }
 }
 

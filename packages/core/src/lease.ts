@@ -14,9 +14,14 @@ export interface PlanBalance {
 /**
  * Credits held for one request. Exactly one of `commit` (the response succeeded: redeem them) or
  * `release` (it failed: give them back) takes effect; later calls do nothing.
+ *
+ * Both return a promise that settles, never rejecting, once that is done (the credits redeemed
+ * upstream, or given up on and reported to `hooks.onError`). Nothing needs to await it, except
+ * where a runtime stops a request's pending work once its response is sent: on Cloudflare
+ * Workers, hand it to `executionCtx.waitUntil()` (`@plangate/hono` does).
  */
 export interface Lease {
   readonly balance: PlanBalance
-  commit(): void
-  release(): void
+  commit(): Promise<void>
+  release(): Promise<void>
 }

@@ -72,9 +72,12 @@ export function resolveRequirePlan<Req>(
  */
 export async function admit<Req>(config: RequirePlanConfig<Req>, gate: PlanGate | (() => PlanGate), req: Req): Promise<Admission> {
   try {
-    const apiKey = await config.credential(req)
+    // Awaited only when they are promises: the default credential and a fixed cost answer at once,
+    // and every await costs the request a turn of the microtask queue.
+    let apiKey = config.credential(req)
+    if (isPromiseLike(apiKey)) apiKey = await apiKey
     if (apiKey === undefined || apiKey === null || apiKey === '') throw new CredentialMissingError()
-    const cost = await costOf(config, req)
+    const cost = typeof config.cost === 'number' ? config.cost : await costOf(config, req)
     const lease = await (typeof gate === 'function' ? gate() : gate).reserve(config.planId, apiKey, cost)
     const headers: Record<string, string> = config.headers
       ? { 'X-Credits-Remaining': String(lease.balance.remaining), 'X-Plan-Id': config.planId }
@@ -83,6 +86,10 @@ export async function admit<Req>(config: RequirePlanConfig<Req>, gate: PlanGate 
   } catch (error) {
     return { allowed: false, error, ...toProblem(error, config.planId) }
   }
+}
+
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as PromiseLike<T> | null)?.then === 'function'
 }
 
 async function costOf<Req>(config: RequirePlanConfig<Req>, req: Req): Promise<number> {

@@ -22,6 +22,12 @@ export interface SettlerOptions {
   onFailed(redemption: Redemption, error: unknown): void
 }
 
+/** Credits gathered for one holder and plan, and the promise every lease in it was handed. */
+interface Batch extends Redemption {
+  settled: Promise<void>
+  settle(redeemed: Promise<void>): void
+}
+
 /**
  * Redeems consumed credits upstream with the agent's key. Each lease or batch gets one proof,
  * reused by every retry, so an API that dedupes proofs never redeems it twice. Retries back off
@@ -29,8 +35,11 @@ export interface SettlerOptions {
  */
 export class Settler {
   readonly #options: SettlerOptions
-  readonly #batches = new Map<string, Redemption>()
+  readonly #batches = new Map<string, Batch>()
   readonly #inFlight = new Map<Promise<void>, string>()
+  /** Keys whose redemptions wait (see `hold`), and the redemptions waiting. */
+  readonly #held = new Map<string, { count: number; released: Promise<void>; release(): void }>()
+  readonly #waiting = new Set<Promise<void>>()
   #timer: ReturnType<typeof setTimeout> | undefined
   #closing = false
 
@@ -38,19 +47,21 @@ export class Settler {
     this.#options = options
   }
 
-  /** Queue credits that were served; never throws, never rejects. */
-  add(redemption: Redemption): void {
-    if (redemption.amount === 0) return
+  /**
+   * Queue credits that were served; never throws. The promise settles (never rejects) once they
+   * are redeemed or given up on: Workers must be told to wait for it (`waitUntil`), because they
+   * stop a request's pending work once its response is sent.
+   */
+  add(redemption: Redemption): Promise<void> {
+    if (redemption.amount === 0) return Promise.resolve()
     // After close() began, nothing waits for a batch timer any more: redeem at once.
-    if (this.#options.batchMs === 0 || this.#closing) {
-      this.#start(redemption)
-      return
-    }
-    const batch = this.#batches.get(redemption.key)
+    if (this.#options.batchMs === 0 || this.#closing) return this.#start(redemption)
+    let batch = this.#batches.get(redemption.key)
     if (batch) batch.amount += redemption.amount
-    else this.#batches.set(redemption.key, { ...redemption })
+    else this.#batches.set(redemption.key, (batch = newBatch(redemption)))
     // The timer starts on first use, never at construction: Workers forbid timers at module scope.
     this.#timer ??= unrefTimer(setTimeout(() => this.#flushAll(), this.#options.batchMs))
+    return batch.settled
   }
 
   /** Redeem now whatever is gathered for `key`, and wait (at most `waitMs`) for its redemptions. */
@@ -58,18 +69,43 @@ export class Settler {
     const batch = this.#batches.get(key)
     if (batch) {
       this.#batches.delete(key)
-      this.#start(batch)
+      this.#startBatch(batch)
     }
     const mine = [...this.#inFlight].filter(([, k]) => k === key).map(([promise]) => promise)
     if (mine.length === 0) return
     await Promise.race([Promise.all(mine), sleep(waitMs, { unref: true })])
   }
 
-  /** Redeem everything gathered and wait for every redemption in flight. */
+  /**
+   * Until the returned function is called, redemptions for `key` do not start (their credits stay
+   * pending). An upstream answer that races a redemption is ambiguous — does it include it? — so
+   * the gate holds them while it decides whether to order.
+   */
+  hold(key: string): () => void {
+    let held = this.#held.get(key)
+    if (!held) {
+      let release!: () => void
+      const released = new Promise<void>((resolve) => (release = resolve))
+      held = { count: 0, released, release }
+      this.#held.set(key, held)
+    }
+    const mine = held
+    mine.count++
+    let done = false
+    return () => {
+      if (done) return
+      done = true
+      if (--mine.count > 0) return
+      this.#held.delete(key)
+      mine.release()
+    }
+  }
+
+  /** Redeem everything gathered and wait for every redemption in flight or held. */
   async close(): Promise<void> {
     this.#closing = true
     this.#flushAll()
-    while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight.keys()])
+    while (this.#inFlight.size > 0 || this.#waiting.size > 0) await Promise.all([...this.#inFlight.keys(), ...this.#waiting])
   }
 
   #flushAll(): void {
@@ -77,12 +113,23 @@ export class Settler {
     this.#timer = undefined
     const batches = [...this.#batches.values()]
     this.#batches.clear()
-    for (const batch of batches) this.#start(batch)
+    for (const batch of batches) this.#startBatch(batch)
   }
 
-  #start(redemption: Redemption): void {
+  #start(redemption: Redemption): Promise<void> {
+    const held = this.#held.get(redemption.key)
+    if (held) {
+      const waiting: Promise<void> = held.released.then(() => this.#start(redemption)).finally(() => this.#waiting.delete(waiting))
+      this.#waiting.add(waiting)
+      return waiting
+    }
     const promise = this.#redeem(redemption).finally(() => this.#inFlight.delete(promise))
     this.#inFlight.set(promise, redemption.key)
+    return promise
+  }
+
+  #startBatch({ settled: _settled, settle, ...redemption }: Batch): void {
+    settle(this.#start(redemption))
   }
 
   async #redeem(redemption: Redemption): Promise<void> {
@@ -116,6 +163,12 @@ export class Settler {
       }
     }
   }
+}
+
+function newBatch(redemption: Redemption): Batch {
+  let settle!: (redeemed: Promise<void>) => void
+  const settled = new Promise<void>((resolve) => (settle = resolve))
+  return { ...redemption, settled, settle }
 }
 
 function safely(fn: () => void): void {

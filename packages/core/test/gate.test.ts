@@ -187,6 +187,23 @@ describe('credentials', () => {
     expect(ledger.redeemed(planId)).toBe(1)
   })
 
+  it('a forged key with an accepted key’s signature but another payload is refused, and the accepted key still works', async () => {
+    const { gate, ledger, alice, planId } = setup({ credits: 5 })
+    const bob = ledger.createAccount({ funds: 100 })
+    await spend(gate, planId, alice.apiKey) // alice's key is accepted and remembered
+    // The gate fingerprints a key by its signature: the rest must match too.
+    const [, bobPayload] = bob.apiKey.slice(4).split('.')
+    const [header, , aliceSignature] = alice.apiKey.slice(4).split('.')
+    for (const forged of [`nvm:${header}.${bobPayload}.${aliceSignature}`, `live:${alice.apiKey.slice(4)}`]) {
+      expect(await spend(gate, planId, forged)).toMatchObject({ ok: false, code: 'CREDENTIAL_INVALID' })
+    }
+    const before = { ...ledger.counters }
+    expect(await spend(gate, planId, alice.apiKey)).toMatchObject({ ok: true, remaining: 3 })
+    expect(ledger.counters.balance).toBe(before.balance) // still a cache hit: nothing was forgotten
+    await gate.close()
+    expect(ledger.redeemed(planId)).toBe(2)
+  })
+
   it('a key the API refuses is 401 and is not remembered', async () => {
     const { gate, ledger, alice, planId } = setup()
     ledger.inject('balance', { status: 401 })
@@ -282,6 +299,19 @@ describe('settlement', () => {
     await spend(gate, planId, alice.apiKey)
     await vi.waitFor(() => expect(ledger.redeemed(planId)).toBe(2), { timeout: 2_000 })
     expect(ledger.counters.redeem).toBe(1)
+  })
+
+  // Workers stop a request's work when its response is sent: the adapter hands this promise to
+  // waitUntil, so it must cover the redemption itself, not just its start.
+  it.each([0, 30])('commit() and release() resolve once settled, without close() (batchMs %i)', async (batchMs) => {
+    const { gate, ledger, alice, planId } = setup({ credits: 10 }, { settle: { batchMs } })
+    const [first, second, failed] = [await gate.reserve(planId, alice.apiKey, 2), await gate.reserve(planId, alice.apiKey, 1), await gate.reserve(planId, alice.apiKey, 4)]
+    const settled = [first.commit(), second.commit(), failed.release()]
+    expect(ledger.redeemed(planId)).toBe(0)
+    await Promise.all(settled)
+    expect(ledger.redeemed(planId)).toBe(3)
+    await expect(first.commit()).resolves.toBeUndefined() // a second call: already settled, nothing more
+    expect(ledger.redeemed(planId)).toBe(3)
   })
 })
 

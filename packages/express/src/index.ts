@@ -96,7 +96,7 @@ export function requirePlan(planId: PlanId, options?: ExpressRequirePlanOptions)
 function setSuccessHeaders(res: Response, headers: Record<string, string>): void {
   const names = Object.keys(headers)
   if (names.length === 0) return
-  res.set(headers)
+  for (const name of names) res.setHeader(name, headers[name]!) // res.set() would check each for Content-Type
   const writeHead = res.writeHead
   res.writeHead = function (this: Response, ...args: Parameters<Response['writeHead']>) {
     if (!isServed(args[0])) for (const name of names) this.removeHeader(name)

@@ -69,7 +69,7 @@ export function requirePlan(planId: PlanId, options?: HonoRequirePlanOptions): M
 
   return createMiddleware<{ Variables: PlanVariables }>(async function requirePlan(c, next) {
     // Created on first use, never at module scope: workers forbid I/O and timers there.
-    const admission = await admit(config, () => (gate ??= sharedGate(gateEnv(c))), c)
+    const admission = await admit(config, gate ?? (() => (gate ??= sharedGate(gateEnv(c)))), c)
     if (!admission.allowed) {
       const { status, headers, body } = admission
       throw new HTTPException(status as ConstructorParameters<typeof HTTPException>[0], {
@@ -78,20 +78,67 @@ export function requirePlan(planId: PlanId, options?: HonoRequirePlanOptions): M
         res: new Response(JSON.stringify(body), { status, headers }),
       })
     }
-    const { lease } = admission
+    const { lease, headers } = admission
     c.set('balance', lease.balance)
+    const outgoing = nodeResponse(c)
+    // Read before next(): @hono/node-server only aborts a signal that exists when the client leaves
+    // (there, the Node response says it more cheaply: reading the signal builds a whole Request).
+    const signal: AbortSignal | undefined = outgoing ? undefined : c.req.raw?.signal
     let served = false
     try {
       await next()
-      served = isServed(c.res.status)
+      // A client that went away was not served, whatever the route answered: its credits go back.
+      if (isServed(c.res.status) && !(outgoing ? outgoing.destroyed : signal?.aborted)) {
+        // Served only once the answer is complete: a throw here charges nothing.
+        addHeaders(c, headers)
+        served = true
+      }
     } finally {
       // Always settled: a thrown error (with no onError to turn it into a response) releases.
-      if (served) lease.commit()
-      else lease.release()
+      keepAlive(c, served ? lease.commit() : lease.release(), outgoing)
     }
-    // c.header() after next() writes onto c.res, copying a response whose headers are immutable.
-    if (served) for (const [name, value] of Object.entries(admission.headers)) c.header(name, value)
   })
+}
+
+/**
+ * Workers stop a request's pending work (timers, promises, subrequests) once its response is sent,
+ * so the redemption of its credits must be handed to `waitUntil`. Elsewhere (Node, Deno, Bun) there
+ * is no execution context, Hono's getter throws, and the process simply carries on.
+ */
+function keepAlive(c: Context, settled: Promise<void>, outgoing: NodeResponse | undefined): void {
+  if (outgoing) return // @hono/node-server: no execution context (and the getter's throw costs an Error)
+  let executionCtx: { waitUntil(promise: Promise<unknown>): void } | undefined
+  try {
+    executionCtx = c.executionCtx
+  } catch {
+    return
+  }
+  if (typeof executionCtx?.waitUntil === 'function') executionCtx.waitUntil(settled)
+}
+
+/** What plangate reads of the Node response @hono/node-server passes in its bindings (`c.env.outgoing`). */
+interface NodeResponse {
+  /** True once the client has gone away (or the answer was sent). */
+  readonly destroyed: boolean
+}
+
+function nodeResponse(c: Context): NodeResponse | undefined {
+  const outgoing = (c.env as { outgoing?: { destroyed?: unknown } } | undefined)?.outgoing
+  return typeof outgoing?.destroyed === 'boolean' ? (outgoing as NodeResponse) : undefined
+}
+
+/**
+ * Onto the route's answer, in place where its headers can change: c.header() after next() copies
+ * the answer first, which on @hono/node-server turns its body into a stream (several times the
+ * cost of the whole request). A fetch() answer has immutable headers: that one c.header() copies
+ * (Hono ≥ 4.7.7).
+ */
+function addHeaders(c: Context, headers: Record<string, string>): void {
+  try {
+    for (const name in headers) c.res.headers.set(name, headers[name]!)
+  } catch {
+    for (const name in headers) c.header(name, headers[name])
+  }
 }
 
 /** Only the two variables, as strings: workerd bindings also hold KV namespaces and the like. */

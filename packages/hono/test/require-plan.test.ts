@@ -108,11 +108,43 @@ describe('settlement', () => {
     },
   )
 
+  it('hands each settlement to executionCtx.waitUntil: Workers drop work left when the response is sent', async () => {
+    const { ledger, alice, planId, gate } = track(world())
+    await subscribe(ledger, planId, alice)
+    const app = appWith(requirePlan(planId, { gate }))
+    const waited: Array<Promise<unknown>> = []
+    const executionCtx = { waitUntil: (work: Promise<unknown>) => void waited.push(work), passThroughOnException: () => {}, props: {} }
+    const ok = await app.request('/paid/ok', auth(alice.apiKey), undefined, executionCtx)
+    const bad = await app.request('/paid/bad', auth(alice.apiKey), undefined, executionCtx)
+    expect([ok.status, bad.status]).toEqual([200, 400])
+    expect(waited).toHaveLength(2)
+    await Promise.all(waited)
+    expect(ledger.redeemed(planId)).toBe(1) // no gate.close(): what waitUntil got covers the redemption
+  })
+
+  it('charges nothing when the success headers cannot be added (Hono < 4.7.7 threw on immutable headers)', async () => {
+    const { ledger, alice, planId, gate } = track(world())
+    await subscribe(ledger, planId, alice)
+    const mw = requirePlan(planId, { gate })
+    const immutable = new TypeError('immutable')
+    const c = {
+      req: { header: () => `Bearer ${alice.apiKey}` },
+      set: vi.fn(),
+      res: new Response('ok'),
+      header: () => {
+        throw immutable
+      },
+    } as unknown as Context
+    await expect(mw(c, async () => {})).rejects.toBe(immutable)
+    const res = await appWith(mw).request('/paid/ok', auth(alice.apiKey))
+    expect((await res.json()).remaining).toBe(1) // the failed request's credit came back
+  })
+
   it('releases and rethrows when next() throws (no error handler in between)', async () => {
     const { ledger, alice, planId, gate } = world()
     await subscribe(ledger, planId, alice)
     const mw = requirePlan(planId, { gate })
-    const c = { req: { header: () => `Bearer ${alice.apiKey}` }, set: vi.fn() } as unknown as Context
+    const c = { req: { header: () => `Bearer ${alice.apiKey}` }, set: vi.fn(), header: vi.fn() } as unknown as Context
     const boom = new Error('downstream')
     await expect(mw(c, () => Promise.reject(boom))).rejects.toBe(boom)
     expect(c.set).toHaveBeenCalledWith('balance', expect.objectContaining({ remaining: 1 }))

@@ -49,6 +49,14 @@ export class MemoryBalanceStore implements BalanceStore {
     return this.#entries.size + this.#pinned.size
   }
 
+  /**
+   * The keys of the entries held, `<planId>:<holder address>` (for tests and debugging). Never an
+   * API key: the gate keys balances by the holder's address.
+   */
+  keys(): string[] {
+    return [...this.#entries.keys(), ...this.#pinned.keys()]
+  }
+
   reserve(key: string, cost: number, now: number, ttlMs: number): ReserveOutcome {
     const entry = this.#find(key)
     if (entry === undefined || entry.observedAt === 0 || now - entry.observedAt > ttlMs) {

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Lints what `pnpm publish` would ship for each package: publint (package.json, exports, files)
+# and Are The Types Wrong (types for node10, node16 ESM and CJS, bundlers), on the packed tarball
+# itself, in which pnpm has replaced `workspace:^` with real versions. Run `pnpm build` first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if command -v pnpm >/dev/null; then PNPM=(pnpm); else PNPM=(npx -y pnpm@10.34.8); fi
+BIN=node_modules/.bin
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+for pkg in core express hono; do
+  if [[ ! -f packages/$pkg/dist/index.js ]]; then
+    echo "packages/$pkg/dist is missing: run pnpm build first" >&2
+    exit 1
+  fi
+  printf '\n=== @plangate/%s ===\n' "$pkg"
+  (cd "packages/$pkg" && "${PNPM[@]}" pack --pack-destination "$tmp" >/dev/null)
+  tarball=$(ls "$tmp"/plangate-"$pkg"-*.tgz)
+  "$BIN/publint" run --strict "$tarball"
+  "$BIN/attw" --profile strict --format table-flipped "$tarball"
+done

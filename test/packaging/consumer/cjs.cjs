@@ -1,0 +1,20 @@
+// The published packages loaded with `require` (their CommonJS builds).
+/* eslint-disable @typescript-eslint/no-require-imports */
+/* global require, console, process */
+const scenario = require('./scenario.cjs')
+
+const names = ['@plangate/core', '@plangate/core/local', '@plangate/express', '@plangate/hono']
+
+scenario({
+  core: require('@plangate/core'),
+  local: require('@plangate/core/local'),
+  express: require('@plangate/express'),
+  hono: require('@plangate/hono'),
+  express5: require('express'),
+  express4: require('express4'),
+  Hono: require('hono').Hono,
+  resolved: names.map((name) => require.resolve(name)),
+}).catch((error) => {
+  console.error(error)
+  process.exitCode = 1
+})

@@ -1,0 +1,73 @@
+// What a user does with the published packages, written once for both module systems: esm.mjs
+// and cjs.cjs load the packages with `import` and `require` and hand them over. Prints JSON.
+/* global module, console, fetch */
+
+const ERROR_CLASSES = ['PlanGateError', 'CredentialMissingError', 'CredentialInvalidError', 'PaymentRequiredError', 'PlanNotFoundError', 'UpstreamUnavailableError', 'CostInvalidError', 'GateMisconfiguredError']
+const EXPECTED = {
+  core: ['createPlanGate', 'sharedGate', 'NeverminedClient', 'MemoryBalanceStore', 'parseApiKey', 'normalizePlanId', 'isPlanGateError', ...ERROR_CLASSES],
+  local: ['createLocalLedger'],
+  express: ['requirePlan', 'createPlanGate', 'isPlanGateError', ...ERROR_CLASSES],
+  hono: ['requirePlan', 'createPlanGate', 'isPlanGateError', ...ERROR_CLASSES],
+}
+
+/** A ledger with an agent's plan (2 credits for 10) and a subscriber who can afford one order. */
+function world(core, local) {
+  const ledger = local.createLocalLedger()
+  const owner = ledger.createAccount()
+  const alice = ledger.createAccount({ funds: 10 })
+  const planId = ledger.createPlan({ credits: 2, price: 10, owner: owner.address })
+  const gate = core.createPlanGate({ apiKey: owner.apiKey, environment: ledger.baseUrl, fetch: ledger.fetch })
+  return { ledger, alice, planId, gate, auth: { headers: { Authorization: `Bearer ${alice.apiKey}` } } }
+}
+
+/** One paid request, one without a key, and what the ledger saw. */
+async function exchange(w, request) {
+  const paid = await request(w.auth)
+  const anonymous = await request({})
+  const body = await paid.json()
+  await w.gate.close()
+  return {
+    paid: paid.status,
+    remaining: paid.headers.get('x-credits-remaining'),
+    balance: body.remaining,
+    anonymous: anonymous.status,
+    problem: anonymous.headers.get('content-type'),
+    orders: w.ledger.orders(w.planId),
+    redeemed: w.ledger.redeemed(w.planId),
+  }
+}
+
+async function viaExpress(mods, express) {
+  const w = world(mods.core, mods.local)
+  const app = express()
+  app.get('/paid', mods.express.requirePlan(w.planId, { gate: w.gate }), (req, res) => res.json(req.balance))
+  const server = app.listen(0, '127.0.0.1')
+  await new Promise((resolve) => server.once('listening', resolve))
+  try {
+    return await exchange(w, (init) => fetch(`http://127.0.0.1:${server.address().port}/paid`, init))
+  } finally {
+    server.close()
+  }
+}
+
+async function viaHono(mods) {
+  const w = world(mods.core, mods.local)
+  const app = new mods.Hono()
+  app.get('/paid', mods.hono.requirePlan(w.planId, { gate: w.gate }), (c) => c.json(c.get('balance')))
+  return exchange(w, (init) => app.request('/paid', init))
+}
+
+module.exports = async function scenario(mods) {
+  const missing = []
+  for (const [name, expected] of Object.entries(EXPECTED)) {
+    for (const exported of expected) if (typeof mods[name][exported] !== 'function') missing.push(`${name}.${exported}`)
+  }
+  const result = {
+    missing,
+    resolved: mods.resolved,
+    express5: await viaExpress(mods, mods.express5),
+    express4: await viaExpress(mods, mods.express4),
+    hono: await viaHono(mods),
+  }
+  console.log(JSON.stringify(result))
+}

@@ -1,0 +1,94 @@
+/**
+ * The packages as a user gets them: packed by pnpm (which turns `workspace:^` into versions),
+ * installed with npm into a directory outside the workspace next to express and hono from the
+ * registry, then loaded with `import` and with `require` by consumer/*.
+ *
+ * The peers are the oldest versions the README claims (Express 4.17.0, Hono 4.7.7) plus
+ * Express 5; the workspace's own tests run the newest. Needs the builds (CI runs `pnpm build`
+ * first; here a missing or stale dist/ is rebuilt) and the npm registry.
+ */
+import { execFile, spawnSync } from 'node:child_process'
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+const run = promisify(execFile)
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const PACKAGES = ['core', 'express', 'hono'] as const
+const PEERS = ['express@^5', 'express4@npm:express@4.17.0', 'hono@4.7.7']
+
+/** pnpm as this test run was started (`pnpm test` sets npm_execpath), else from PATH, else npx. */
+function pnpm(args: string[], cwd: string) {
+  const execpath = process.env.npm_execpath
+  if (execpath && /pnpm/.test(execpath)) return run(process.execPath, [execpath, ...args], { cwd })
+  if (spawnSync('pnpm', ['--version']).status === 0) return run('pnpm', args, { cwd })
+  const { packageManager } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { packageManager: string }
+  return run('npx', ['-y', packageManager, ...args], { cwd })
+}
+
+function newestMtime(dir: string): number {
+  return Math.max(...readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((file) => statSync(join(dir, file)).mtimeMs))
+}
+
+/** A package's dist/ is missing or older than its sources. */
+function stale(pkg: string): boolean {
+  const built = join(ROOT, 'packages', pkg, 'dist/index.js')
+  return !existsSync(built) || statSync(built).mtimeMs < newestMtime(join(ROOT, 'packages', pkg, 'src'))
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'plangate-consumer-'))
+const app = join(dir, 'app')
+
+/** Runs consumer/esm.mjs or consumer/cjs.cjs in the installed app; they print what they saw. */
+async function consume(file: string) {
+  return JSON.parse((await run(process.execPath, [file], { cwd: app })).stdout) as { missing: string[]; resolved: string[] }
+}
+
+beforeAll(async () => {
+  if (PACKAGES.some(stale)) await pnpm(['build'], ROOT)
+  const tarballs: string[] = []
+  for (const pkg of PACKAGES) {
+    await pnpm(['pack', '--pack-destination', dir], join(ROOT, 'packages', pkg))
+    tarballs.push(join(dir, `plangate-${pkg}-${JSON.parse(readFileSync(join(ROOT, 'packages', pkg, 'package.json'), 'utf8')).version}.tgz`))
+  }
+  cpSync(fileURLToPath(new URL('./consumer', import.meta.url)), app, { recursive: true })
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }))
+  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...tarballs, ...PEERS], { cwd: app })
+}, 180_000)
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+describe('the packed packages, installed with npm outside the workspace', () => {
+  it('installs our tarballs once each: no second @plangate/core from the registry', () => {
+    const lock = JSON.parse(readFileSync(join(dir, 'app/package-lock.json'), 'utf8')) as { packages: Record<string, { resolved?: string; version?: string }> }
+    const ours = Object.entries(lock.packages).filter(([path]) => path.includes('node_modules/@plangate/'))
+    expect(ours.map(([path]) => path).sort()).toEqual(PACKAGES.map((pkg) => `node_modules/@plangate/${pkg}`).sort())
+    for (const [, entry] of ours) expect(entry.resolved).toMatch(/^file:.*\.tgz$/)
+    expect(lock.packages['node_modules/express4']?.version).toBe('4.17.0')
+    expect(lock.packages['node_modules/hono']?.version).toBe('4.7.7')
+  })
+
+  it.each([
+    ['import', 'esm.mjs', /dist\/(index|local)\.js$/],
+    ['require', 'cjs.cjs', /dist\/(index|local)\.cjs$/],
+  ])('with %s: every export is there, from dist/, and requirePlan charges a request on Express 5, Express 4.17 and Hono', async (_how, file, built) => {
+    const { missing, resolved, ...runs } = await consume(file)
+    expect(missing).toEqual([])
+    for (const path of resolved) expect(path).toMatch(built)
+    for (const [name, outcome] of Object.entries(runs)) {
+      expect(outcome, name).toEqual({
+        paid: 200,
+        remaining: '1',
+        balance: 1,
+        anonymous: 401,
+        problem: expect.stringMatching(/^application\/problem\+json/),
+        orders: 1,
+        redeemed: 1,
+      })
+    }
+    expect(Object.keys(runs).sort()).toEqual(['express4', 'express5', 'hono'])
+  })
+})
