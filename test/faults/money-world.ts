@@ -1,0 +1,120 @@
+/**
+ * An in-process world for the money properties: many fast-check runs need many worlds, so the
+ * ledger answers in process (`ledger.fetch`) and requests go through the Hono adapter with
+ * `app.request` — the whole middleware path, without sockets. The real-HTTP paths are covered
+ * by upstream-faults.test.ts, disconnect.test.ts and the max-size cases.
+ */
+import { Hono } from 'hono'
+import { createPlanGate, type PlanGateOptions } from '@plangate/core'
+import { createLocalLedger, type LedgerFault } from '@plangate/core/local'
+import { requirePlan, type PlanVariables } from '@plangate/hono'
+import { Recorder, sleep } from './harness'
+
+export interface PaidRequest {
+  cost: number
+  /** What the route answers once admitted. */
+  status: number
+  /** How long the route works before answering. */
+  waitMs: number
+}
+
+export interface Outcome {
+  status: number
+  /** Whether the route ran (admitted), as opposed to a denial by the middleware. */
+  admitted: boolean
+  cost: number
+  code?: string
+}
+
+export interface MoneyWorldOptions {
+  /** Credits per order of the plan. */
+  credits: number
+  /** Orders placed out of band before the test, and credits then redeemed out of band: initial = orders × credits − used. */
+  initialOrders?: number
+  used?: number
+  gate?: Partial<PlanGateOptions>
+}
+
+export async function moneyWorld(options: MoneyWorldOptions) {
+  const ledger = createLocalLedger()
+  const owner = ledger.createAccount({ funds: 0 })
+  const alice = ledger.createAccount({ funds: 1_000_000 })
+  const planId = ledger.createPlan({ credits: options.credits, price: 1, owner: owner.address })
+  const auth = (key: string) => ({ Authorization: `Bearer ${key}` })
+  for (let i = 0; i < (options.initialOrders ?? 0); i++) {
+    await ledger.fetch(`${ledger.baseUrl}/protocol/plans/${planId}/order`, { method: 'POST', headers: auth(alice.apiKey) })
+  }
+  if (options.used) {
+    const body = JSON.stringify({ planId, holderAddress: alice.address, amount: options.used, proof: 'out-of-band' })
+    await ledger.fetch(`${ledger.baseUrl}/protocol/plans/redeem`, { method: 'POST', headers: auth(owner.apiKey), body })
+  }
+  const initial = ledger.balance(planId, alice.address).remaining
+  const ordersBefore = ledger.orders(planId)
+
+  // Every redeem call's body, to check proofs.
+  const redeemCalls: Array<{ proof: string; amount: number; holderAddress: string }> = []
+  const fetch = async (input: Request | string | URL, init?: RequestInit) => {
+    const request = new Request(input, init)
+    if (request.url.endsWith('/protocol/plans/redeem')) redeemCalls.push(await request.clone().json())
+    return ledger.fetch(request)
+  }
+  const recorder = new Recorder()
+  const gate = createPlanGate({ apiKey: owner.apiKey, environment: ledger.baseUrl, fetch, logger: recorder.logger, hooks: recorder.hooks, ...options.gate })
+
+  const app = new Hono<{ Variables: PlanVariables }>()
+  app.all('/paid', requirePlan(planId, { gate, cost: (c) => Number(c.req.header('x-cost')) }), async (c) => {
+    await sleep(Number(c.req.header('x-wait')))
+    return c.json({ admitted: true }, Number(c.req.header('x-status')) as 200)
+  })
+
+  async function send(req: PaidRequest): Promise<Outcome> {
+    const res = await app.request('/paid', {
+      headers: { ...auth(alice.apiKey), 'x-cost': String(req.cost), 'x-status': String(req.status), 'x-wait': String(req.waitMs) },
+    })
+    const body = (await res.json()) as { admitted?: boolean; code?: string }
+    return { status: res.status, admitted: body.admitted === true, cost: req.cost, code: body.code }
+  }
+
+  return {
+    ledger,
+    alice,
+    owner,
+    planId,
+    gate,
+    recorder,
+    redeemCalls,
+    initial,
+    send,
+    /** Sends every request at once. */
+    burst: (requests: PaidRequest[]) => Promise.all(requests.map(send)),
+    /** Sends the requests in `waves` groups, a few ms apart, each group all at once. */
+    async waves(requests: PaidRequest[], waves: number): Promise<Outcome[]> {
+      const pending: Array<Promise<Outcome>> = []
+      const size = Math.ceil(requests.length / waves)
+      for (let i = 0; i < requests.length; i += size) {
+        pending.push(...requests.slice(i, i + size).map(send))
+        await sleep(2)
+      }
+      return Promise.all(pending)
+    },
+    /** Orders the gate placed (charged upstream). */
+    ordersByGate: () => ledger.orders(planId) - ordersBefore,
+    inject: (endpoint: 'order' | 'balance' | 'redeem', fault: LedgerFault) => ledger.inject(endpoint, fault),
+  }
+}
+
+export const served = (outcomes: Outcome[]) => outcomes.filter((o) => o.status >= 200 && o.status < 300)
+export const sumCost = (outcomes: Outcome[]) => outcomes.reduce((sum, o) => sum + o.cost, 0)
+
+/** Redeem faults by name: the ones the retries must absorb. */
+export const REDEEM_FAULTS = {
+  '503': { status: 503 },
+  '500': { status: 500 },
+  'time-out': { delayMs: 200 },
+  'time-out after applying': { delayMs: 200, afterApply: true },
+  'answer lost after applying (network)': { afterApply: true, network: true },
+  'answer lost after applying (500)': { afterApply: true, status: 500 },
+} satisfies Record<string, LedgerFault>
+export type RedeemFaultName = keyof typeof REDEEM_FAULTS
+/** Faults after which the credits were NOT taken upstream. */
+export const NOT_APPLIED: RedeemFaultName[] = ['503', '500', 'time-out']
