@@ -22,18 +22,23 @@ const KEPT_BYTES = 16 * 1024
 let buffer = new Uint8Array(1024)
 
 interface NodeCrypto {
-  createHash(algorithm: 'sha256'): { update(text: string, encoding: 'utf8'): { digest(encoding: 'hex'): string } }
+  /** One-shot (Node ≥ 20.12): about twice as fast as createHash for a key. */
+  hash?(algorithm: 'sha256', text: string, encoding: 'hex'): string
+  createHash?(algorithm: 'sha256'): { update(text: string, encoding: 'utf8'): { digest(encoding: 'hex'): string } }
 }
-const nodeCrypto = builtinModule<NodeCrypto>('node:crypto')
 
 /**
  * Hex SHA-256 of the UTF-8 bytes of `text`: the runtime's native hash where it has a synchronous
- * one (Node, Bun, Deno: about twice as fast for a key), else {@link portableSha256Hex}.
+ * one (Node, Bun, Deno: 2 to 5 times as fast for a key), else {@link portableSha256Hex}.
  */
-export const sha256Hex: (text: string) => string =
-  typeof nodeCrypto?.createHash === 'function'
-    ? (text) => nodeCrypto.createHash('sha256').update(text, 'utf8').digest('hex')
-    : portableSha256Hex
+export const sha256Hex: (text: string) => string = nativeSha256Hex(builtinModule<NodeCrypto>('node:crypto')) ?? portableSha256Hex
+
+function nativeSha256Hex(crypto: NodeCrypto | undefined): ((text: string) => string) | undefined {
+  const { hash, createHash } = crypto ?? {}
+  if (typeof hash === 'function') return (text) => hash('sha256', text, 'hex')
+  if (typeof createHash === 'function') return (text) => createHash('sha256').update(text, 'utf8').digest('hex')
+  return undefined
+}
 
 /** Hex SHA-256 of the UTF-8 bytes of `text`, in plain JavaScript (workerd, browsers). */
 export function portableSha256Hex(text: string): string {

@@ -42,6 +42,9 @@ interface KnownKey {
   address: string
   /** When the API last accepted it (ms): trusted for `cache.ttlMs`, so a revoked key stops working. */
   acceptedAt: number
+  /** The plan it was last used for, and the store's key `<plan>:<address>` for it (see storeKeyOf). */
+  plan?: string
+  storeKey?: string
 }
 
 class Gate implements PlanGate {
@@ -54,6 +57,9 @@ class Gate implements PlanGate {
   readonly #orders = new Map<string, Promise<void>>()
   readonly #storeWrites = new Set<Promise<void>>()
   readonly #maxRounds: number
+  /** The last plan id asked for, and its normalised form: adapters pass the same one every time. */
+  #planId: PlanId | undefined
+  #plan = ''
 
   constructor(config: ResolvedGateConfig) {
     this.#config = config
@@ -75,7 +81,11 @@ class Gate implements PlanGate {
   }
 
   async reserve(planId: PlanId, apiKey: string | undefined, cost = 1): Promise<Lease> {
-    const plan = normalizePlanId(planId)
+    if (planId !== this.#planId || this.#planId === undefined) {
+      this.#plan = normalizePlanId(planId)
+      this.#planId = planId
+    }
+    const plan = this.#plan
     if (!Number.isSafeInteger(cost) || cost < 0) {
       throw new CostInvalidError(`The cost of a request must be a non-negative integer, got ${String(cost)}.`)
     }
@@ -87,7 +97,7 @@ class Gate implements PlanGate {
     // An unknown key is checked upstream before it may spend anything cached for its address:
     // a forged JWT naming someone else's address must not spend their credits.
     const address = known ? known.address : parseApiKey(apiKey).address
-    const key = `${plan}:${address}`
+    const key = known ? storeKeyOf(known, plan) : `${plan}:${address}`
 
     // The default store answers synchronously: no need to wait a turn for it.
     let outcome = known ? this.store.reserve(key, cost, now, this.#config.cache.ttlMs) : undefined
@@ -251,7 +261,8 @@ class Gate implements PlanGate {
   async #upstream<T>(during: 'order' | 'balance', who: Caller, call: () => Promise<T>): Promise<T> {
     try {
       const result = await call()
-      this.#knownKeys.set(who.fingerprint, { address: who.address, acceptedAt: Date.now() })
+      // The store's key string too, the very one the store was given: one string per holder.
+      this.#knownKeys.set(who.fingerprint, { address: who.address, acceptedAt: Date.now(), plan: who.plan, storeKey: who.key })
       return result
     } catch (error) {
       if (error instanceof CredentialInvalidError) this.#knownKeys.delete(who.fingerprint)
@@ -338,6 +349,18 @@ class GateLease implements Lease {
     this.#done = true
     return this.gate.settleLease(this.key, this.balance, false)
   }
+}
+
+/**
+ * The store's key for a known holder and plan, made once and kept: looking the same string up
+ * again is cheaper than a new one (its hash is computed once, and equality is identity).
+ */
+function storeKeyOf(known: KnownKey, plan: string): string {
+  if (known.plan !== plan || known.storeKey === undefined) {
+    known.plan = plan
+    known.storeKey = `${plan}:${known.address}`
+  }
+  return known.storeKey
 }
 
 function observation(balance: NeverminedBalance): Observation {

@@ -375,3 +375,16 @@ describe('creation', () => {
     for (const cost of [-1, 1.5, Number.NaN]) await expect(gate.reserve('1', alice.apiKey, cost)).rejects.toMatchObject({ code: 'COST_INVALID' })
   })
 })
+
+describe('plan ids on every call', () => {
+  it('refuses a bad plan id whether or not a good one came before (the gate remembers the last one it normalised)', async () => {
+    const { gate, alice, planId } = setup({ credits: 5 })
+    for (const bad of [undefined, null, '', '7/../8', -1]) await expect(gate.reserve(bad as never, alice.apiKey)).rejects.toThrow(TypeError)
+    expect(await spend(gate, planId, alice.apiKey)).toMatchObject({ ok: true })
+    const numeric = await gate.reserve(Number(planId), alice.apiKey) // 7 and '7': one plan
+    expect(numeric.balance).toMatchObject({ planId, remaining: 3 })
+    numeric.commit()
+    for (const bad of [undefined, null, '', '7/../8', -1]) await expect(gate.reserve(bad as never, alice.apiKey)).rejects.toThrow(TypeError)
+    await gate.close()
+  })
+})

@@ -63,7 +63,7 @@ export interface HonoRequirePlanOptions extends RequirePlanOptions<Context> {}
  */
 export function requirePlan(planId: PlanId, options?: HonoRequirePlanOptions): MiddlewareHandler<{ Variables: PlanVariables }> {
   const config = resolveRequirePlan<Context>(planId, options, {
-    credential: (c) => bearerToken(c.req.header('Authorization')),
+    credential: (c) => bearerToken(authorization(c)),
   })
   let gate: PlanGate | undefined = options?.gate
 
@@ -90,7 +90,7 @@ export function requirePlan(planId: PlanId, options?: HonoRequirePlanOptions): M
       // A client that went away was not served, whatever the route answered: its credits go back.
       if (isServed(c.res.status) && !(outgoing ? outgoing.destroyed : signal?.aborted)) {
         // Served only once the answer is complete: a throw here charges nothing.
-        addHeaders(c, headers)
+        addHeaders(c, headers, outgoing)
         served = true
       }
     } finally {
@@ -116,24 +116,51 @@ function keepAlive(c: Context, settled: Promise<void>, outgoing: NodeResponse | 
   if (typeof executionCtx?.waitUntil === 'function') executionCtx.waitUntil(settled)
 }
 
+/**
+ * The Authorization header, as `c.req.header('Authorization')` gives it (repeated ones joined with
+ * ", "). On @hono/node-server it is read from the Node request in its bindings (`c.env.incoming`):
+ * there, c.req.header() first builds a Headers of every header, which costs more than the rest of
+ * the gate's work on a warm request.
+ */
+function authorization(c: Context): string | undefined {
+  const raw = (c.env as { incoming?: { rawHeaders?: unknown } } | undefined)?.incoming?.rawHeaders
+  if (!Array.isArray(raw)) return c.req.header('Authorization')
+  let value: string | undefined
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name: unknown = raw[i]
+    if (typeof name === 'string' && name.length === 13 && name.toLowerCase() === 'authorization') {
+      value = value === undefined ? String(raw[i + 1]) : `${value}, ${String(raw[i + 1])}`
+    }
+  }
+  return value
+}
+
 /** What plangate reads of the Node response @hono/node-server passes in its bindings (`c.env.outgoing`). */
 interface NodeResponse {
   /** True once the client has gone away (or the answer was sent). */
   readonly destroyed: boolean
+  readonly headersSent: boolean
+  setHeader(name: string, value: string): unknown
 }
 
 function nodeResponse(c: Context): NodeResponse | undefined {
-  const outgoing = (c.env as { outgoing?: { destroyed?: unknown } } | undefined)?.outgoing
-  return typeof outgoing?.destroyed === 'boolean' ? (outgoing as NodeResponse) : undefined
+  const outgoing = (c.env as { outgoing?: Partial<Record<keyof NodeResponse, unknown>> } | undefined)?.outgoing
+  const usable = typeof outgoing?.destroyed === 'boolean' && typeof outgoing.headersSent === 'boolean' && typeof outgoing.setHeader === 'function'
+  return usable ? (outgoing as NodeResponse) : undefined
 }
 
 /**
- * Onto the route's answer, in place where its headers can change: c.header() after next() copies
- * the answer first, which on @hono/node-server turns its body into a stream (several times the
- * cost of the whole request). A fetch() answer has immutable headers: that one c.header() copies
- * (Hono ≥ 4.7.7).
+ * Onto the route's answer. On @hono/node-server, onto the Node response it is about to write
+ * (merged there with the answer's own headers): c.header() after next() would copy the answer,
+ * turning its body into a stream, and even c.res.headers costs more than the rest of the gate's
+ * work. Elsewhere, in place where the answer's headers can change; a fetch() answer's cannot, and
+ * c.header() copies that one (Hono ≥ 4.7.7).
  */
-function addHeaders(c: Context, headers: Record<string, string>): void {
+function addHeaders(c: Context, headers: Record<string, string>, outgoing: NodeResponse | undefined): void {
+  if (outgoing && !outgoing.headersSent) {
+    for (const name in headers) outgoing.setHeader(name, headers[name]!)
+    return
+  }
   try {
     for (const name in headers) c.res.headers.set(name, headers[name]!)
   } catch {

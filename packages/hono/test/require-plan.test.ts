@@ -130,7 +130,7 @@ describe('settlement', () => {
     const c = {
       req: { header: () => `Bearer ${alice.apiKey}` },
       set: vi.fn(),
-      res: new Response('ok'),
+      res: await fetch('data:text/plain,ok'), // a 200 whose headers are immutable, as fetch() answers are
       header: () => {
         throw immutable
       },
@@ -227,6 +227,20 @@ describe('credentials', () => {
     expect(ok.status).toBe(200)
     expect((await ok.json()).holderAddress).toBe(alice.address)
     await expectProblem(await app.request('/paid/ok', auth(alice.apiKey)), 401, 'CREDENTIAL_MISSING', planId, secretsOf(alice.apiKey))
+  })
+
+  it('on @hono/node-server, reads the key from the Node request in its bindings, as c.req.header() would', async () => {
+    const { ledger, alice, planId, gate } = track(world())
+    await subscribe(ledger, planId, alice)
+    const app = appWith(requirePlan(planId, { gate }))
+    const bindings = (...rawHeaders: string[]) => ({ incoming: { rawHeaders: ['Host', 'localhost', ...rawHeaders] } })
+    const ok = await app.request('/paid/ok', {}, bindings('authorization', `Bearer ${alice.apiKey}`))
+    expect(ok.status).toBe(200)
+    expect((await ok.json()).holderAddress).toBe(alice.address)
+    // Two Authorization headers join into one value that is no Bearer token, as with c.req.header().
+    const twice = await app.request('/paid/ok', {}, bindings('Authorization', `Bearer ${alice.apiKey}`, 'authorization', 'Bearer x'))
+    await expectProblem(twice, 401, 'CREDENTIAL_MISSING', planId, secretsOf(alice.apiKey))
+    await expectProblem(await app.request('/paid/ok', {}, bindings()), 401, 'CREDENTIAL_MISSING', planId)
   })
 })
 

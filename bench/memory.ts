@@ -1,0 +1,74 @@
+/**
+ * Section 3: heap per cached holder. Run by the orchestrator as
+ * `node --expose-gc --import tsx --conditions=plangate-source memory.ts <holders…>`.
+ *
+ * The gate's upstream is a stub that keeps no state (every holder has a big balance), so all the
+ * growth is the gate's: the balance store entry and the "accepted key" entry of each holder.
+ */
+import { createPlanGate } from '@plangate/core'
+import { createLocalLedger } from '@plangate/core/local'
+
+const gc = (globalThis as { gc?: () => void }).gc
+if (!gc) throw new Error('bench/memory.ts needs node --expose-gc')
+
+const BALANCE = JSON.stringify({ isSubscriber: true, total: 1e9, used: 0, remaining: 1e9, expiresAt: null })
+const REDEEMED = JSON.stringify({ success: true, creditsRedeemed: 1, remainingBalance: 1e9 - 1 })
+const stub = async (input: Request | string | URL) =>
+  new Response(String(input).endsWith('/redeem') ? REDEEMED : BALANCE, { headers: { 'Content-Type': 'application/json' } })
+
+export interface MemoryResult {
+  holders: number
+  /** Bytes of heap per holder, while cached. */
+  bytesPerHolder: number
+  heapGrowthMb: number
+  /** Left after the gate is dropped (should be about 0: nothing leaks past the gate). */
+  leftAfterDropMb: number
+}
+
+function heap(): number {
+  for (let i = 0; i < 4; i++) gc!()
+  return process.memoryUsage().heapUsed
+}
+
+/** Keys in the real format (about 330 characters), minted by a throwaway ledger. */
+function mintKeys(holders: number): string[] {
+  const minter = createLocalLedger()
+  const keys = Array.from({ length: holders }, () => minter.createAccount().apiKey)
+  // Flat copies: the minted keys are ropes that V8 flattens on first use, which would free
+  // memory in the middle of the measurement.
+  return JSON.parse(JSON.stringify(keys)) as string[]
+}
+
+async function measure(holders: number): Promise<MemoryResult> {
+  const keys = mintKeys(holders)
+  // Before the gate exists: lru-cache allocates its arrays for `max` entries up front.
+  const before = heap()
+  let gate: ReturnType<typeof createPlanGate> | undefined = createPlanGate({
+    apiKey: keys[0]!,
+    environment: 'http://stub.local/api/v1',
+    fetch: stub,
+    cache: { max: holders, ttlMs: 3_600_000 },
+  })
+  for (const key of keys) {
+    const lease = await gate.reserve('7', key, 1)
+    lease.commit()
+  }
+  await gate.close()
+  const cached = heap()
+  gate = undefined
+  const dropped = heap()
+  // The keys must live to the end, or V8 frees them mid-measurement (dead after the loop).
+  if (keys.length !== holders) throw new Error('unreachable')
+  return {
+    holders,
+    bytesPerHolder: (cached - before) / holders,
+    heapGrowthMb: (cached - before) / 2 ** 20,
+    leftAfterDropMb: (dropped - before) / 2 ** 20,
+  }
+}
+
+const counts = process.argv.slice(2).filter((arg) => /^\d+$/.test(arg)).map(Number)
+const results: MemoryResult[] = []
+await measure(1_000) // compiles the code paths first, so their code is not counted as holders' memory
+for (const holders of counts.length ? counts : [10_000, 100_000]) results.push(await measure(holders))
+console.log(JSON.stringify(results))

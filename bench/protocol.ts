@@ -1,0 +1,55 @@
+/** What the orchestrator and its child processes (servers, the HTTP ledger) say to each other over IPC. */
+
+export type Framework = 'express' | 'hono'
+export type Settle = 'immediate' | 'batched'
+/** `sync`: the route answers at once. `async`: it awaits something first, as real routes do. */
+export type Route = 'sync' | 'async'
+
+/** Where a guarded server's gate sends its upstream calls. */
+export type Upstream =
+  | { kind: 'in-process' }
+  /** The local ledger in its own process, served over HTTP on loopback. */
+  | { kind: 'http'; baseUrl: string; agentKey: string; planId: string; keys: string[] }
+
+export interface ServerConfig {
+  framework: Framework
+  /** false: the same route without `requirePlan`. */
+  guarded: boolean
+  /** Unguarded, but behind a middleware that only awaits (the cost of any async middleware). */
+  noop?: boolean
+  upstream: Upstream
+  settle: Settle
+  batchMs: number
+  subscribers: number
+  route: Route
+}
+
+export interface LedgerConfig {
+  subscribers: number
+}
+
+/** The first message of every child: it listens on 127.0.0.1:`port`. */
+export interface Ready {
+  type: 'ready'
+  port: number
+  /** Subscriber keys the load generator rotates through. */
+  keys: string[]
+  /** For the HTTP ledger: what servers need to use it. */
+  baseUrl?: string
+  agentKey?: string
+  planId?: string
+}
+
+/** Orchestrator → child. */
+export type Command = { id: number; type: 'counters' | 'quiesce' | 'cpu' | 'close' }
+
+/** Child → orchestrator, answering a command. */
+export interface Reply {
+  id: number
+  /** Upstream calls the ledger has answered so far (the in-process ledger, or the HTTP ledger). */
+  counters?: { order: number; balance: number; redeem: number }
+  /** quiesce: credits still reserved or awaiting redemption when it gave up waiting (0 = idle). */
+  outstanding?: number
+  /** cpu: the process's CPU time so far, in microseconds (process.cpuUsage()). */
+  cpu?: { user: number; system: number }
+}

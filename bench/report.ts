@@ -1,0 +1,102 @@
+/** Markdown tables from the results. Medians over rounds; ratios are per round, then the median. */
+import type { MemoryResult } from './memory'
+import type { MicroResult } from './micro'
+import { describeVariant, type PairResult } from './throughput'
+import type { Mode, WorkloadResult } from './workloads'
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  if (sorted.length === 0) return NaN
+  const mid = sorted.length >> 1
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+export function table(header: string[], rows: (string | number)[][]): string {
+  const line = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n')
+}
+
+const int = (n: number) => Math.round(n).toLocaleString('en-US')
+const ms = (n: number) => n.toFixed(2)
+const ratio = (n: number) => n.toFixed(3)
+const signed = (n: number) => `${n < 0 ? '−' : '+'}${Math.abs(n).toFixed(1)}`
+
+export function throughputTable(results: PairResult[], batchMs: number): string {
+  const rows: (string | number)[][] = []
+  for (const { framework, variant, servers } of results) {
+    const bare = servers.find((s) => s.role === 'bare')!
+    for (const series of servers) {
+      const ratios = series.runs.map((run, i) => run.requestsPerSecond / bare.runs[i]!.requestsPerSecond)
+      const user = median(series.runs.map((r) => r.userMicrosPerRequest))
+      const bareUser = median(bare.runs.map((r) => r.userMicrosPerRequest))
+      const system = median(series.runs.map((r) => r.systemMicrosPerRequest))
+      rows.push([
+        framework === 'express' ? 'Express 5' : 'Hono (node-server)',
+        describeVariant(variant, batchMs),
+        series.label,
+        int(median(series.runs.map((r) => r.requestsPerSecond))),
+        ms(median(series.runs.map((r) => r.p50Ms))),
+        ms(median(series.runs.map((r) => r.p99Ms))),
+        series === bare ? '1' : `**${ratio(median(ratios))}** (${ratio(Math.min(...ratios))}–${ratio(Math.max(...ratios))})`,
+        `${user.toFixed(1)} + ${system.toFixed(1)}`,
+        series === bare ? '' : `${signed(user - bareUser)} (${ratio(bareUser / user)})`,
+        series.role === 'guarded' ? median(series.runs.map((r) => r.callsPerRequest)).toFixed(3) : '0',
+      ])
+    }
+  }
+  return table(
+    [
+      'framework',
+      'upstream, settlement',
+      'server',
+      'req/s',
+      'p50 ms',
+      'p99 ms',
+      '÷ bare req/s (min–max)',
+      'server CPU µs/req: user + system',
+      'user CPU added µs/req (bare ÷ it)',
+      'upstream calls/req',
+    ],
+    rows,
+  )
+}
+
+export function workloadTable(results: WorkloadResult[], batchMs: number): string {
+  const label: Record<Mode, string> = {
+    naive: 'naive (verify + settle upstream per request)',
+    immediate: 'plangate, immediate settlement',
+    batched: `plangate, batched (${batchMs} ms)`,
+  }
+  return table(
+    ['workload', 'middleware', 'balance reads', 'orders', 'redeems', 'upstream calls', 'calls/request', 'credits bought'],
+    results.map((r) => {
+      const calls = r.balance + r.order + r.redeem
+      return [r.workload.name, label[r.mode], int(r.balance), int(r.order), int(r.redeem), `**${int(calls)}**`, (calls / r.workload.requests).toFixed(3), int(r.bought)]
+    }),
+  )
+}
+
+export function memoryTable(rows: { label: string; results: MemoryResult[] }[]): string {
+  return table(
+    ['code', 'holders cached', 'heap growth', 'bytes per holder', 'left after the gate is dropped'],
+    rows.flatMap(({ label, results }) =>
+      results.map((r) => [label, int(r.holders), `${r.heapGrowthMb.toFixed(1)} MB`, int(r.bytesPerHolder), `${r.leftAfterDropMb.toFixed(1)} MB`]),
+    ),
+  )
+}
+
+/** `runs[label]` holds one list of results per round. */
+export function microTable(runs: Map<string, MicroResult[][]>): string {
+  const labels = [...runs.keys()]
+  const names = [...new Set(labels.flatMap((label) => runs.get(label)![0]!.map((r) => r.name)))]
+  const nsOf = (label: string, name: string) => median(runs.get(label)!.map((round) => round.find((r) => r.name === name)?.nsPerOp ?? NaN))
+  const header = ['operation (warm, per call)', ...labels.map((label) => `ns (${label})`)]
+  if (labels.length === 2) header.push(`speed-up`)
+  const rows = names.map((name) => {
+    const ns = labels.map((label) => nsOf(label, name))
+    const row: (string | number)[] = [name, ...ns.map((n) => (Number.isNaN(n) ? '–' : int(n)))]
+    if (ns.length === 2) row.push(Number.isNaN(ns[0]! + ns[1]!) ? '' : `${(ns[1]! / ns[0]!).toFixed(2)}×`)
+    return row
+  })
+  return table(header, rows)
+}

@@ -1,0 +1,144 @@
+/**
+ * `pnpm bench`: what plangate costs a server. BENCHMARKS.md (at the repository root) says what each
+ * figure means and how it was taken.
+ *
+ *   pnpm bench                     every section, full length (about 10 minutes on 2 cores)
+ *   pnpm bench --quick             a few hundred requests per server (CI; also BENCH_QUICK=1): exits
+ *                                  non-zero when the harness breaks (non-2xx, wrong counts), never on speed
+ *   pnpm bench --only micro        some sections: throughput, workloads, memory, micro (comma-separated)
+ *   pnpm bench --framework hono    one framework in the throughput section (also --upstream in-process|http,
+ *                                  --settle immediate|batched, --route sync|async)
+ *   pnpm bench --rounds 5 --duration 5 --connections 32 --subscribers 100 --batch-ms 50
+ *   pnpm bench --compare HEAD      also measure the packages as they are at a git ref (before/after)
+ *   pnpm bench --profile           CPU profiles of the guarded servers, in bench/results/profiles/
+ *   pnpm bench --dist              load the packages' builds (run `pnpm build` first) instead of their
+ *                                  sources: what users run (a --compare baseline is built too)
+ *
+ * The tables go to stdout and to bench/results/latest.md; progress goes to stderr.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { cpus } from 'node:os'
+import { parseArgs } from 'node:util'
+import { prepareBaseline, type Baseline } from './baseline'
+import type { MemoryResult } from './memory'
+import type { MicroResult } from './micro'
+import { BENCH_DIR, runScript, useBuiltPackages } from './processes'
+import { memoryTable, microTable, throughputTable, workloadTable } from './report'
+import { measureThroughput, VARIANTS } from './throughput'
+import { checkWorkload, type WorkloadResult } from './workloads'
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: process.env.BENCH_QUICK === '1' },
+    only: { type: 'string', default: 'throughput,workloads,memory,micro' },
+    framework: { type: 'string' },
+    upstream: { type: 'string' },
+    settle: { type: 'string' },
+    route: { type: 'string' },
+    rounds: { type: 'string' },
+    duration: { type: 'string' },
+    connections: { type: 'string' },
+    subscribers: { type: 'string' },
+    'batch-ms': { type: 'string' },
+    compare: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    dist: { type: 'boolean', default: false },
+  },
+})
+
+const quick = flags.quick
+const sections = new Set(flags.only.split(','))
+const number = (value: string | undefined, fallback: number) => (value === undefined ? fallback : Number(value))
+const batchMs = number(flags['batch-ms'], 50)
+const rounds = number(flags.rounds, quick ? 1 : 3)
+const log = (line: string) => console.error(line)
+if (flags.dist) useBuiltPackages()
+const baseline: Baseline | undefined = flags.compare ? prepareBaseline(flags.compare, { build: flags.dist }) : undefined
+const THIS = 'this checkout'
+const problems: string[] = []
+const output: string[] = [
+  `# plangate benchmarks${quick ? ' (quick: checks the harness, the figures mean nothing)' : ''}`,
+  '',
+  `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}, ${new Date().toISOString()}`,
+  `Flags: ${process.argv.slice(2).join(' ') || '(none)'}${baseline ? `; baseline: ${baseline.label}` : ''}; packages loaded from ${flags.dist ? 'their dist/ builds' : 'their sources (tsx)'}`,
+  '',
+]
+
+async function throughput(): Promise<string[]> {
+  const subscribers = number(flags.subscribers, 100)
+  const results = await measureThroughput(
+    {
+      frameworks: flags.framework ? [flags.framework as 'express' | 'hono'] : ['express', 'hono'],
+      variants: VARIANTS.filter(
+        (v) => (flags.upstream ?? v.upstream) === v.upstream && (flags.settle ?? v.settle) === v.settle && (flags.route ?? v.route) === v.route,
+      ),
+      rounds,
+      duration: number(flags.duration, 5),
+      ...(quick ? { amount: 300 } : {}),
+      warmupSeconds: quick ? 0 : 2,
+      connections: number(flags.connections, 32),
+      subscribers,
+      batchMs,
+      ...(baseline ? { baseline } : {}),
+      ...(flags.profile ? { guardedNodeFlags: ['--cpu-prof', `--cpu-prof-dir=${BENCH_DIR}results/profiles`] } : {}),
+    },
+    log,
+  ).catch((error: unknown) => {
+    problems.push(String(error))
+    return []
+  })
+  return [`## Throughput and latency (${subscribers} subscribers, ${rounds} rounds)`, '', throughputTable(results, batchMs), '']
+}
+
+async function workloads(): Promise<string[]> {
+  log('workloads: counting upstream calls')
+  const args = ['--batch-ms', String(batchMs), ...(quick ? ['--quick'] : [])]
+  const results = await runScript<WorkloadResult[]>('workloads.ts', args)
+  for (const result of results) problems.push(...checkWorkload(result))
+  const lines = ['## Upstream calls for fixed workloads', '', workloadTable(results, batchMs), '']
+  if (baseline) {
+    const before = await runScript<WorkloadResult[]>('workloads.ts', args, baseline)
+    const same = before.every((b, i) => ['balance', 'order', 'redeem'].every((k) => b[k as 'balance'] === results[i]![k as 'balance']))
+    lines.push(`Counts at ${baseline.label}: ${same ? 'the same' : 'DIFFERENT:'}`, '', ...(same ? [] : [workloadTable(before, batchMs), '']))
+  }
+  return lines
+}
+
+async function memory(): Promise<string[]> {
+  log('memory: heap per cached holder')
+  const holders = quick ? ['2000'] : ['10000', '100000']
+  const rows = [{ label: THIS, results: await runScript<MemoryResult[]>('memory.ts', holders, { nodeFlags: ['--expose-gc'] }) }]
+  if (baseline) rows.push({ label: baseline.label, results: await runScript<MemoryResult[]>('memory.ts', holders, { benchDir: baseline.benchDir, nodeFlags: ['--expose-gc'] }) })
+  return ['## Memory', '', memoryTable(rows), '']
+}
+
+async function micro(): Promise<string[]> {
+  const runs = new Map<string, MicroResult[][]>([[THIS, []]])
+  if (baseline) runs.set(baseline.label, [])
+  const args = quick ? ['--quick'] : []
+  for (let round = 0; round < (quick ? 1 : rounds); round++) {
+    log(`micro: round ${round + 1}`)
+    // Alternate which goes first, as with the servers.
+    const order = round % 2 === 0 ? [...runs.keys()] : [...runs.keys()].reverse()
+    for (const label of order) {
+      runs.get(label)!.push(await runScript<MicroResult[]>('micro.ts', args, label === THIS ? {} : { benchDir: baseline!.benchDir }))
+    }
+  }
+  return [`## Micro-benchmarks (median of ${runs.get(THIS)!.length} runs)`, '', microTable(runs), '']
+}
+
+const chosen = [throughput, workloads, memory, micro].filter((section) => sections.has(section.name))
+// Full runs measure one thing at a time; the quick check only needs each to work, so it overlaps them.
+const parts = quick ? await Promise.all(chosen.map((section) => section())) : []
+if (!quick) for (const section of chosen) parts.push(await section())
+output.push(...parts.flat())
+
+if (problems.length > 0) output.push('## Problems', '', ...problems.map((p) => `- ${p}`), '')
+const report = output.join('\n')
+console.log(report)
+mkdirSync(`${BENCH_DIR}results`, { recursive: true })
+writeFileSync(`${BENCH_DIR}results/latest.md`, report)
+if (problems.length > 0) {
+  console.error(`bench: ${problems.length} problem(s); the harness or plangate is broken`)
+  process.exit(1)
+}

@@ -1,0 +1,44 @@
+/**
+ * The route under test, bare and behind `requirePlan`, in Express 5 and in Hono. The route does the
+ * same tiny work in every variant, so the difference is what plangate costs.
+ */
+import type { PlanGate } from '@plangate/core'
+import type { Route } from '../protocol'
+import { requirePlan as expressPlan } from '@plangate/express'
+import { requirePlan as honoPlan } from '@plangate/hono'
+import express from 'express'
+import { Hono } from 'hono'
+
+const BODY = { answer: 'ok' }
+
+/** requirePlan with this gate and plan, or `'noop'`: a middleware that does nothing, asynchronously. */
+export type Guard = { gate: PlanGate; planId: string } | 'noop'
+
+export function expressApp(guard: Guard | undefined, kind: Route = 'sync'): express.Express {
+  const app = express()
+  const route: express.RequestHandler =
+    kind === 'sync'
+      ? (_req, res) => void res.json(BODY)
+      : async (_req, res) => {
+          await null // stands for the database or model call a real route awaits
+          res.json(BODY)
+        }
+  if (guard === 'noop') app.get('/ask', (_req, _res, next) => void Promise.resolve().then(() => next()), route)
+  else if (guard) app.get('/ask', expressPlan(guard.planId, { gate: guard.gate }), route)
+  else app.get('/ask', route)
+  return app
+}
+
+export function honoApp(guard: Guard | undefined, kind: Route = 'sync'): Hono {
+  const app = new Hono()
+  if (guard === 'noop') app.use('/ask', async (_c, next) => await next())
+  else if (guard) app.use('/ask', honoPlan(guard.planId, { gate: guard.gate }))
+  if (kind === 'sync') app.get('/ask', (c) => c.json(BODY))
+  else {
+    app.get('/ask', async (c) => {
+      await null // stands for the database or model call a real route awaits
+      return c.json(BODY)
+    })
+  }
+  return app
+}
