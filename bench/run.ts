@@ -10,7 +10,7 @@
  *                                  --settle immediate|batched, --route sync|async)
  *   pnpm bench --rounds 5 --duration 5 --connections 32 --subscribers 100 --batch-ms 50
  *   pnpm bench --compare HEAD      also measure the packages as they are at a git ref (before/after)
- *   pnpm bench --profile           CPU profiles of the guarded servers, in bench/results/profiles/
+ *   pnpm bench --profile           CPU profiles of every server, in bench/results/profiles/<server>/
  *   pnpm bench --dist              load the packages' builds (run `pnpm build` first) instead of their
  *                                  sources: what users run (a --compare baseline is built too)
  *
@@ -80,7 +80,7 @@ async function throughput(): Promise<string[]> {
       subscribers,
       batchMs,
       ...(baseline ? { baseline } : {}),
-      ...(flags.profile ? { guardedNodeFlags: ['--cpu-prof', `--cpu-prof-dir=${BENCH_DIR}results/profiles`] } : {}),
+      ...(flags.profile ? { profileDir: `${BENCH_DIR}results/profiles` } : {}),
     },
     log,
   ).catch((error: unknown) => {

@@ -40,8 +40,8 @@ export interface ThroughputOptions {
   batchMs: number
   /** Also run the guarded server from another checkout (`--compare <ref>`). */
   baseline?: { benchDir: string; label: string }
-  /** Node flags for the guarded servers, e.g. ['--cpu-prof']. */
-  guardedNodeFlags?: string[]
+  /** Write a CPU profile of every server under this directory, one folder per server. */
+  profileDir?: string
 }
 
 export interface Measurement extends LoadResult {
@@ -110,7 +110,7 @@ async function measurePair(framework: Framework, variant: Variant, options: Thro
     const start = async (label: string, role: ServerSeries['role'], benchDir?: string): Promise<Running> => {
       const child = await spawnChild('servers/server.ts', config(role), {
         ...(benchDir ? { benchDir } : {}),
-        ...(role === 'guarded' && options.guardedNodeFlags ? { nodeFlags: options.guardedNodeFlags } : {}),
+        ...(options.profileDir ? { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}/${profileFolder(framework, variant, label)}`] } : {}),
       })
       started.push(child)
       return { series: { label, role, runs: [] }, child }
@@ -187,6 +187,11 @@ async function probe({ series, child }: Running): Promise<void> {
   if (response.status !== 200 || (remaining !== null) !== (series.role === 'guarded')) {
     throw new Error(`bench: the ${series.label} server answered ${response.status}, X-Credits-Remaining ${remaining}`)
   }
+}
+
+function profileFolder(framework: Framework, variant: Variant, label: string): string {
+  const batch = variant.settle === 'batched' ? `-${variant.batchMs ?? 'default'}ms` : ''
+  return `${framework}-${variant.upstream}-${variant.settle}${batch}-${variant.route}-${label.replace(/[^a-z0-9]+/gi, '-')}`
 }
 
 export function describeVariant(variant: Variant, batchMs: number): string {

@@ -86,20 +86,27 @@ export class NeverminedClient {
     }
     if (body !== undefined) headers['Content-Type'] = 'application/json'
 
+    // One timer per call covers the response and its body. It aborts the fetch (freeing the
+    // connection) and also rejects `deadline`, which every wait races against: a custom fetch (an
+    // in-process handler, a service binding) may ignore the signal.
     const controller = new AbortController()
-    const timer = setTimeout(() => controller.abort(), this.timeoutMs)
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort()
+        reject(new UpstreamUnavailableError(`Nevermined ${call} timed out after ${this.timeoutMs} ms.`))
+      }, this.timeoutMs)
+    })
     try {
       let response: Response
       try {
-        response = await abortable(
-          this.#fetch(this.baseUrl + path, {
-            method,
-            headers,
-            body: body === undefined ? undefined : JSON.stringify(body),
-            signal: controller.signal,
-          }),
-          controller.signal,
-        )
+        const request = this.#fetch(this.baseUrl + path, {
+          method,
+          headers,
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: controller.signal,
+        })
+        response = await Promise.race([request, deadline])
       } catch (cause) {
         throw this.#unreachable(call, controller.signal.aborted, cause)
       }
@@ -110,7 +117,7 @@ export class NeverminedClient {
       }
       let json: unknown
       try {
-        json = await abortable(response.json(), controller.signal)
+        json = await Promise.race([response.json(), deadline])
       } catch (cause) {
         if (controller.signal.aborted) {
           response.body?.cancel().catch(() => {})
@@ -129,6 +136,8 @@ export class NeverminedClient {
       return parsed.data
     } finally {
       clearTimeout(timer)
+      // Nobody may be racing it any more; a rejection after this point must not go unhandled.
+      deadline.catch(() => {})
     }
   }
 
@@ -138,28 +147,6 @@ export class NeverminedClient {
       ? new UpstreamUnavailableError(`Nevermined ${call} timed out after ${this.timeoutMs} ms.`)
       : new UpstreamUnavailableError(`Nevermined ${call} could not be reached (network error).`, { cause })
   }
-}
-
-/**
- * Settles with `work`, or rejects when `signal` aborts: a custom fetch (an in-process handler, a
- * service binding) may ignore the signal, and the time-out must hold all the same.
- */
-function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason)
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason)
-    signal.addEventListener('abort', onAbort, { once: true })
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(value)
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(error)
-      },
-    )
-  })
 }
 
 function statusError(call: Call, response: Response): PlanGateError {

@@ -8,7 +8,7 @@ import { resolveGateConfig, type PlanGateOptions, type ResolvedGateConfig } from
 import { normalizePlanId, type PlanId } from './plan-id'
 import type { NeverminedBalance } from './schemas'
 import { Settler, type Redemption } from './settlement'
-import { available, type BalanceStore, type EntrySnapshot, type Observation } from './store/balance-store'
+import { available, type BalanceStore, type EntrySnapshot, type Observation, type ReserveOutcome } from './store/balance-store'
 import { MemoryBalanceStore } from './store/memory-store'
 import { sleep } from './timers'
 
@@ -22,6 +22,12 @@ export interface PlanGate {
    * plan when needed. Rejects with a `PlanGateError` (401, 402, 500 or 503) when it cannot.
    */
   reserve(planId: PlanId, apiKey: string | undefined, cost?: number): Promise<Lease>
+  /**
+   * `reserve` for adapters: the lease itself when the cached balance answers at once (a warm
+   * request), else what `reserve` returns. Throws where `reserve` would reject with a bad cost or
+   * no key. Optional, so a wrapper around a gate may leave it out (adapters then use `reserve`).
+   */
+  reserveNow?(planId: PlanId, apiKey: string | undefined, cost?: number): Lease | Promise<Lease>
   /** Redeem everything gathered, wait for redemptions in flight, stop timers. */
   close(): Promise<void>
   readonly store: BalanceStore
@@ -80,7 +86,17 @@ class Gate implements PlanGate {
     this.#maxRounds = 8 + 4 * (config.autoOrder === false ? 0 : config.autoOrder.maxOrders)
   }
 
-  async reserve(planId: PlanId, apiKey: string | undefined, cost = 1): Promise<Lease> {
+  reserve(planId: PlanId, apiKey: string | undefined, cost = 1): Promise<Lease> {
+    try {
+      return Promise.resolve(this.reserveNow(planId, apiKey, cost))
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  // Not async: a warm request (known key, cached balance, in-memory store) is answered without a
+  // single promise, which is most of what the gate costs a server.
+  reserveNow(planId: PlanId, apiKey: string | undefined, cost = 1): Lease | Promise<Lease> {
     if (planId !== this.#planId || this.#planId === undefined) {
       this.#plan = normalizePlanId(planId)
       this.#planId = planId
@@ -99,13 +115,22 @@ class Gate implements PlanGate {
     const address = known ? known.address : parseApiKey(apiKey).address
     const key = known ? storeKeyOf(known, plan) : `${plan}:${address}`
 
-    // The default store answers synchronously: no need to wait a turn for it.
-    let outcome = known ? this.store.reserve(key, cost, now, this.#config.cache.ttlMs) : undefined
-    if (outcome instanceof Promise) outcome = await outcome
-    if (!outcome?.ok) {
-      outcome = await this.#reserveSlowly({ key, plan, address, apiKey, fingerprint, verified: known !== undefined }, cost)
-    }
-    return new GateLease(this, key, { planId: plan, holderAddress: address, remaining: outcome.remaining, cost, expiresAt: iso(outcome.expiresAt) })
+    const who: Caller = { key, plan, address, apiKey, fingerprint, verified: known !== undefined }
+    // The default store answers synchronously; a shared one with a promise.
+    const outcome = known ? this.store.reserve(key, cost, now, this.#config.cache.ttlMs) : undefined
+    if (outcome instanceof Promise) return outcome.then((answer) => this.#lease(who, cost, answer))
+    if (outcome?.ok) return this.#leaseOf(who, cost, outcome)
+    return this.#lease(who, cost, outcome)
+  }
+
+  async #lease(who: Caller, cost: number, outcome: ReserveOutcome | undefined): Promise<Lease> {
+    if (!outcome?.ok) outcome = await this.#reserveSlowly(who, cost)
+    return this.#leaseOf(who, cost, outcome)
+  }
+
+  #leaseOf(who: Caller, cost: number, outcome: Extract<ReserveOutcome, { ok: true }>): Lease {
+    const balance = { planId: who.plan, holderAddress: who.address, remaining: outcome.remaining, cost, expiresAt: iso(outcome.expiresAt) }
+    return new GateLease(this, who.key, balance)
   }
 
   async close(): Promise<void> {
@@ -144,7 +169,7 @@ class Gate implements PlanGate {
     return tracked
   }
 
-  async #reserveSlowly(who: Caller, cost: number) {
+  async #reserveSlowly(who: Caller, cost: number): Promise<Extract<ReserveOutcome, { ok: true }>> {
     let fresh = false
     for (let round = 0; round < this.#maxRounds; round++) {
       const seen = await this.store.snapshot(who.key)

@@ -68,24 +68,54 @@ export function resolveRequirePlan<Req>(
 /**
  * Everything `requirePlan` does before the route runs, framework-free: find the key and the cost,
  * reserve the credits, and say either what to send (a denial) or what to add (headers, a lease).
- * Never rejects.
+ * Never throws or rejects. Answers at once (no promise) on a warm request with the default
+ * credential and a fixed cost, so an adapter awaits only when it gets a promise.
  */
-export async function admit<Req>(config: RequirePlanConfig<Req>, gate: PlanGate | (() => PlanGate), req: Req): Promise<Admission> {
+export function admit<Req>(config: RequirePlanConfig<Req>, gate: PlanGate | (() => PlanGate), req: Req): Admission | Promise<Admission> {
   try {
-    // Awaited only when they are promises: the default credential and a fixed cost answer at once,
-    // and every await costs the request a turn of the microtask queue.
-    let apiKey = config.credential(req)
-    if (isPromiseLike(apiKey)) apiKey = await apiKey
-    if (apiKey === undefined || apiKey === null || apiKey === '') throw new CredentialMissingError()
-    const cost = typeof config.cost === 'number' ? config.cost : await costOf(config, req)
-    const lease = await (typeof gate === 'function' ? gate() : gate).reserve(config.planId, apiKey, cost)
-    const headers: Record<string, string> = config.headers
-      ? { 'X-Credits-Remaining': String(lease.balance.remaining), 'X-Plan-Id': config.planId }
-      : {}
-    return { allowed: true, lease, headers }
+    const apiKey = config.credential(req)
+    if (isPromiseLike(apiKey) || typeof config.cost !== 'number') return admitLater(config, gate, req, apiKey)
+    const lease = reserve(gate, config.planId, apiKey, config.cost)
+    return lease instanceof Promise ? lease.then((l) => allowed(config, l), (error: unknown) => denied(config, error)) : allowed(config, lease)
   } catch (error) {
-    return { allowed: false, error, ...toProblem(error, config.planId) }
+    return denied(config, error)
   }
+}
+
+/** The same, for a credential or cost that is a function (which may answer with a promise). */
+async function admitLater<Req>(
+  config: RequirePlanConfig<Req>,
+  gate: PlanGate | (() => PlanGate),
+  req: Req,
+  credential: MaybePromise<string | null | undefined>,
+): Promise<Admission> {
+  try {
+    const apiKey = await credential
+    // A missing key is reported before the cost function runs (and it is not called at all).
+    if (apiKey === undefined || apiKey === null || apiKey === '') throw new CredentialMissingError()
+    const cost = await costOf(config, req)
+    return allowed(config, await reserve(gate, config.planId, apiKey, cost))
+  } catch (error) {
+    return denied(config, error)
+  }
+}
+
+function reserve(gateOrFactory: PlanGate | (() => PlanGate), planId: string, apiKey: string | null | undefined, cost: number): Lease | Promise<Lease> {
+  // Before the gate is built: a request without a key is a 401 even where the gate cannot be.
+  if (apiKey === undefined || apiKey === null || apiKey === '') throw new CredentialMissingError()
+  const gate = typeof gateOrFactory === 'function' ? gateOrFactory() : gateOrFactory
+  return gate.reserveNow ? gate.reserveNow(planId, apiKey, cost) : gate.reserve(planId, apiKey, cost)
+}
+
+function allowed<Req>(config: RequirePlanConfig<Req>, lease: Lease): Admission {
+  const headers: Record<string, string> = config.headers
+    ? { 'X-Credits-Remaining': String(lease.balance.remaining), 'X-Plan-Id': config.planId }
+    : {}
+  return { allowed: true, lease, headers }
+}
+
+function denied<Req>(config: RequirePlanConfig<Req>, error: unknown): Admission {
+  return { allowed: false, error, ...toProblem(error, config.planId) }
 }
 
 function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {

@@ -69,7 +69,8 @@ export function requirePlan(planId: PlanId, options?: HonoRequirePlanOptions): M
 
   return createMiddleware<{ Variables: PlanVariables }>(async function requirePlan(c, next) {
     // Created on first use, never at module scope: workers forbid I/O and timers there.
-    const admission = await admit(config, gate ?? (() => (gate ??= sharedGate(gateEnv(c)))), c)
+    let admission = admit(config, gate ?? (() => (gate ??= sharedGate(gateEnv(c)))), c)
+    if (admission instanceof Promise) admission = await admission
     if (!admission.allowed) {
       const { status, headers, body } = admission
       throw new HTTPException(status as ConstructorParameters<typeof HTTPException>[0], {
@@ -128,7 +129,8 @@ function authorization(c: Context): string | undefined {
   let value: string | undefined
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name: unknown = raw[i]
-    if (typeof name === 'string' && name.length === 13 && name.toLowerCase() === 'authorization') {
+    // As clients send it, compared before lower-casing: toLowerCase() costs more than the loop.
+    if (name === 'authorization' || name === 'Authorization' || (typeof name === 'string' && name.length === 13 && name.toLowerCase() === 'authorization')) {
       value = value === undefined ? String(raw[i + 1]) : `${value}, ${String(raw[i + 1])}`
     }
   }
