@@ -56,6 +56,23 @@ describe.each([
       expect(res.headers['x-plan-id']).toBe(planId)
     })
 
+    it("leaves other routes' headers alone, on every status", async () => {
+      // The hook that takes the success headers off failed answers is installed once per app, on
+      // its response prototype: it must touch only the responses requirePlan charged.
+      const { ledger, alice, planId, gate } = track(world({ credits: 5 }))
+      await subscribe(ledger, planId, alice)
+      const app = appWith(requirePlan(planId, { gate }), (app) => {
+        app.get('/own', (_req, res) => {
+          res.set('X-Plan-Id', 'mine').set('X-Credits-Remaining', 'lots').status(503).json({ own: true })
+        })
+      })
+      expect((await request(app).get('/ok').set(auth(alice.apiKey))).headers['x-credits-remaining']).toBe('4')
+      const own = await request(app).get('/own')
+      expect(own.status).toBe(503)
+      expect([own.headers['x-plan-id'], own.headers['x-credits-remaining']]).toEqual(['mine', 'lots'])
+      expect((await request(app).get('/bad').set(auth(alice.apiKey))).headers['x-plan-id']).toBeUndefined()
+    })
+
     it('omits the headers with headers: false', async () => {
       const { ledger, alice, planId, gate } = track(world())
       await subscribe(ledger, planId, alice)
@@ -87,6 +104,9 @@ describe.each([
       const app = appWith(requirePlan(planId, { gate }))
       const failed = await request(app).get(path).set(auth(alice.apiKey))
       expect(failed.status).toBeGreaterThanOrEqual(400)
+      // Nothing was charged, so nothing says what is left.
+      expect(failed.headers['x-credits-remaining']).toBeUndefined()
+      expect(failed.headers['x-plan-id']).toBeUndefined()
       // The credit came back: two more requests fit in the plan's 2 credits, with no order.
       const first = await request(app).get('/ok').set(auth(alice.apiKey))
       const second = await request(app).get('/ok').set(auth(alice.apiKey))
