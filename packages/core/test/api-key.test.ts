@@ -205,30 +205,3 @@ describe('bearerToken', () => {
     expect(bearerToken(header)).toBeUndefined()
   })
 })
-
-describe('bearerToken agrees with the plain regular expression', () => {
-  // The shortcut for "Bearer <visible ASCII>" must answer exactly as the general rule does.
-  const RULE = /^\s*Bearer\s+(\S+)\s*$/i
-  const PIECES = ['Bearer', 'bearer', 'BEARER', 'Bearer ', ' ', '\t', '\u00a0', '\u3000', 'nvm:', 'eyJ', 'a', '.', '-', '_', ',', '\u00e9', '\x7f', 'Basic ']
-  // A fixed-seed generator (mulberry32): the same headers every run, so a failure reproduces.
-  let seed = 0x5eed
-  const random = () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-  it('on 20,000 generated headers', () => {
-    let plain = 0
-    for (let n = 0; n < 20_000; n++) {
-      let header = random() < 0.7 ? 'Bearer ' : ''
-      const length = Math.floor(random() * 8)
-      for (let i = 0; i < length; i++) header += PIECES[Math.floor(random() * PIECES.length)]
-      const expected = RULE.exec(header)?.[1]
-      expect(bearerToken(header), JSON.stringify(header)).toBe(expected)
-      if (expected !== undefined && header === `Bearer ${expected}`) plain++
-    }
-    // Both paths were taken many times.
-    expect(plain).toBeGreaterThan(1_000)
-  })
-})
