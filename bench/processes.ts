@@ -20,6 +20,7 @@ export function useBuiltPackages(): void {
 
 export interface Child {
   readonly ready: Ready
+  readonly pid: number
   command(type: Command['type']): Promise<Reply>
   close(): Promise<void>
 }
@@ -29,17 +30,21 @@ export interface SpawnOptions {
   benchDir?: string
   /** Extra node flags, e.g. --cpu-prof. */
   nodeFlags?: string[]
+  /** A command to run node under, e.g. valgrind and its flags (spawnChild only). */
+  wrapper?: string[]
 }
 
 /** Starts `bench/<script>` with its JSON config and waits for its `ready` message. */
 export async function spawnChild(script: string, config: unknown, options: SpawnOptions = {}): Promise<Child> {
   const benchDir = options.benchDir ?? BENCH_DIR
-  const child = fork(`${benchDir}/${script}`, [JSON.stringify(config)], {
-    cwd: benchDir,
-    execArgv: [...loaderFlags, ...(options.nodeFlags ?? [])],
-    env: { ...process.env, NODE_ENV: 'production' },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  })
+  const execArgv = [...loaderFlags, ...(options.nodeFlags ?? [])]
+  const spawnOptions = { cwd: benchDir, env: { ...process.env, NODE_ENV: 'production' } }
+  const child = options.wrapper
+    ? spawn(options.wrapper[0]!, [...options.wrapper.slice(1), process.execPath, ...execArgv, `${benchDir}/${script}`, JSON.stringify(config)], {
+        ...spawnOptions,
+        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      })
+    : fork(`${benchDir}/${script}`, [JSON.stringify(config)], { ...spawnOptions, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   const pending = new Map<number, (reply: Reply) => void>()
   let nextId = 1
   const ready = await new Promise<Ready>((resolve, reject) => {
@@ -63,7 +68,7 @@ export async function spawnChild(script: string, config: unknown, options: Spawn
       })
       child.send({ id, type } satisfies Command)
     })
-  return { ready, command, close: () => closeChild(child, command) }
+  return { ready, pid: child.pid!, command, close: () => closeChild(child, command) }
 }
 
 async function closeChild(child: ChildProcess, command: (type: Command['type']) => Promise<Reply>): Promise<void> {

@@ -22,6 +22,8 @@ export interface ServerConfig {
   batchMs: number
   subscribers: number
   route: Route
+  /** The gate's cache.ttlMs, when not its default (the instruction counts run slowly under valgrind). */
+  cacheTtlMs?: number
 }
 
 export interface LedgerConfig {

@@ -1,4 +1,5 @@
 /** Markdown tables from the results. Medians over rounds; ratios are per round, then the median. */
+import type { InstructionResult } from './instructions'
 import type { MemoryResult } from './memory'
 import type { MicroResult } from './micro'
 import { describeVariant, type PairResult } from './throughput'
@@ -99,4 +100,27 @@ export function microTable(runs: Map<string, MicroResult[][]>): string {
     return row
   })
   return table(header, rows)
+}
+
+/**
+ * Instructions per request; "bare ÷ it" is the throughput ratio the server would have if its main
+ * thread's instructions alone limited it. A redemption's cost is the immediate-settlement server's
+ * excess over the guarded one of the same code (every counted request redeems there).
+ */
+export function instructionTable(results: InstructionResult[]): string {
+  const rows: (string | number)[][] = []
+  for (const result of results) {
+    const bare = results.find((r) => r.framework === result.framework && r.role === 'bare')
+    const warm = results.find((r) => r.framework === result.framework && r.role === 'guarded' && r.label.replace(/^guarded/, '') === result.label.replace(/^guarded, immediate settlement/, ''))
+    const added = bare && result.role !== 'bare' ? result.perRequest - bare.perRequest : undefined
+    rows.push([
+      result.framework === 'express' ? 'Express 5' : 'Hono (node-server)',
+      result.label,
+      int(result.perRequest),
+      added === undefined ? '' : `+${int(added)}`,
+      bare && result.role !== 'bare' ? `**${ratio(bare.perRequest / result.perRequest)}**` : '1',
+      result.role === 'guarded, immediate settlement' && warm ? int(result.perRequest - warm.perRequest) : '',
+    ])
+  }
+  return table(['framework', 'server', 'instructions per request (main thread)', 'added over bare', 'bare ÷ it', 'one redemption (in process)'], rows)
 }

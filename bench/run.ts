@@ -6,6 +6,8 @@
  *   pnpm bench --quick             a few hundred requests per server (CI; also BENCH_QUICK=1): exits
  *                                  non-zero when the harness breaks (non-2xx, wrong counts), never on speed
  *   pnpm bench --only micro        some sections: throughput, workloads, memory, micro (comma-separated)
+ *   pnpm bench --only instructions instructions per request under valgrind's callgrind: independent of the
+ *                                  machine's load, but slow (minutes per server), so not in the default run
  *   pnpm bench --framework hono    one framework in the throughput section (also --upstream in-process|http,
  *                                  --settle immediate|batched, --route sync|async)
  *   pnpm bench --rounds 5 --duration 5 --connections 32 --subscribers 100 --batch-ms 1000
@@ -22,8 +24,9 @@ import { parseArgs } from 'node:util'
 import { prepareBaseline, type Baseline } from './baseline'
 import type { MemoryResult } from './memory'
 import type { MicroResult } from './micro'
+import { hasCallgrind, measureInstructions, type InstructionServer } from './instructions'
 import { BENCH_DIR, runScript, useBuiltPackages } from './processes'
-import { memoryTable, microTable, throughputTable, workloadTable } from './report'
+import { instructionTable, memoryTable, microTable, throughputTable, workloadTable } from './report'
 import { measureThroughput, VARIANTS } from './throughput'
 import { checkWorkload, type WorkloadResult } from './workloads'
 
@@ -130,7 +133,35 @@ async function micro(): Promise<string[]> {
   return [`## Micro-benchmarks (median of ${runs.get(THIS)!.length} runs)`, '', microTable(runs), '']
 }
 
-const chosen = [throughput, workloads, memory, micro].filter((section) => sections.has(section.name))
+async function instructions(): Promise<string[]> {
+  if (!hasCallgrind()) {
+    problems.push('instructions: valgrind is not installed (apt-get install -y valgrind)')
+    return []
+  }
+  log('instructions: counting under callgrind (slow)')
+  const servers: InstructionServer[] = [
+    { label: 'bare', role: 'bare' },
+    { label: 'guarded', role: 'guarded' },
+    ...(baseline ? [{ label: `guarded (${baseline.label})`, role: 'guarded' as const, benchDir: baseline.benchDir }] : []),
+    { label: 'guarded, immediate settlement', role: 'guarded, immediate settlement' },
+    ...(baseline ? [{ label: `guarded, immediate settlement (${baseline.label})`, role: 'guarded, immediate settlement' as const, benchDir: baseline.benchDir }] : []),
+  ]
+  const results = await measureInstructions(
+    {
+      frameworks: flags.framework ? [flags.framework as 'express' | 'hono'] : ['express', 'hono'],
+      servers,
+      warmup: quick ? 500 : 6_000,
+      requests: quick ? 300 : 3_000,
+    },
+    log,
+  ).catch((error: unknown) => {
+    problems.push(String(error))
+    return []
+  })
+  return ['## Instructions per request (callgrind)', '', instructionTable(results), '']
+}
+
+const chosen = [throughput, workloads, memory, micro, instructions].filter((section) => sections.has(section.name))
 // Full runs measure one thing at a time; the quick check only needs each to work, so it overlaps them.
 const parts = quick ? await Promise.all(chosen.map((section) => section())) : []
 if (!quick) for (const section of chosen) parts.push(await section())

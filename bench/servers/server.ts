@@ -29,7 +29,7 @@ if (settings.guarded) {
     apiKey: agentKey,
     environment: upstream.kind === 'http' ? upstream.baseUrl : ledger!.baseUrl,
     ...(ledger ? { fetch: ledger.fetch } : {}),
-    cache: { max: Math.max(10_000, keys.length) },
+    cache: { max: Math.max(10_000, keys.length), ...(settings.cacheTtlMs ? { ttlMs: settings.cacheTtlMs } : {}) },
     settle: { batchMs: settings.settle === 'batched' ? settings.batchMs : 0 },
   })
 }

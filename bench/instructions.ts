@@ -1,0 +1,102 @@
+/**
+ * Section 5: instructions per request, counted by valgrind's callgrind on the server's main thread.
+ * Unlike requests/s or CPU time, a count does not depend on how busy the machine is, so small
+ * differences show on a shared machine. Each server runs alone under callgrind: warmed up (so the
+ * JIT has settled), its counters zeroed, then a fixed number of requests, then a dump.
+ *
+ * Servers: bare; guarded with no redemption during the count (a one-hour batch window), which is
+ * the gate and the adapter on a warm request; and guarded with immediate settlement, whose excess
+ * over the first is what one in-process redemption costs (client and local ledger together).
+ * The balance cache's TTL is an hour too: under valgrind a run lasts minutes, and balance reads
+ * every 30 s would be counted far more often per request than at full speed.
+ */
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { load } from './load'
+import { spawnChild } from './processes'
+import type { Framework, ServerConfig } from './protocol'
+
+export interface InstructionServer {
+  label: string
+  role: 'bare' | 'guarded' | 'guarded, immediate settlement'
+  /** Another checkout's bench/ (a --compare baseline). */
+  benchDir?: string
+}
+
+export interface InstructionResult {
+  framework: Framework
+  label: string
+  role: InstructionServer['role']
+  /** Main-thread instructions per request over the counted requests. */
+  perRequest: number
+  requests: number
+}
+
+export interface InstructionOptions {
+  frameworks: Framework[]
+  servers: InstructionServer[]
+  warmup: number
+  requests: number
+}
+
+const HOUR = 3_600_000
+
+export function hasCallgrind(): boolean {
+  try {
+    execFileSync('valgrind', ['--version'], { stdio: 'ignore' })
+    execFileSync('callgrind_control', ['-h'], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
+
+export async function measureInstructions(options: InstructionOptions, log: (line: string) => void): Promise<InstructionResult[]> {
+  const results: InstructionResult[] = []
+  for (const framework of options.frameworks) {
+    for (const server of options.servers) {
+      const result = await count(framework, server, options)
+      log(`  ${framework} ${server.label.padEnd(36)} ${Math.round(result.perRequest).toLocaleString('en-US')} instructions/request`)
+      results.push(result)
+    }
+  }
+  return results
+}
+
+async function count(framework: Framework, server: InstructionServer, options: InstructionOptions): Promise<InstructionResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'plangate-callgrind-'))
+  const config: ServerConfig = {
+    framework,
+    guarded: server.role !== 'bare',
+    upstream: { kind: 'in-process' },
+    settle: server.role === 'guarded' ? 'batched' : 'immediate',
+    batchMs: HOUR,
+    subscribers: 100,
+    route: 'sync',
+    cacheTtlMs: HOUR,
+  }
+  const child = await spawnChild('servers/server.ts', config, {
+    ...(server.benchDir ? { benchDir: server.benchDir } : {}),
+    wrapper: ['valgrind', '-q', '--tool=callgrind', '--separate-threads=yes', '--smc-check=all-non-file', `--callgrind-out-file=${dir}/cg.%p`],
+  })
+  try {
+    const { port, keys } = child.ready
+    const warm = await load({ port, keys, connections: 8, duration: 0, amount: options.warmup })
+    if (warm.failures > 0) throw new Error(`bench: ${server.label} ${framework} failed ${warm.failures} warm-up request(s) under valgrind`)
+    execFileSync('callgrind_control', ['--zero', String(child.pid)], { stdio: 'ignore' })
+    const counted = await load({ port, keys, connections: 8, duration: 0, amount: options.requests })
+    if (counted.failures > 0) throw new Error(`bench: ${server.label} ${framework} failed ${counted.failures} request(s) under valgrind`)
+    execFileSync('callgrind_control', ['--dump', String(child.pid)], { stdio: 'ignore' })
+    // The dump after --zero is part 1; thread 01 is the main (JavaScript) thread.
+    const main = readdirSync(dir).find((name) => name.endsWith('.1-01'))
+    if (!main) throw new Error(`bench: callgrind wrote no dump of ${server.label} ${framework}'s main thread`)
+    const summary = /^summary:\s+(\d+)/m.exec(readFileSync(join(dir, main), 'utf8'))
+    if (!summary) throw new Error(`bench: no summary line in callgrind's dump of ${server.label} ${framework}`)
+    return { framework, label: server.label, role: server.role, perRequest: Number(summary[1]) / counted.requests, requests: counted.requests }
+  } finally {
+    await child.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
