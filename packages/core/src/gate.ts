@@ -8,7 +8,7 @@ import { resolveGateConfig, type PlanGateOptions, type ResolvedGateConfig } from
 import { normalizePlanId, type PlanId } from './plan-id'
 import type { NeverminedBalance } from './schemas'
 import { Settler, type Redemption } from './settlement'
-import { available, type BalanceStore, type EntrySnapshot, type Observation, type ReserveOutcome } from './store/balance-store'
+import { available, type BalanceStore, type EntrySnapshot, type MaybePromise, type Observation, type ReserveOutcome } from './store/balance-store'
 import { MemoryBalanceStore } from './store/memory-store'
 import { sleep } from './timers'
 
@@ -115,22 +115,21 @@ class Gate implements PlanGate {
     const address = known ? known.address : parseApiKey(apiKey).address
     const key = known ? storeKeyOf(known, plan) : `${plan}:${address}`
 
-    const who: Caller = { key, plan, address, apiKey, fingerprint, verified: known !== undefined }
     // The default store answers synchronously; a shared one with a promise.
     const outcome = known ? this.store.reserve(key, cost, now, this.#config.cache.ttlMs) : undefined
-    if (outcome instanceof Promise) return outcome.then((answer) => this.#lease(who, cost, answer))
-    if (outcome?.ok) return this.#leaseOf(who, cost, outcome)
-    return this.#lease(who, cost, outcome)
+    if (outcome !== undefined && !(outcome instanceof Promise) && outcome.ok) return this.#lease(key, plan, address, cost, outcome)
+    const who: Caller = { key, plan, address, apiKey, fingerprint, verified: known !== undefined }
+    return this.#reserveLater(who, cost, outcome)
   }
 
-  async #lease(who: Caller, cost: number, outcome: ReserveOutcome | undefined): Promise<Lease> {
+  async #reserveLater(who: Caller, cost: number, pending: MaybePromise<ReserveOutcome> | undefined): Promise<Lease> {
+    let outcome = await pending
     if (!outcome?.ok) outcome = await this.#reserveSlowly(who, cost)
-    return this.#leaseOf(who, cost, outcome)
+    return this.#lease(who.key, who.plan, who.address, cost, outcome)
   }
 
-  #leaseOf(who: Caller, cost: number, outcome: Extract<ReserveOutcome, { ok: true }>): Lease {
-    const balance = { planId: who.plan, holderAddress: who.address, remaining: outcome.remaining, cost, expiresAt: iso(outcome.expiresAt) }
-    return new GateLease(this, who.key, balance)
+  #lease(key: string, plan: string, address: string, cost: number, outcome: Extract<ReserveOutcome, { ok: true }>): Lease {
+    return new GateLease(this, key, { planId: plan, holderAddress: address, remaining: outcome.remaining, cost, expiresAt: iso(outcome.expiresAt) })
   }
 
   async close(): Promise<void> {

@@ -98,6 +98,10 @@ export function requirePlan(planId: PlanId, options?: ExpressRequirePlanOptions)
   }
 }
 
+/**
+ * The headers must be on the response before the route writes it, but they describe a served
+ * request: a non-2xx answer (whose credits go back) has them taken off as its head is written.
+ */
 function setSuccessHeaders(res: Response, headers: Record<string, string>): void {
   const names = Object.keys(headers)
   if (names.length === 0) return
