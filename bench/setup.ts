@@ -1,6 +1,6 @@
 /**
  * What every benchmark runs on: a local ledger with an agent (the plan's owner), one big plan and
- * `subscribers` holders who already hold plenty of its credits, so a warm gate never orders.
+ * `subscribers` holders who already hold plenty of its credits (for a year), so a warm gate never orders.
  */
 import { createLocalLedger, type LocalLedger } from '@plangate/core/local'
 
@@ -14,11 +14,13 @@ export interface BenchLedger {
 
 /** Credits per order of the benchmark plan: far more than any run spends. */
 export const BIG_PLAN_CREDITS = 1_000_000_000
+/** The credits expire a year after the order, as on a time-limited plan: every lease carries an expiry. */
+export const PLAN_DURATION_SECONDS = 365 * 24 * 3600
 
 export async function createBenchLedger(options: { subscribers: number; baseUrl?: string; credits?: number }): Promise<BenchLedger> {
   const ledger = createLocalLedger(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl })
   const agent = ledger.createAccount({ funds: 0 })
-  const planId = ledger.createPlan({ credits: options.credits ?? BIG_PLAN_CREDITS, price: 1, owner: agent.address })
+  const planId = ledger.createPlan({ credits: options.credits ?? BIG_PLAN_CREDITS, price: 1, owner: agent.address, durationSeconds: PLAN_DURATION_SECONDS })
   const keys: string[] = []
   for (let i = 0; i < options.subscribers; i++) {
     const subscriber = ledger.createAccount({ funds: 1 })

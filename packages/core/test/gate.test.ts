@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { createPlanGate } from '../src/index'
+import { createPlanGate, MemoryBalanceStore } from '../src/index'
 import { createLocalLedger } from '../src/local/index'
 import { setup, spend } from './setup'
 
@@ -145,6 +145,42 @@ describe('after an order', () => {
     now += 61_000
     expect(await spend(gate, planId, alice.apiKey)).toMatchObject({ ok: true, remaining: 4 })
     expect(ledger.orders(planId)).toBe(2)
+  })
+})
+
+describe('the lease', () => {
+  it('carries the expiry of the credits as ISO text, warm or not, and the new one once they are bought again', async () => {
+    let now = Date.parse('2026-01-01T00:00:00Z')
+    const ledger = createLocalLedger({ now: () => now })
+    vi.spyOn(Date, 'now').mockImplementation(() => now)
+    const { gate, alice, planId } = setup({ credits: 5, durationSeconds: 60 }, {}, { ledger })
+    const expiry = () => ledger.balance(planId, alice.address).expiresAt
+    const cold = await gate.reserve(planId, alice.apiKey)
+    expect(cold.balance.expiresAt).toBe('2026-01-01T00:01:00.000Z')
+    expect(cold.balance.expiresAt).toBe(expiry())
+    for (let i = 0; i < 2; i++) expect((await gate.reserve(planId, alice.apiKey)).balance.expiresAt).toBe('2026-01-01T00:01:00.000Z')
+    now += 61_000 // expired: the next request orders again, and its credits expire later
+    const renewed = await gate.reserve(planId, alice.apiKey)
+    expect(ledger.orders(planId)).toBe(2)
+    expect(renewed.balance.expiresAt).toBe(expiry())
+    expect(renewed.balance.expiresAt).toBe('2026-01-01T00:02:01.000Z')
+    for (let i = 0; i < 2; i++) expect((await gate.reserve(planId, alice.apiKey)).balance.expiresAt).toBe('2026-01-01T00:02:01.000Z')
+  })
+  it('carries the new expiry once another process has bought the credits again (a shared store)', async () => {
+    let now = Date.parse('2026-01-01T00:00:00Z')
+    const ledger = createLocalLedger({ now: () => now })
+    vi.spyOn(Date, 'now').mockImplementation(() => now)
+    const shared = { store: new MemoryBalanceStore(), cache: { ttlMs: 3_600_000 } }
+    const { gate: first, owner, alice, planId } = setup({ credits: 5, durationSeconds: 60 }, shared, { ledger })
+    const second = createPlanGate({ apiKey: owner.apiKey, environment: ledger.baseUrl, fetch: ledger.fetch, ...shared })
+    for (let i = 0; i < 2; i++) expect((await first.reserve(planId, alice.apiKey)).balance.expiresAt).toBe('2026-01-01T00:01:00.000Z')
+    now += 61_000
+    expect((await second.reserve(planId, alice.apiKey)).balance.expiresAt).toBe('2026-01-01T00:02:01.000Z')
+    expect(ledger.orders(planId)).toBe(2)
+    // The first gate still knows the key: a warm request, served from the store the second updated.
+    const calls = { ...ledger.counters }
+    expect((await first.reserve(planId, alice.apiKey)).balance.expiresAt).toBe('2026-01-01T00:02:01.000Z')
+    expect(ledger.counters).toEqual(calls)
   })
 })
 
