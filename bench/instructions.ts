@@ -6,7 +6,9 @@
  *
  * Servers: bare; guarded with no redemption during the count (a one-hour batch window), which is
  * the gate and the adapter on a warm request; and guarded with immediate settlement, whose excess
- * over the first is what one in-process redemption costs (client and local ledger together).
+ * over the first is what one in-process redemption costs (client and local ledger together). A full
+ * run adds two that split the guarded count: bare behind a no-op async middleware, and guarded
+ * with `headers: false`.
  * The balance cache's TTL is an hour too: under valgrind a run lasts minutes, and balance reads
  * every 30 s would be counted far more often per request than at full speed.
  */
@@ -20,7 +22,11 @@ import type { Framework, ServerConfig } from './protocol'
 
 export interface InstructionServer {
   label: string
-  role: 'bare' | 'guarded' | 'guarded, immediate settlement'
+  /**
+   * `noop`: bare behind a middleware that only awaits. `guarded, no headers`: requirePlan with
+   * `headers: false`. Both say what part of the guarded count is not the gate's own work.
+   */
+  role: 'bare' | 'noop' | 'guarded' | 'guarded, no headers' | 'guarded, immediate settlement'
   /** Another checkout's bench/ (a --compare baseline). */
   benchDir?: string
 }
@@ -69,9 +75,11 @@ async function count(framework: Framework, server: InstructionServer, options: I
   const dir = mkdtempSync(join(tmpdir(), 'plangate-callgrind-'))
   const config: ServerConfig = {
     framework,
-    guarded: server.role !== 'bare',
+    guarded: server.role.startsWith('guarded'),
+    noop: server.role === 'noop',
+    headers: server.role !== 'guarded, no headers',
     upstream: { kind: 'in-process' },
-    settle: server.role === 'guarded' ? 'batched' : 'immediate',
+    settle: server.role === 'guarded, immediate settlement' ? 'immediate' : 'batched',
     batchMs: HOUR,
     subscribers: 100,
     route: 'sync',

@@ -17,6 +17,8 @@ export interface ServerConfig {
   guarded: boolean
   /** Unguarded, but behind a middleware that only awaits (the cost of any async middleware). */
   noop?: boolean
+  /** requirePlan's `headers` option (X-Credits-Remaining and X-Plan-Id on success). Default true. */
+  headers?: boolean
   upstream: Upstream
   settle: Settle
   batchMs: number

@@ -141,7 +141,9 @@ async function instructions(): Promise<string[]> {
   log('instructions: counting under callgrind (slow)')
   const servers: InstructionServer[] = [
     { label: 'bare', role: 'bare' },
+    ...(quick ? [] : [{ label: 'bare + no-op async middleware', role: 'noop' as const }]),
     { label: 'guarded', role: 'guarded' },
+    ...(quick ? [] : [{ label: 'guarded, headers: false', role: 'guarded, no headers' as const }]),
     ...(baseline ? [{ label: `guarded (${baseline.label})`, role: 'guarded' as const, benchDir: baseline.benchDir }] : []),
     { label: 'guarded, immediate settlement', role: 'guarded, immediate settlement' },
     ...(baseline ? [{ label: `guarded, immediate settlement (${baseline.label})`, role: 'guarded, immediate settlement' as const, benchDir: baseline.benchDir }] : []),

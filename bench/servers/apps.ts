@@ -11,8 +11,11 @@ import { Hono } from 'hono'
 
 const BODY = { answer: 'ok' }
 
-/** requirePlan with this gate and plan, or `'noop'`: a middleware that does nothing, asynchronously. */
-export type Guard = { gate: PlanGate; planId: string } | 'noop'
+/**
+ * requirePlan with this gate and plan (and its `headers` option, default true), or `'noop'`: a
+ * middleware that does nothing, asynchronously.
+ */
+export type Guard = { gate: PlanGate; planId: string; headers?: boolean } | 'noop'
 
 export function expressApp(guard: Guard | undefined, kind: Route = 'sync'): express.Express {
   const app = express()
@@ -24,7 +27,7 @@ export function expressApp(guard: Guard | undefined, kind: Route = 'sync'): expr
           res.json(BODY)
         }
   if (guard === 'noop') app.get('/ask', (_req, _res, next) => void Promise.resolve().then(() => next()), route)
-  else if (guard) app.get('/ask', expressPlan(guard.planId, { gate: guard.gate }), route)
+  else if (guard) app.get('/ask', expressPlan(guard.planId, { gate: guard.gate, headers: guard.headers ?? true }), route)
   else app.get('/ask', route)
   return app
 }
@@ -32,7 +35,7 @@ export function expressApp(guard: Guard | undefined, kind: Route = 'sync'): expr
 export function honoApp(guard: Guard | undefined, kind: Route = 'sync'): Hono {
   const app = new Hono()
   if (guard === 'noop') app.use('/ask', async (_c, next) => await next())
-  else if (guard) app.use('/ask', honoPlan(guard.planId, { gate: guard.gate }))
+  else if (guard) app.use('/ask', honoPlan(guard.planId, { gate: guard.gate, headers: guard.headers ?? true }))
   if (kind === 'sync') app.get('/ask', (c) => c.json(BODY))
   else {
     app.get('/ask', async (c) => {

@@ -33,7 +33,7 @@ if (settings.guarded) {
     settle: { batchMs: settings.settle === 'batched' ? settings.batchMs : 0 },
   })
 }
-const guard: Guard | undefined = gate ? { gate, planId } : settings.noop ? 'noop' : undefined
+const guard: Guard | undefined = gate ? { gate, planId, headers: settings.headers ?? true } : settings.noop ? 'noop' : undefined
 
 const server =
   settings.framework === 'express'
