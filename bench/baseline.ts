@@ -32,7 +32,7 @@ export function prepareBaseline(source: string, options: { build?: boolean } = {
     cpSync(`${source}/packages`, `${dir}/packages`, { recursive: true, filter: (path) => !path.includes('node_modules') && !path.includes('/dist') })
   } else {
     const commit = execFileSync('git', ['rev-parse', '--verify', `${source}^{commit}`], { cwd: ROOT, encoding: 'utf8' }).trim()
-    label = `${source} ${commit.slice(0, 7)}`
+    label = commit.startsWith(source) ? source : `${source} ${commit.slice(0, 7)}`
     dir = `${tmpdir()}/plangate-bench-baseline-${commit.slice(0, 12)}`
     if (!existsSync(dir)) {
       mkdirSync(dir, { recursive: true })

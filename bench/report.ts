@@ -117,7 +117,7 @@ export function instructionTable(results: InstructionResult[]): string {
       result.framework === 'express' ? 'Express 5' : 'Hono (node-server)',
       result.label,
       int(result.perRequest),
-      added === undefined ? '' : `+${int(added)}`,
+      added === undefined ? '' : `${added < 0 ? '−' : '+'}${int(Math.abs(added))}`,
       bare && result.role !== 'bare' ? `**${ratio(bare.perRequest / result.perRequest)}**` : '1',
       result.role === 'guarded, immediate settlement' && warm ? int(result.perRequest - warm.perRequest) : '',
     ])
