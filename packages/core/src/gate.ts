@@ -421,11 +421,12 @@ function raised(before: EntrySnapshot, after: Observation, now: number): boolean
 function expiryText(at: number | null, known: KnownKey | undefined): string | null {
   if (at === null) return null
   if (known === undefined) return new Date(at).toISOString()
-  if (known.expiresAt !== at || known.expiresText === undefined) {
+  // Both fields are written together, so a matching expiry means the text is there.
+  if (known.expiresAt !== at) {
     known.expiresAt = at
     known.expiresText = new Date(at).toISOString()
   }
-  return known.expiresText
+  return known.expiresText!
 }
 
 function asError(error: unknown): Error {
