@@ -11,6 +11,7 @@ export default defineConfig({
       { find: /^@plangate\/core$/, replacement: src('./packages/core/src/index.ts') },
       { find: /^@plangate\/express$/, replacement: src('./packages/express/src/index.ts') },
       { find: /^@plangate\/hono$/, replacement: src('./packages/hono/src/index.ts') },
+      { find: /^@plangate\/node$/, replacement: src('./packages/node/src/index.ts') },
     ],
   },
   test: {

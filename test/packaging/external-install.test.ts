@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const run = promisify(execFile)
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const PACKAGES = ['core', 'express', 'hono'] as const
+const PACKAGES = ['core', 'express', 'hono', 'node'] as const
 const PEERS = ['express@^5', 'express4@npm:express@4.17.0', 'hono@4.7.7']
 
 /** pnpm as this test run was started (`pnpm test` sets npm_execpath), else from PATH, else npx. */
@@ -74,7 +74,7 @@ describe('the packed packages, installed with npm outside the workspace', () => 
   it.each([
     ['import', 'esm.mjs', /dist\/(index|local)\.js$/],
     ['require', 'cjs.cjs', /dist\/(index|local)\.cjs$/],
-  ])('with %s: every export is there, from dist/, and requirePlan charges a request on Express 5, Express 4.17 and Hono', async (_how, file, built) => {
+  ])('with %s: every export is there, from dist/, and requirePlan charges a request on Express 5, Express 4.17 and Hono, and through createNodeFetch', async (_how, file, built) => {
     const { missing, resolved, ...runs } = await consume(file)
     expect(missing).toEqual([])
     for (const path of resolved) expect(path).toMatch(built)
@@ -89,6 +89,6 @@ describe('the packed packages, installed with npm outside the workspace', () => 
         redeemed: 1,
       })
     }
-    expect(Object.keys(runs).sort()).toEqual(['express4', 'express5', 'hono'])
+    expect(Object.keys(runs).sort()).toEqual(['express4', 'express5', 'hono', 'nodeFetch'])
   })
 })

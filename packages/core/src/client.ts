@@ -15,7 +15,26 @@ import {
   type RedeemResponse,
 } from './schemas'
 
-export type FetchLike = (input: Request | string | URL, init?: RequestInit) => Promise<Response>
+/**
+ * What the client reads of an answer. A `Response` has all of it; so does the lighter answer of
+ * `createNodeFetch()` (`@plangate/node`), which skips building a `Response` per call.
+ */
+export interface FetchResponse {
+  readonly ok: boolean
+  readonly status: number
+  readonly headers: { get(name: string): string | null }
+  /** `null` once the body has been read in full (nothing left to cancel). */
+  readonly body: { cancel(reason?: unknown): Promise<void> } | null
+  json(): Promise<unknown>
+}
+
+/**
+ * How the client reaches the API: `globalThis.fetch` by default. It is always called with an
+ * absolute URL and an init of `method`, `headers` (a plain object), `body` (a string or
+ * undefined) and `signal`, so `fetch`, a `fetch` handler (the local ledger's, a service
+ * binding's) or `createNodeFetch()` all fit.
+ */
+export type FetchLike = (url: string, init: RequestInit) => Promise<FetchResponse>
 
 export interface NeverminedClientOptions {
   /** e.g. `https://api.sandbox.nevermined.app/api/v1` (no trailing slash needed). */
@@ -98,7 +117,7 @@ export class NeverminedClient {
       }, this.timeoutMs)
     })
     try {
-      let response: Response
+      let response: FetchResponse
       try {
         const request = this.#fetch(this.baseUrl + path, {
           method,
@@ -149,7 +168,7 @@ export class NeverminedClient {
   }
 }
 
-function statusError(call: Call, response: Response): PlanGateError {
+function statusError(call: Call, response: FetchResponse): PlanGateError {
   const status = response.status
   if (status === 401 || status === 403) {
     return new CredentialInvalidError(

@@ -1,5 +1,5 @@
 export { bearerToken, parseApiKey, type ParsedApiKey } from './api-key'
-export { ENVIRONMENTS, NeverminedClient, type FetchLike, type NeverminedClientOptions, type RedeemRequest } from './client'
+export { ENVIRONMENTS, NeverminedClient, type FetchLike, type FetchResponse, type NeverminedClientOptions, type RedeemRequest } from './client'
 export { sharedGate } from './default-gate'
 export {
   CostInvalidError,

@@ -3,13 +3,14 @@
 /* global require, console, process */
 const scenario = require('./scenario.cjs')
 
-const names = ['@plangate/core', '@plangate/core/local', '@plangate/express', '@plangate/hono']
+const names = ['@plangate/core', '@plangate/core/local', '@plangate/express', '@plangate/hono', '@plangate/node']
 
 scenario({
   core: require('@plangate/core'),
   local: require('@plangate/core/local'),
   express: require('@plangate/express'),
   hono: require('@plangate/hono'),
+  node: require('@plangate/node'),
   express5: require('express'),
   express4: require('express4'),
   Hono: require('hono').Hono,

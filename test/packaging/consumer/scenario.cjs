@@ -1,6 +1,7 @@
 // What a user does with the published packages, written once for both module systems: esm.mjs
 // and cjs.cjs load the packages with `import` and `require` and hand them over. Prints JSON.
-/* global module, console, fetch */
+/* global module, console, fetch, require, Request, Buffer */
+const http = require('node:http')
 
 const ERROR_CLASSES = ['PlanGateError', 'CredentialMissingError', 'CredentialInvalidError', 'PaymentRequiredError', 'PlanNotFoundError', 'UpstreamUnavailableError', 'CostInvalidError', 'GateMisconfiguredError']
 const EXPECTED = {
@@ -8,6 +9,7 @@ const EXPECTED = {
   local: ['createLocalLedger'],
   express: ['requirePlan', 'createPlanGate', 'isPlanGateError', ...ERROR_CLASSES],
   hono: ['requirePlan', 'createPlanGate', 'isPlanGateError', ...ERROR_CLASSES],
+  node: ['createNodeFetch'],
 }
 
 /** A ledger with an agent's plan (2 credits for 10) and a subscriber who can afford one order. */
@@ -17,7 +19,7 @@ function world(core, local) {
   const alice = ledger.createAccount({ funds: 10 })
   const planId = ledger.createPlan({ credits: 2, price: 10, owner: owner.address })
   const gate = core.createPlanGate({ apiKey: owner.apiKey, environment: ledger.baseUrl, fetch: ledger.fetch })
-  return { ledger, alice, planId, gate, auth: { headers: { Authorization: `Bearer ${alice.apiKey}` } } }
+  return { ledger, owner, alice, planId, gate, auth: { headers: { Authorization: `Bearer ${alice.apiKey}` } } }
 }
 
 /** One paid request, one without a key, and what the ledger saw. */
@@ -50,6 +52,38 @@ async function viaExpress(mods, express) {
   }
 }
 
+/** The ledger served over HTTP on loopback (a plain node:http bridge to its fetch handler). */
+async function served(ledger) {
+  const server = http.createServer(async (req, res) => {
+    const chunks = []
+    for await (const chunk of req) chunks.push(chunk)
+    const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined
+    const answer = await ledger.fetch(new Request(`http://127.0.0.1${req.url}`, { method: req.method, headers: req.headers, body }))
+    res.writeHead(answer.status, Object.fromEntries(answer.headers))
+    res.end(Buffer.from(await answer.arrayBuffer()))
+  })
+  server.listen(0, '127.0.0.1')
+  await new Promise((resolve) => server.once('listening', resolve))
+  return { server, baseUrl: `http://127.0.0.1:${server.address().port}${new URL(ledger.baseUrl).pathname}` }
+}
+
+/** Express 5 with a gate that reaches the ledger over HTTP through @plangate/node's createNodeFetch. */
+async function viaNodeFetch(mods) {
+  const w = world(mods.core, mods.local)
+  const upstream = await served(w.ledger)
+  w.gate = mods.core.createPlanGate({ apiKey: w.owner.apiKey, environment: upstream.baseUrl, fetch: mods.node.createNodeFetch() })
+  const app = mods.express5()
+  app.get('/paid', mods.express.requirePlan(w.planId, { gate: w.gate }), (req, res) => res.json(req.balance))
+  const server = app.listen(0, '127.0.0.1')
+  await new Promise((resolve) => server.once('listening', resolve))
+  try {
+    return await exchange(w, (init) => fetch(`http://127.0.0.1:${server.address().port}/paid`, init))
+  } finally {
+    server.close()
+    upstream.server.close()
+  }
+}
+
 async function viaHono(mods) {
   const w = world(mods.core, mods.local)
   const app = new mods.Hono()
@@ -68,6 +102,7 @@ module.exports = async function scenario(mods) {
     express5: await viaExpress(mods, mods.express5),
     express4: await viaExpress(mods, mods.express4),
     hono: await viaHono(mods),
+    nodeFetch: await viaNodeFetch(mods),
   }
   console.log(JSON.stringify(result))
 }

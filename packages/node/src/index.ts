@@ -1,0 +1,2 @@
+export { createNodeFetch, type NodeFetchOptions } from './node-fetch'
+export { NodeFetchResponse } from './response'
