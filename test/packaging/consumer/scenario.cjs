@@ -1,6 +1,7 @@
 // What a user does with the published packages, written once for both module systems: esm.mjs
 // and cjs.cjs load the packages with `import` and `require` and hand them over. Prints JSON.
-/* global module, console, fetch, require, Request, Buffer */
+/* eslint-disable @typescript-eslint/no-require-imports */
+/* global module, console, fetch, require, Request, Buffer, URL */
 const http = require('node:http')
 
 const ERROR_CLASSES = ['PlanGateError', 'CredentialMissingError', 'CredentialInvalidError', 'PaymentRequiredError', 'PlanNotFoundError', 'UpstreamUnavailableError', 'CostInvalidError', 'GateMisconfiguredError']
