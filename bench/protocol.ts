@@ -24,6 +24,8 @@ export interface ServerConfig {
   batchMs: number
   subscribers: number
   route: Route
+  /** Over HTTP: how the gate reaches the ledger, `globalThis.fetch` (default) or `createNodeFetch()` (@plangate/node). */
+  transport?: 'fetch' | 'node'
   /** The gate's cache.ttlMs, when not its default (the instruction counts run slowly under valgrind). */
   cacheTtlMs?: number
 }

@@ -15,6 +15,8 @@ export interface Variant {
   noop?: boolean
   /** The batch window, when not the run's `--batch-ms`. */
   batchMs?: number
+  /** Over HTTP: also measure the guarded server with `createNodeFetch()` (@plangate/node) as its transport. */
+  nodeTransport?: boolean
 }
 
 /**
@@ -26,9 +28,9 @@ export const VARIANTS: Variant[] = [
   { upstream: 'in-process', settle: 'batched', route: 'sync', noop: true },
   { upstream: 'in-process', settle: 'batched', route: 'sync', batchMs: 50 },
   { upstream: 'in-process', settle: 'batched', route: 'async', noop: true },
-  { upstream: 'http', settle: 'immediate', route: 'sync' },
-  { upstream: 'http', settle: 'batched', route: 'sync' },
-  { upstream: 'http', settle: 'batched', route: 'sync', batchMs: 50 },
+  { upstream: 'http', settle: 'immediate', route: 'sync', nodeTransport: true },
+  { upstream: 'http', settle: 'batched', route: 'sync', nodeTransport: true },
+  { upstream: 'http', settle: 'batched', route: 'sync', batchMs: 50, nodeTransport: true },
 ]
 
 export interface ThroughputOptions {
@@ -102,18 +104,19 @@ async function measurePair(framework: Framework, variant: Variant, options: Thro
       const { baseUrl, agentKey, planId, keys } = ledger.ready
       upstream = { kind: 'http', baseUrl: baseUrl!, agentKey: agentKey!, planId: planId!, keys }
     }
-    const config = (role: ServerSeries['role']): ServerConfig => ({
+    const config = (role: ServerSeries['role'], transport: ServerConfig['transport']): ServerConfig => ({
       framework,
       guarded: role === 'guarded',
       noop: role === 'noop',
+      transport,
       upstream,
       settle: variant.settle,
       batchMs: variant.batchMs ?? options.batchMs,
       subscribers: options.subscribers,
       route: variant.route,
     })
-    const start = async (label: string, role: ServerSeries['role'], benchDir?: string): Promise<Running> => {
-      const child = await spawnChild('servers/server.ts', config(role), {
+    const start = async (label: string, role: ServerSeries['role'], benchDir?: string, transport: ServerConfig['transport'] = 'fetch'): Promise<Running> => {
+      const child = await spawnChild('servers/server.ts', config(role, transport), {
         ...(benchDir ? { benchDir } : {}),
         ...(options.profileDir ? { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}/${profileFolder(framework, variant, label)}`] } : {}),
       })
@@ -124,6 +127,7 @@ async function measurePair(framework: Framework, variant: Variant, options: Thro
       start('bare', 'bare'),
       ...(variant.noop ? [start('bare + no-op async middleware', 'noop')] : []),
       start('guarded', 'guarded'),
+      ...(variant.upstream === 'http' && variant.nodeTransport ? [start('guarded, createNodeFetch', 'guarded', undefined, 'node')] : []),
       ...(options.baseline ? [start(`guarded (${options.baseline.label})`, 'guarded', options.baseline.benchDir)] : []),
     ])
 

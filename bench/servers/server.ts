@@ -1,7 +1,8 @@
 /**
  * A server under test, in its own process (the load generator must not share its event loop):
  * Express 5 or Hono on @hono/node-server, bare or behind `requirePlan`, its gate talking to a local
- * ledger in this process (`fetch: ledger.fetch`) or to one served over HTTP on loopback.
+ * ledger in this process (`fetch: ledger.fetch`) or to one served over HTTP on loopback (through
+ * Node's `fetch`, or `createNodeFetch()` when `transport` is 'node').
  */
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
@@ -23,12 +24,15 @@ if (upstream.kind === 'in-process') {
   ;({ agentKey, planId, keys } = upstream)
 }
 
+// Imported only when asked for: a baseline checkout (--compare) may predate @plangate/node.
+const nodeFetch = settings.transport === 'node' ? (await import('@plangate/node')).createNodeFetch() : undefined
+
 let gate: PlanGate | undefined
 if (settings.guarded) {
   gate = createPlanGate({
     apiKey: agentKey,
     environment: upstream.kind === 'http' ? upstream.baseUrl : ledger!.baseUrl,
-    ...(ledger ? { fetch: ledger.fetch } : {}),
+    ...(ledger ? { fetch: ledger.fetch } : nodeFetch ? { fetch: nodeFetch } : {}),
     cache: { max: Math.max(10_000, keys.length), ...(settings.cacheTtlMs ? { ttlMs: settings.cacheTtlMs } : {}) },
     settle: { batchMs: settings.settle === 'batched' ? settings.batchMs : 0 },
   })
