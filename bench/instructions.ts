@@ -7,8 +7,9 @@
  * Servers: bare; guarded with no redemption during the count (a one-hour batch window), which is
  * the gate and the adapter on a warm request; and guarded with immediate settlement, whose excess
  * over the first is what one in-process redemption costs (client and local ledger together). A full
- * run adds two that split the guarded count: bare behind a no-op async middleware, and guarded
- * with `headers: false`.
+ * run adds two that split the guarded count (bare behind a no-op async middleware, and guarded
+ * with `headers: false`) and two that redeem over HTTP to the ledger in another process, through
+ * Node's `fetch` and through `createNodeFetch()`: there the excess is the client side of a call.
  * The balance cache's TTL is an hour too: under valgrind a run lasts minutes, and balance reads
  * every 30 s would be counted far more often per request than at full speed.
  */
@@ -18,7 +19,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { load } from './load'
 import { spawnChild } from './processes'
-import type { Framework, ServerConfig } from './protocol'
+import type { Framework, ServerConfig, Upstream } from './protocol'
 
 export interface InstructionServer {
   label: string
@@ -29,12 +30,20 @@ export interface InstructionServer {
   role: 'bare' | 'noop' | 'guarded' | 'guarded, no headers' | 'guarded, immediate settlement'
   /** Another checkout's bench/ (a --compare baseline). */
   benchDir?: string
+  /**
+   * Immediate settlement only: redeem against the local ledger served over HTTP in its own process
+   * (not counted), through Node's `fetch` or `createNodeFetch()`, instead of in process.
+   */
+  overHttp?: 'fetch' | 'node'
 }
 
 export interface InstructionResult {
   framework: Framework
   label: string
   role: InstructionServer['role']
+  /** Measured from a --compare baseline. */
+  baseline: boolean
+  overHttp?: InstructionServer['overHttp']
   /** Main-thread instructions per request over the counted requests. */
   perRequest: number
   requests: number
@@ -73,12 +82,17 @@ export async function measureInstructions(options: InstructionOptions, log: (lin
 
 async function count(framework: Framework, server: InstructionServer, options: InstructionOptions): Promise<InstructionResult> {
   const dir = mkdtempSync(join(tmpdir(), 'plangate-callgrind-'))
+  const ledger = server.overHttp ? await spawnChild('servers/ledger.ts', { subscribers: 100 }) : undefined
+  const upstream: Upstream = ledger
+    ? { kind: 'http', baseUrl: ledger.ready.baseUrl!, agentKey: ledger.ready.agentKey!, planId: ledger.ready.planId!, keys: ledger.ready.keys }
+    : { kind: 'in-process' }
   const config: ServerConfig = {
     framework,
     guarded: server.role.startsWith('guarded'),
     noop: server.role === 'noop',
     headers: server.role !== 'guarded, no headers',
-    upstream: { kind: 'in-process' },
+    upstream,
+    transport: server.overHttp,
     settle: server.role === 'guarded, immediate settlement' ? 'immediate' : 'batched',
     batchMs: HOUR,
     subscribers: 100,
@@ -102,9 +116,18 @@ async function count(framework: Framework, server: InstructionServer, options: I
     if (!main) throw new Error(`bench: callgrind wrote no dump of ${server.label} ${framework}'s main thread`)
     const summary = /^summary:\s+(\d+)/m.exec(readFileSync(join(dir, main), 'utf8'))
     if (!summary) throw new Error(`bench: no summary line in callgrind's dump of ${server.label} ${framework}`)
-    return { framework, label: server.label, role: server.role, perRequest: Number(summary[1]) / counted.requests, requests: counted.requests }
+    return {
+      framework,
+      label: server.label,
+      role: server.role,
+      baseline: server.benchDir !== undefined,
+      overHttp: server.overHttp,
+      perRequest: Number(summary[1]) / counted.requests,
+      requests: counted.requests,
+    }
   } finally {
     await child.close()
+    await ledger?.close()
     rmSync(dir, { recursive: true, force: true })
   }
 }

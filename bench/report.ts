@@ -105,13 +105,14 @@ export function microTable(runs: Map<string, MicroResult[][]>): string {
 /**
  * Instructions per request; "bare ÷ it" is the throughput ratio the server would have if its main
  * thread's instructions alone limited it. A redemption's cost is the immediate-settlement server's
- * excess over the guarded one of the same code (every counted request redeems there).
+ * excess over the guarded one of the same code (every counted request redeems there): client and
+ * ledger in process, the client side alone over HTTP.
  */
 export function instructionTable(results: InstructionResult[]): string {
   const rows: (string | number)[][] = []
   for (const result of results) {
     const bare = results.find((r) => r.framework === result.framework && r.role === 'bare')
-    const warm = results.find((r) => r.framework === result.framework && r.role === 'guarded' && r.label.replace(/^guarded/, '') === result.label.replace(/^guarded, immediate settlement/, ''))
+    const warm = results.find((r) => r.framework === result.framework && r.role === 'guarded' && r.baseline === result.baseline)
     const added = bare && result.role !== 'bare' ? result.perRequest - bare.perRequest : undefined
     rows.push([
       result.framework === 'express' ? 'Express 5' : 'Hono (node-server)',
@@ -122,5 +123,5 @@ export function instructionTable(results: InstructionResult[]): string {
       result.role === 'guarded, immediate settlement' && warm ? int(result.perRequest - warm.perRequest) : '',
     ])
   }
-  return table(['framework', 'server', 'instructions per request (main thread)', 'added over bare', 'bare ÷ it', 'one redemption (in process)'], rows)
+  return table(['framework', 'server', 'instructions per request (main thread)', 'added over bare', 'bare ÷ it', 'one redemption'], rows)
 }

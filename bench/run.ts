@@ -147,6 +147,12 @@ async function instructions(): Promise<string[]> {
     ...(baseline ? [{ label: `guarded (${baseline.label})`, role: 'guarded' as const, benchDir: baseline.benchDir }] : []),
     { label: 'guarded, immediate settlement', role: 'guarded, immediate settlement' },
     ...(baseline ? [{ label: `guarded, immediate settlement (${baseline.label})`, role: 'guarded, immediate settlement' as const, benchDir: baseline.benchDir }] : []),
+    ...(quick
+      ? []
+      : [
+          { label: 'guarded, immediate settlement, ledger over HTTP via fetch', role: 'guarded, immediate settlement' as const, overHttp: 'fetch' as const },
+          { label: 'guarded, immediate settlement, ledger over HTTP via createNodeFetch', role: 'guarded, immediate settlement' as const, overHttp: 'node' as const },
+        ]),
   ]
   const results = await measureInstructions(
     {
