@@ -40,8 +40,7 @@ async function exchange(w, request) {
   }
 }
 
-async function viaExpress(mods, express) {
-  const w = world(mods.core, mods.local)
+async function viaExpress(mods, express, w = world(mods.core, mods.local)) {
   const app = express()
   app.get('/paid', mods.express.requirePlan(w.planId, { gate: w.gate }), (req, res) => res.json(req.balance))
   const server = app.listen(0, '127.0.0.1')
@@ -73,14 +72,9 @@ async function viaNodeFetch(mods) {
   const w = world(mods.core, mods.local)
   const upstream = await served(w.ledger)
   w.gate = mods.core.createPlanGate({ apiKey: w.owner.apiKey, environment: upstream.baseUrl, fetch: mods.node.createNodeFetch() })
-  const app = mods.express5()
-  app.get('/paid', mods.express.requirePlan(w.planId, { gate: w.gate }), (req, res) => res.json(req.balance))
-  const server = app.listen(0, '127.0.0.1')
-  await new Promise((resolve) => server.once('listening', resolve))
   try {
-    return await exchange(w, (init) => fetch(`http://127.0.0.1:${server.address().port}/paid`, init))
+    return await viaExpress(mods, mods.express5, w)
   } finally {
-    server.close()
     upstream.server.close()
   }
 }
