@@ -4,13 +4,17 @@
  */
 import { describe, expect, it } from 'vitest'
 import { createPlanGate, NeverminedClient, parseApiKey, ENVIRONMENTS } from '@plangate/core'
+import { createNodeFetch } from '@plangate/node'
 
 const { NVM_API_KEY, NVM_PLAN_ID, NVM_SUBSCRIBER_KEY, NVM_ENVIRONMENT } = process.env
 const configured = Boolean(NVM_API_KEY && NVM_PLAN_ID && NVM_SUBSCRIBER_KEY)
 
 describe.skipIf(!configured)('the real Nevermined sandbox', () => {
-  it('reads the subscriber balance in a shape the client accepts', async () => {
-    const client = new NeverminedClient({ baseUrl: ENVIRONMENTS.sandbox, timeoutMs: 15_000 })
+  it.each([
+    ['fetch', undefined],
+    ['createNodeFetch', createNodeFetch()],
+  ])('reads the subscriber balance in a shape the client accepts (through %s)', async (_name, fetch) => {
+    const client = new NeverminedClient({ baseUrl: ENVIRONMENTS.sandbox, timeoutMs: 15_000, fetch })
     const holder = parseApiKey(NVM_SUBSCRIBER_KEY!).address
     const balance = await client.balance(NVM_PLAN_ID!, holder, NVM_SUBSCRIBER_KEY!)
     expect(Number.isSafeInteger(balance.remaining)).toBe(true)
