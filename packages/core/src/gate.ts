@@ -144,7 +144,6 @@ class Gate implements PlanGate {
   /** @internal the lease's way back in */
   settleLease(key: string, balance: PlanBalance, served: boolean): Promise<void> {
     const { cost } = balance
-    const redeem = () => this.#settler.add({ key, planId: balance.planId, holderAddress: balance.holderAddress, amount: cost })
     let done: unknown
     try {
       done = served ? this.store.commit(key, cost) : this.store.release(key, cost)
@@ -158,12 +157,17 @@ class Gate implements PlanGate {
       let redeemed = Promise.resolve()
       const written = this.#track(
         done.then(() => {
-          if (served) redeemed = redeem()
+          if (served) redeemed = this.#redeem(key, balance)
         }),
       )
       return written.then(() => redeemed)
     }
-    return served ? redeem() : Promise.resolve()
+    return served ? this.#redeem(key, balance) : Promise.resolve()
+  }
+
+  // A method rather than a closure made in settleLease: one allocation less on every response.
+  #redeem(key: string, balance: PlanBalance): Promise<void> {
+    return this.#settler.add({ key, planId: balance.planId, holderAddress: balance.holderAddress, amount: balance.cost })
   }
 
   #track(work: Promise<unknown>): Promise<void> {
