@@ -42,8 +42,9 @@ export function prepareBaseline(source: string, options: { build?: boolean } = {
   if (!existsSync(`${dir}/node_modules`)) {
     symlinkSync(`${ROOT}/node_modules`, `${dir}/node_modules`)
     for (const name of readdirSync(`${ROOT}/packages`)) {
-      // Relative links into ../../node_modules/.pnpm, which the symlink above serves.
-      if (existsSync(`${ROOT}/packages/${name}/node_modules`)) cpSync(`${ROOT}/packages/${name}/node_modules`, `${dir}/packages/${name}/node_modules`, { recursive: true, verbatimSymlinks: true })
+      // Relative links into ../../node_modules/.pnpm, which the symlink above serves. Only for the
+      // packages the baseline has: an older ref may predate one (@plangate/node).
+      if (existsSync(`${dir}/packages/${name}`) && existsSync(`${ROOT}/packages/${name}/node_modules`)) cpSync(`${ROOT}/packages/${name}/node_modules`, `${dir}/packages/${name}/node_modules`, { recursive: true, verbatimSymlinks: true })
     }
   }
   if (options.build) {

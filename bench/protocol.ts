@@ -1,4 +1,5 @@
 /** What the orchestrator and its child processes (servers, the HTTP ledger) say to each other over IPC. */
+import type { AllocationSample } from './servers/allocation-profile'
 
 export type Framework = 'express' | 'hono'
 export type Settle = 'immediate' | 'batched'
@@ -47,7 +48,7 @@ export interface Ready {
 }
 
 /** Orchestrator → child. */
-export type Command = { id: number; type: 'counters' | 'quiesce' | 'cpu' | 'close' }
+export type Command = { id: number; type: 'counters' | 'quiesce' | 'cpu' | 'close' | 'allocation-start' | 'allocation-stop' }
 
 /** Child → orchestrator, answering a command. */
 export interface Reply {
@@ -58,4 +59,6 @@ export interface Reply {
   outstanding?: number
   /** cpu: the process's CPU time so far, in microseconds (process.cpuUsage()). */
   cpu?: { user: number; system: number }
+  /** allocation-stop: bytes allocated since allocation-start, in all and by function. */
+  allocation?: AllocationSample
 }

@@ -5,7 +5,7 @@
  *   pnpm bench                     every section, full length (about 10 minutes on 2 cores)
  *   pnpm bench --quick             a few hundred requests per server (CI; also BENCH_QUICK=1): exits
  *                                  non-zero when the harness breaks (non-2xx, wrong counts), never on speed
- *   pnpm bench --only micro        some sections: throughput, workloads, memory, micro (comma-separated)
+ *   pnpm bench --only micro        some sections: throughput, workloads, memory, micro, allocation (comma-separated)
  *   pnpm bench --only instructions instructions per request under valgrind's callgrind: independent of the
  *                                  machine's load, but slow (minutes per server), so not in the default run
  *   pnpm bench --framework hono    one framework in the throughput section (also --upstream in-process|http,
@@ -21,19 +21,20 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { parseArgs } from 'node:util'
+import { measureAllocation } from './allocation'
 import { prepareBaseline, type Baseline } from './baseline'
 import type { MemoryResult } from './memory'
 import type { MicroResult } from './micro'
 import { hasCallgrind, measureInstructions, type InstructionServer } from './instructions'
 import { BENCH_DIR, runScript, useBuiltPackages } from './processes'
-import { instructionTable, memoryTable, microTable, throughputTable, workloadTable } from './report'
+import { allocationTable, instructionTable, memoryTable, microTable, throughputTable, workloadTable } from './report'
 import { measureThroughput, VARIANTS } from './throughput'
 import { checkWorkload, type WorkloadResult } from './workloads'
 
 const { values: flags } = parseArgs({
   options: {
     quick: { type: 'boolean', default: process.env.BENCH_QUICK === '1' },
-    only: { type: 'string', default: 'throughput,workloads,memory,micro' },
+    only: { type: 'string', default: 'throughput,workloads,memory,micro,allocation' },
     framework: { type: 'string' },
     upstream: { type: 'string' },
     settle: { type: 'string' },
@@ -169,7 +170,29 @@ async function instructions(): Promise<string[]> {
   return ['## Instructions per request (callgrind)', '', instructionTable(results), '']
 }
 
-const chosen = [throughput, workloads, memory, micro, instructions].filter((section) => sections.has(section.name))
+async function allocation(): Promise<string[]> {
+  log('allocation: bytes allocated per request (sampling heap profiler)')
+  const results = await measureAllocation(
+    {
+      frameworks: flags.framework ? [flags.framework as 'express' | 'hono'] : ['express', 'hono'],
+      servers: [
+        { label: 'bare', role: 'bare' },
+        { label: 'bare + no-op async middleware', role: 'noop' },
+        { label: 'guarded', role: 'guarded' },
+        ...(baseline ? [{ label: `guarded (${baseline.label})`, role: 'guarded' as const, benchDir: baseline.benchDir }] : []),
+      ],
+      warmup: quick ? 300 : 6_000,
+      requests: quick ? 300 : 20_000,
+    },
+    log,
+  ).catch((error: unknown) => {
+    problems.push(String(error))
+    return []
+  })
+  return ['## Allocation per request (sampling heap profiler)', '', allocationTable(results), '']
+}
+
+const chosen = [throughput, workloads, memory, micro, allocation, instructions].filter((section) => sections.has(section.name))
 // Full runs measure one thing at a time; the quick check only needs each to work, so it overlaps them.
 const parts = quick ? await Promise.all(chosen.map((section) => section())) : []
 if (!quick) for (const section of chosen) parts.push(await section())

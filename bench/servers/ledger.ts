@@ -29,5 +29,7 @@ serveCommands({ type: 'ready', port, keys, baseUrl, agentKey, planId }, async (c
       server.close()
       setImmediate(() => process.exit(0))
       return {}
+    default:
+      throw new Error(`bench: the ledger does not answer "${command.type}"`)
   }
 })

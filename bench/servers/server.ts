@@ -10,6 +10,7 @@ import { createPlanGate, parseApiKey, type PlanGate } from '@plangate/core'
 import type { LocalLedger } from '@plangate/core/local'
 import type { ServerConfig } from '../protocol'
 import { createBenchLedger } from '../setup'
+import { startAllocationProfile, stopAllocationProfile } from './allocation-profile'
 import { expressApp, honoApp, type Guard } from './apps'
 import { config, serveCommands } from './child'
 
@@ -76,6 +77,11 @@ serveCommands({ type: 'ready', port, keys }, async (command) => {
     }
     case 'cpu':
       return { cpu: process.cpuUsage() }
+    case 'allocation-start':
+      await startAllocationProfile()
+      return {}
+    case 'allocation-stop':
+      return { allocation: await stopAllocationProfile() }
     case 'close':
       server.close()
       await gate?.close()
