@@ -54,7 +54,9 @@ export function prepareBaseline(source: string, options: { build?: boolean } = {
       execFileSync(process.execPath, [`${ROOT}/node_modules/tsup/dist/cli-default.js`], { cwd: `${dir}/packages/${name}`, stdio: 'ignore' })
     }
   }
-  // The harness itself is always this one, so only the packages differ.
+  // The harness itself is always this one, so only the packages differ. Copied afresh: a link of
+  // the last copy may point at a package the baseline does not have, which cpSync cannot overwrite.
+  rmSync(`${dir}/bench`, { recursive: true, force: true })
   mkdirSync(`${dir}/bench`, { recursive: true })
   for (const entry of readdirSync(BENCH_DIR)) {
     if (entry === 'results') continue

@@ -59,43 +59,57 @@ export function requirePlan(planId: PlanId, options?: ExpressRequirePlanOptions)
   const gate = options?.gate ?? sharedGate()
 
   return function requirePlanMiddleware(req: Request, res: Response, next: NextFunction): void {
-    // Express 4 ignores returned promises: everything below settles here, errors go to next().
-    let passed = false
-    const pass: NextFunction = (err?: unknown) => {
-      if (passed) return
-      passed = true
-      next(err)
+    const admission = admit(config, gate, req)
+    // A warm request is admitted at once: handled now, without a turn of the microtask queue and
+    // without a closure (each allocation counts on every request; BENCHMARKS.md section 6).
+    if (!(admission instanceof Promise)) {
+      handle(admission, req, res, next, onDenied)
+      return
     }
-    let lease: Lease | undefined
-    const handle = (admission: Admission): void => {
-      if (!admission.allowed) {
-        // An async onDenied that rejects goes to next(err) too.
-        if (onDenied) void Promise.resolve(onDenied(admission.error, req, res, pass)).catch(pass)
-        else deny(res, admission)
-        return
-      }
-      lease = admission.lease
-      if (!settleOnResponse(res, lease)) return // the client left while credits were reserved
-      req.balance = lease.balance
-      setSuccessHeaders(res, admission.headers)
-      pass()
-    }
-    const fail = (error: unknown): void => {
-      if (passed) return
-      lease?.release()
+    // Express 4 ignores returned promises: everything below settles here, and next() runs once.
+    const pass = once(next)
+    admission.then((later) => handle(later, req, res, pass, onDenied)).catch(pass)
+  }
+}
+
+function once(next: NextFunction): NextFunction {
+  let passed = false
+  return (err?: unknown) => {
+    if (passed) return
+    passed = true
+    next(err)
+  }
+}
+
+type OnDenied = ExpressRequirePlanOptions['onDenied']
+
+/**
+ * Answers a denial, or hands the request on with its balance and the success headers. Calls
+ * `next` at most once; a throw before it is passed to `next` after the lease is released.
+ */
+function handle(admission: Admission, req: Request, res: Response, next: NextFunction, onDenied: OnDenied): void {
+  if (!admission.allowed) {
+    if (!onDenied) return deny(res, admission)
+    // A throw, or an async onDenied that rejects, goes to next(err); next runs at most once.
+    const pass = once(next)
+    try {
+      void Promise.resolve(onDenied(admission.error, req, res, pass)).catch(pass)
+    } catch (error) {
       pass(error)
     }
-    const admission = admit(config, gate, req)
-    // A warm request is admitted at once: handled now rather than a turn of the microtask queue later.
-    if (admission instanceof Promise) admission.then(handle).catch(fail)
-    else {
-      try {
-        handle(admission)
-      } catch (error) {
-        fail(error)
-      }
-    }
+    return
   }
+  const lease = admission.lease
+  try {
+    if (!settleOnResponse(res, lease)) return // the client left while credits were reserved
+    req.balance = lease.balance
+    setSuccessHeaders(res, admission.headers)
+  } catch (error) {
+    lease.release()
+    next(error)
+    return
+  }
+  next()
 }
 
 /**

@@ -320,6 +320,34 @@ describe.each([
       expect(ledger.orders(planId)).toBe(1)
     })
 
+    it('releases the credits and passes the error on when the request cannot be handed on (its head already sent), cold and warm', async () => {
+      const { ledger, alice, planId, gate } = track(world())
+      await subscribe(ledger, planId, alice)
+      const route = vi.fn((_req: Request, res: Response) => res.end())
+      const errors: unknown[] = []
+      const app = express()
+      const early: RequestHandler = (_req, res, next) => {
+        res.writeHead(200, { 'content-type': 'text/plain' })
+        res.write('early')
+        next()
+      }
+      app.get('/sent', early, requirePlan(planId, { gate }), route)
+      app.get('/ok', requirePlan(planId, { gate }), (req, res) => res.json(req.balance))
+      app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+        errors.push(err)
+        res.end()
+      })
+      // The first request reads the balance (admitted later), the second is warm (admitted at once).
+      await request(app).get('/sent').set(auth(alice.apiKey))
+      await request(app).get('/sent').set(auth(alice.apiKey))
+      expect(route).not.toHaveBeenCalled()
+      expect(errors.map((e) => (e as { code?: string }).code)).toEqual(['ERR_HTTP_HEADERS_SENT', 'ERR_HTTP_HEADERS_SENT'])
+      const res = await request(app).get('/ok').set(auth(alice.apiKey))
+      expect(res.body.remaining).toBe(1) // both credits were given back
+      await gate.close()
+      expect(ledger.redeemed(planId)).toBe(1)
+    })
+
     it('releases, and skips the route, when the client left while the balance was being read', async () => {
       const { ledger, alice, planId, gate } = world()
       await subscribe(ledger, planId, alice)
