@@ -2,7 +2,7 @@
  * `pnpm bench`: what plangate costs a server. BENCHMARKS.md (at the repository root) says what each
  * figure means and how it was taken.
  *
- *   pnpm bench                     every section, full length (about 10 minutes on 2 cores)
+ *   pnpm bench                     every section but instructions, full length (about 17 minutes on 2 cores)
  *   pnpm bench --quick             a few hundred requests per server (CI; also BENCH_QUICK=1): exits
  *                                  non-zero when the harness breaks (non-2xx, wrong counts), never on speed
  *   pnpm bench --only micro        some sections: throughput, workloads, memory, micro, allocation (comma-separated)
