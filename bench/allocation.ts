@@ -11,7 +11,7 @@ import type { Framework, ServerConfig } from './protocol'
 
 export interface AllocationServer {
   label: string
-  role: 'bare' | 'noop' | 'guarded'
+  role: 'bare' | 'noop' | 'floor' | 'guarded'
   /** Another checkout's bench/ (a --compare baseline). */
   benchDir?: string
 }
@@ -55,6 +55,7 @@ async function allocationOf(framework: Framework, server: AllocationServer, opti
     framework,
     guarded: server.role === 'guarded',
     noop: server.role === 'noop',
+    floor: server.role === 'floor',
     upstream: { kind: 'in-process' },
     settle: 'batched',
     batchMs: HOUR,

@@ -7,8 +7,8 @@
  * Servers: bare; guarded with no redemption during the count (a one-hour batch window), which is
  * the gate and the adapter on a warm request; and guarded with immediate settlement, whose excess
  * over the first is what one in-process redemption costs (client and local ledger together). A full
- * run adds two that split the guarded count (bare behind a no-op async middleware, and guarded
- * with `headers: false`) and two that redeem over HTTP to the ledger in another process, through
+ * run adds three that split the guarded count (bare behind a no-op async middleware, bare behind
+ * the floor of servers/floor.ts, and guarded with `headers: false`) and two that redeem over HTTP to the ledger in another process, through
  * Node's `fetch` and through `createNodeFetch()`: there the excess is the client side of a call.
  * The balance cache's TTL is an hour too: under valgrind a run lasts minutes, and balance reads
  * every 30 s would be counted far more often per request than at full speed.
@@ -24,10 +24,11 @@ import type { Framework, ServerConfig, Upstream } from './protocol'
 export interface InstructionServer {
   label: string
   /**
-   * `noop`: bare behind a middleware that only awaits. `guarded, no headers`: requirePlan with
-   * `headers: false`. Both say what part of the guarded count is not the gate's own work.
+   * `noop`: bare behind a middleware that only awaits. `floor`: bare behind the least any plan
+   * middleware must do (servers/floor.ts). `guarded, no headers`: requirePlan with `headers: false`.
+   * They say what part of the guarded count is not the gate's own work, and what no gate can avoid.
    */
-  role: 'bare' | 'noop' | 'guarded' | 'guarded, no headers' | 'guarded, immediate settlement'
+  role: 'bare' | 'noop' | 'floor' | 'guarded' | 'guarded, no headers' | 'guarded, immediate settlement'
   /** Another checkout's bench/ (a --compare baseline). */
   benchDir?: string
   /**
@@ -90,6 +91,7 @@ async function count(framework: Framework, server: InstructionServer, options: I
     framework,
     guarded: server.role.startsWith('guarded'),
     noop: server.role === 'noop',
+    floor: server.role === 'floor',
     headers: server.role !== 'guarded, no headers',
     upstream,
     transport: server.overHttp,

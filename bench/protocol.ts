@@ -18,6 +18,8 @@ export interface ServerConfig {
   guarded: boolean
   /** Unguarded, but behind a middleware that only awaits (the cost of any async middleware). */
   noop?: boolean
+  /** Unguarded by plangate, but behind the floor (servers/floor.ts): the least any plan middleware does. */
+  floor?: boolean
   /** requirePlan's `headers` option (X-Credits-Remaining and X-Plan-Id on success). Default true. */
   headers?: boolean
   upstream: Upstream

@@ -27,8 +27,11 @@ export function throughputTable(results: PairResult[], batchMs: number): string 
   const rows: (string | number)[][] = []
   for (const { framework, variant, servers } of results) {
     const bare = servers.find((s) => s.role === 'bare')!
+    const floor = servers.find((s) => s.role === 'floor')
     for (const series of servers) {
       const ratios = series.runs.map((run, i) => run.requestsPerSecond / bare.runs[i]!.requestsPerSecond)
+      // How close plangate comes to the least any plan middleware costs (per round, as ÷ bare).
+      const toFloor = floor && series.role === 'guarded' ? series.runs.map((run, i) => run.requestsPerSecond / floor.runs[i]!.requestsPerSecond) : undefined
       const user = median(series.runs.map((r) => r.userMicrosPerRequest))
       const bareUser = median(bare.runs.map((r) => r.userMicrosPerRequest))
       const system = median(series.runs.map((r) => r.systemMicrosPerRequest))
@@ -40,6 +43,7 @@ export function throughputTable(results: PairResult[], batchMs: number): string 
         ms(median(series.runs.map((r) => r.p50Ms))),
         ms(median(series.runs.map((r) => r.p99Ms))),
         series === bare ? '1' : `**${ratio(median(ratios))}** (${ratio(Math.min(...ratios))}–${ratio(Math.max(...ratios))})`,
+        toFloor ? `${ratio(median(toFloor))} (${ratio(Math.min(...toFloor))}–${ratio(Math.max(...toFloor))})` : '',
         `${user.toFixed(1)} + ${system.toFixed(1)}`,
         series === bare ? '' : `${signed(user - bareUser)} (${ratio(bareUser / user)})`,
         series.role === 'guarded' ? median(series.runs.map((r) => r.callsPerRequest)).toFixed(3) : '0',
@@ -55,6 +59,7 @@ export function throughputTable(results: PairResult[], batchMs: number): string 
       'p50 ms',
       'p99 ms',
       '÷ bare req/s (min–max)',
+      '÷ floor req/s (min–max)',
       'server CPU µs/req: user + system',
       'user CPU added µs/req (bare ÷ it)',
       'upstream calls/req',

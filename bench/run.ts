@@ -143,6 +143,7 @@ async function instructions(): Promise<string[]> {
   const servers: InstructionServer[] = [
     { label: 'bare', role: 'bare' },
     ...(quick ? [] : [{ label: 'bare + no-op async middleware', role: 'noop' as const }]),
+    { label: 'bare + floor middleware', role: 'floor' },
     { label: 'guarded', role: 'guarded' },
     ...(quick ? [] : [{ label: 'guarded, headers: false', role: 'guarded, no headers' as const }]),
     ...(baseline ? [{ label: `guarded (${baseline.label})`, role: 'guarded' as const, benchDir: baseline.benchDir }] : []),
@@ -178,6 +179,7 @@ async function allocation(): Promise<string[]> {
       servers: [
         { label: 'bare', role: 'bare' },
         { label: 'bare + no-op async middleware', role: 'noop' },
+        { label: 'bare + floor middleware', role: 'floor' },
         { label: 'guarded', role: 'guarded' },
         ...(baseline ? [{ label: `guarded (${baseline.label})`, role: 'guarded' as const, benchDir: baseline.benchDir }] : []),
       ],

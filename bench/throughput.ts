@@ -13,6 +13,8 @@ export interface Variant {
   route: Route
   /** Also measure the bare route behind a middleware that only awaits: what any async middleware costs. */
   noop?: boolean
+  /** Also measure the bare route behind the floor (servers/floor.ts): the best any plan middleware could do. */
+  floor?: boolean
   /** The batch window, when not the run's `--batch-ms`. */
   batchMs?: number
   /** Over HTTP: also measure the guarded server with `createNodeFetch()` (@plangate/node) as its transport. */
@@ -25,11 +27,11 @@ export interface Variant {
  */
 export const VARIANTS: Variant[] = [
   { upstream: 'in-process', settle: 'immediate', route: 'sync' },
-  { upstream: 'in-process', settle: 'batched', route: 'sync', noop: true },
+  { upstream: 'in-process', settle: 'batched', route: 'sync', noop: true, floor: true },
   { upstream: 'in-process', settle: 'batched', route: 'sync', batchMs: 50 },
-  { upstream: 'in-process', settle: 'batched', route: 'async', noop: true },
+  { upstream: 'in-process', settle: 'batched', route: 'async', noop: true, floor: true },
   { upstream: 'http', settle: 'immediate', route: 'sync', nodeTransport: true },
-  { upstream: 'http', settle: 'batched', route: 'sync', nodeTransport: true },
+  { upstream: 'http', settle: 'batched', route: 'sync', floor: true, nodeTransport: true },
   { upstream: 'http', settle: 'batched', route: 'sync', batchMs: 50, nodeTransport: true },
 ]
 
@@ -67,7 +69,7 @@ export interface Measurement extends LoadResult {
 
 export interface ServerSeries {
   label: string
-  role: 'bare' | 'noop' | 'guarded'
+  role: 'bare' | 'noop' | 'floor' | 'guarded'
   runs: Measurement[]
 }
 
@@ -108,6 +110,7 @@ async function measurePair(framework: Framework, variant: Variant, options: Thro
       framework,
       guarded: role === 'guarded',
       noop: role === 'noop',
+      floor: role === 'floor',
       transport,
       upstream,
       settle: variant.settle,
@@ -126,6 +129,7 @@ async function measurePair(framework: Framework, variant: Variant, options: Thro
     const servers = await Promise.all([
       start('bare', 'bare'),
       ...(variant.noop ? [start('bare + no-op async middleware', 'noop')] : []),
+      ...(variant.floor ? [start('bare + floor middleware', 'floor')] : []),
       start('guarded', 'guarded'),
       ...(variant.upstream === 'http' && variant.nodeTransport ? [start('guarded, createNodeFetch', 'guarded', undefined, 'node')] : []),
       ...(options.baseline ? [start(`guarded (${options.baseline.label})`, 'guarded', options.baseline.benchDir)] : []),
@@ -188,12 +192,12 @@ async function measurePair(framework: Framework, variant: Variant, options: Thro
   }
 }
 
-/** One request by hand: a 2xx, and the plan headers exactly when guarded. */
+/** One request by hand: a 2xx, and the plan headers exactly when guarded (or behind the floor). */
 async function probe({ series, child }: Running): Promise<void> {
   const response = await fetch(`http://127.0.0.1:${child.ready.port}/ask`, { headers: { authorization: `Bearer ${child.ready.keys[0]}` } })
   await response.arrayBuffer()
   const remaining = response.headers.get('x-credits-remaining')
-  if (response.status !== 200 || (remaining !== null) !== (series.role === 'guarded')) {
+  if (response.status !== 200 || (remaining !== null) !== (series.role === 'guarded' || series.role === 'floor')) {
     throw new Error(`bench: the ${series.label} server answered ${response.status}, X-Credits-Remaining ${remaining}`)
   }
 }

@@ -8,14 +8,16 @@ import { requirePlan as expressPlan } from '@plangate/express'
 import { requirePlan as honoPlan } from '@plangate/hono'
 import express from 'express'
 import { Hono } from 'hono'
+import { expressFloor, honoFloor } from './floor'
 
 const BODY = { answer: 'ok' }
 
 /**
- * requirePlan with this gate and plan (and its `headers` option, default true), or `'noop'`: a
- * middleware that does nothing, asynchronously.
+ * requirePlan with this gate and plan (and its `headers` option, default true); `'noop'`: a
+ * middleware that does nothing, asynchronously; or `{ floor }`: the least any per-request plan
+ * middleware must do (./floor.ts), for that plan id.
  */
-export type Guard = { gate: PlanGate; planId: string; headers?: boolean } | 'noop'
+export type Guard = { gate: PlanGate; planId: string; headers?: boolean } | 'noop' | { floor: string }
 
 export function expressApp(guard: Guard | undefined, kind: Route = 'sync'): express.Express {
   const app = express()
@@ -27,6 +29,7 @@ export function expressApp(guard: Guard | undefined, kind: Route = 'sync'): expr
           res.json(BODY)
         }
   if (guard === 'noop') app.get('/ask', (_req, _res, next) => void Promise.resolve().then(() => next()), route)
+  else if (guard && 'floor' in guard) app.get('/ask', expressFloor(guard.floor), route)
   else if (guard) app.get('/ask', expressPlan(guard.planId, { gate: guard.gate, headers: guard.headers ?? true }), route)
   else app.get('/ask', route)
   return app
@@ -35,6 +38,7 @@ export function expressApp(guard: Guard | undefined, kind: Route = 'sync'): expr
 export function honoApp(guard: Guard | undefined, kind: Route = 'sync'): Hono {
   const app = new Hono()
   if (guard === 'noop') app.use('/ask', async (_c, next) => await next())
+  else if (guard && 'floor' in guard) app.use('/ask', honoFloor(guard.floor))
   else if (guard) app.use('/ask', honoPlan(guard.planId, { gate: guard.gate, headers: guard.headers ?? true }))
   if (kind === 'sync') app.get('/ask', (c) => c.json(BODY))
   else {

@@ -38,7 +38,13 @@ if (settings.guarded) {
     settle: { batchMs: settings.settle === 'batched' ? settings.batchMs : 0 },
   })
 }
-const guard: Guard | undefined = gate ? { gate, planId, headers: settings.headers ?? true } : settings.noop ? 'noop' : undefined
+const guard: Guard | undefined = gate
+  ? { gate, planId, headers: settings.headers ?? true }
+  : settings.noop
+    ? 'noop'
+    : settings.floor
+      ? { floor: planId }
+      : undefined
 
 const server =
   settings.framework === 'express'
