@@ -34,8 +34,11 @@ const store = new MemoryBalanceStore()
 store.observe('7:0xabc', { remaining: 1e15, total: undefined, expiresAt: null }, store.snapshot('7:0xabc'), Date.now())
 
 // The Hono app of the throughput benchmark, called in process with what @hono/node-server passes:
-// the difference between the two is what requirePlan adds to a request, with no network noise.
+// the difference between two is what a middleware adds to a request, with no network noise. The
+// no-op and the floor (servers/floor.ts) say how much of requirePlan's any middleware would cost.
 const bare = honoApp(undefined)
+const noop = honoApp('noop')
+const floor = honoApp({ floor: planId })
 const guarded = honoApp({ gate, planId })
 const requests = keys.map((key) => new Request('http://127.0.0.1/ask', { headers: { authorization: `Bearer ${key}` } }))
 const bindings = keys.map((key) => ({ incoming: { rawHeaders: ['Host', '127.0.0.1', 'authorization', `Bearer ${key}`] }, outgoing: { destroyed: false, headersSent: false, setHeader() {} } }))
@@ -58,6 +61,8 @@ bench
     }
   })
   .add('Hono app.fetch in process: bare route', () => fetchAll(bare))
+  .add('Hono app.fetch in process: behind a no-op async middleware', () => fetchAll(noop))
+  .add('Hono app.fetch in process: behind the floor middleware', () => fetchAll(floor))
   .add('Hono app.fetch in process: behind requirePlan (cache hit)', () => fetchAll(guarded))
   .add(`sha256Hex of a ${key.length}-character key`, () => {
     for (let i = 0; i < OPS; i++) fingerprint.sha256Hex(keys[i % keys.length]!)
