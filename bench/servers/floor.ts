@@ -21,7 +21,8 @@ import type { MiddlewareHandler } from 'hono'
 import type { RequestHandler } from 'express'
 
 const BEARER = /^\s*Bearer\s+(\S+)\s*$/i
-const FUNDED = 1_000_000_000
+/** What every key the floor sees is taken to hold. */
+export const FUNDED = 1_000_000_000
 
 /** `crypto.hash` where Node has it (≥ 20.12), the one-shot native hash plangate uses too. */
 const nativeHash = (crypto as { hash?: (algorithm: string, data: BinaryLike, encoding: 'hex') => string }).hash
@@ -29,7 +30,7 @@ const sha256 = nativeHash
   ? (text: string) => nativeHash('sha256', text, 'hex')
   : (text: string) => createHash('sha256').update(text).digest('hex')
 
-interface FloorBalance {
+export interface FloorBalance {
   remaining: number
 }
 
@@ -41,8 +42,8 @@ function balanceOf(balances: Map<string, FloorBalance>, key: string): FloorBalan
   return balance
 }
 
-export function expressFloor(planId: string): RequestHandler {
-  const balances = new Map<string, FloorBalance>()
+/** `balances`: the digest → balance map, passed in by the test that checks what the floor keys it by. */
+export function expressFloor(planId: string, balances = new Map<string, FloorBalance>()): RequestHandler {
   return function floor(req, res, next) {
     const key = BEARER.exec(req.headers.authorization ?? '')?.[1]
     if (key === undefined) return void res.status(401).end()
@@ -57,8 +58,8 @@ export function expressFloor(planId: string): RequestHandler {
   }
 }
 
-export function honoFloor(planId: string): MiddlewareHandler {
-  const balances = new Map<string, FloorBalance>()
+/** On @hono/node-server (it reads the Node request and response from `c.env`). */
+export function honoFloor(planId: string, balances = new Map<string, FloorBalance>()): MiddlewareHandler {
   return async function floor(c, next) {
     // The Node request's raw headers, as plangate reads them on @hono/node-server (c.req.header()
     // would build a Headers of every header first, and Node's `headers` an object of them).
