@@ -8,8 +8,9 @@
  * the gate and the adapter on a warm request; and guarded with immediate settlement, whose excess
  * over the first is what one in-process redemption costs (client and local ledger together). A full
  * run adds three that split the guarded count (bare behind a no-op async middleware, bare behind
- * the floor of servers/floor.ts, and guarded with `headers: false`) and two that redeem over HTTP to the ledger in another process, through
- * Node's `fetch` and through `createNodeFetch()`: there the excess is the client side of a call.
+ * the floor of servers/floor.ts, and guarded with `headers: false`) and two that redeem over HTTP
+ * to the ledger in another process, through Node's `fetch` and through `createNodeFetch()`: there
+ * the excess is the client side of a call.
  * The balance cache's TTL is an hour too: under valgrind a run lasts minutes, and balance reads
  * every 30 s would be counted far more often per request than at full speed.
  */
