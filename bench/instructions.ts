@@ -48,6 +48,12 @@ export interface InstructionResult {
   overHttp?: InstructionServer['overHttp']
   /** Main-thread instructions per request over the counted requests. */
   perRequest: number
+  /**
+   * Every thread's: V8's helper threads (the garbage collector's parallel and concurrent work, the
+   * compiler) as well. Under valgrind threads take turns, so their share is not what it is at full
+   * speed, but work they do not do here they do not do there either.
+   */
+  allThreadsPerRequest: number
   requests: number
 }
 
@@ -75,7 +81,8 @@ export async function measureInstructions(options: InstructionOptions, log: (lin
   for (const framework of options.frameworks) {
     for (const server of options.servers) {
       const result = await count(framework, server, options)
-      log(`  ${framework} ${server.label.padEnd(36)} ${Math.round(result.perRequest).toLocaleString('en-US')} instructions/request`)
+      const int = (n: number) => Math.round(n).toLocaleString('en-US')
+      log(`  ${framework} ${server.label.padEnd(36)} ${int(result.perRequest)} instructions/request (${int(result.allThreadsPerRequest)} in all threads)`)
       results.push(result)
     }
   }
@@ -114,18 +121,24 @@ async function count(framework: Framework, server: InstructionServer, options: I
     const counted = await load({ port, keys, connections: 8, duration: 0, amount: options.requests })
     if (counted.failures > 0) throw new Error(`bench: ${server.label} ${framework} failed ${counted.failures} request(s) under valgrind`)
     execFileSync('callgrind_control', ['--dump', String(child.pid)], { stdio: 'ignore' })
-    // The dump after --zero is part 1; thread 01 is the main (JavaScript) thread.
-    const main = readdirSync(dir).find((name) => name.endsWith('.1-01'))
-    if (!main) throw new Error(`bench: callgrind wrote no dump of ${server.label} ${framework}'s main thread`)
-    const summary = /^summary:\s+(\d+)/m.exec(readFileSync(join(dir, main), 'utf8'))
-    if (!summary) throw new Error(`bench: no summary line in callgrind's dump of ${server.label} ${framework}`)
+    // The dump after --zero is part 1, one file per thread; thread 01 is the main (JavaScript) one.
+    const dumps = readdirSync(dir).filter((name) => /\.1-\d+$/.test(name))
+    if (!dumps.some((name) => name.endsWith('.1-01'))) throw new Error(`bench: callgrind wrote no dump of ${server.label} ${framework}'s main thread`)
+    const instructionsOf = (name: string): number => {
+      const summary = /^summary:\s+(\d+)/m.exec(readFileSync(join(dir, name), 'utf8'))
+      if (!summary) throw new Error(`bench: no summary line in callgrind's dump ${name} of ${server.label} ${framework}`)
+      return Number(summary[1])
+    }
+    const main = instructionsOf(dumps.find((name) => name.endsWith('.1-01'))!)
+    const all = dumps.reduce((sum, name) => sum + instructionsOf(name), 0)
     return {
       framework,
       label: server.label,
       role: server.role,
       baseline: server.benchDir !== undefined,
       overHttp: server.overHttp,
-      perRequest: Number(summary[1]) / counted.requests,
+      perRequest: main / counted.requests,
+      allThreadsPerRequest: all / counted.requests,
       requests: counted.requests,
     }
   } finally {

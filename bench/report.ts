@@ -127,9 +127,14 @@ export function instructionTable(results: InstructionResult[]): string {
       added === undefined ? '' : `${added < 0 ? '−' : '+'}${int(Math.abs(added))}`,
       bare && result.role !== 'bare' ? `**${ratio(bare.perRequest / result.perRequest)}**` : '1',
       result.role === 'guarded, immediate settlement' && warm ? int(result.perRequest - warm.perRequest) : '',
+      int(result.allThreadsPerRequest),
+      bare && result.role !== 'bare' ? ratio(bare.allThreadsPerRequest / result.allThreadsPerRequest) : '1',
     ])
   }
-  return table(['framework', 'server', 'instructions per request (main thread)', 'added over bare', 'bare ÷ it', 'one redemption'], rows)
+  return table(
+    ['framework', 'server', 'instructions per request (main thread)', 'added over bare', 'bare ÷ it', 'one redemption', 'all threads', 'bare ÷ it, all threads'],
+    rows,
+  )
 }
 
 /**
