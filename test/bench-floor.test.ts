@@ -9,6 +9,7 @@ import express from 'express'
 import { Hono } from 'hono'
 import { afterEach, describe, expect, it } from 'vitest'
 import { expressFloor, FUNDED, honoFloor, type FloorBalance } from '../bench/servers/floor'
+import { eventually } from '../packages/express/test/helpers'
 import { listen, serveFetch } from './helpers/serve'
 
 const KEY = `nvm:${'a'.repeat(40)}.${'b'.repeat(200)}.${'c'.repeat(43)}`
@@ -39,18 +40,6 @@ async function honoServer(balances: Map<string, FloorBalance>): Promise<string> 
 }
 
 const get = (url: string, key?: string) => fetch(url, key ? { headers: { authorization: `Bearer ${key}` } } : {})
-
-/** Express gives the credit back on 'close', just after the answer reached the client. */
-async function eventually(check: () => void): Promise<void> {
-  for (let i = 0; ; i++) {
-    try {
-      return check()
-    } catch (error) {
-      if (i >= 50) throw error
-      await new Promise((resolve) => setTimeout(resolve, 10))
-    }
-  }
-}
 
 describe.each([
   ['Express', expressServer],
@@ -83,6 +72,7 @@ describe.each([
     const failed = await get(`${url}/fail`, KEY)
     expect(failed.status).toBe(500)
     await failed.arrayBuffer()
+    // Express gives the credit back on 'close', just after the answer reached the client.
     await eventually(() => expect([...balances.values()]).toEqual([{ remaining: FUNDED - 1 }]))
   })
 })
