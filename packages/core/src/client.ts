@@ -14,6 +14,17 @@ import {
   type OrderResponse,
   type RedeemResponse,
 } from './schemas'
+import type { PaymentRequired } from './x402/payment-required'
+import {
+  delegationAnswerSchema,
+  permissionAnswerSchema,
+  planAnswerSchema,
+  settleAnswerSchema,
+  verifyAnswerSchema,
+  type PlanAnswer,
+  type SettleAnswer,
+  type VerifyAnswer,
+} from './x402/schemas'
 
 /**
  * What the client reads of an answer. A `Response` has all of it; so does the lighter answer of
@@ -52,7 +63,31 @@ export interface RedeemRequest {
   proof: string
 }
 
-type Call = 'order' | 'balance' | 'redeem'
+/** The body of `POST /x402/verify` and `POST /x402/settle` (field names as the SDK sends them). */
+export interface FacilitatorRequest {
+  paymentRequired: PaymentRequired
+  x402AccessToken: string
+  /** Credits, as a decimal string. */
+  maxAmount: string
+  agentRequestId?: string
+}
+
+/** The body of `POST /delegation/create`. */
+export interface DelegationRequest {
+  provider: 'erc4337'
+  spendingLimitCents: number
+  durationSecs: number
+  currency: 'usdc'
+  planId: string
+}
+
+/** The body of `POST /x402/permissions`. */
+export interface PermissionRequest {
+  accepted: { scheme: string; network: string; planId: string; extra: { agentId?: string } }
+  delegationConfig: { delegationId: string }
+}
+
+export type Call = 'order' | 'balance' | 'redeem' | 'plan' | 'verify' | 'settle' | 'delegation' | 'permission'
 
 /**
  * The three Nevermined calls plangate makes (SPEC §2), with zod-checked answers, a time-out per
@@ -95,6 +130,31 @@ export class NeverminedClient {
   /** `POST /protocol/plans/redeem` with the agent's (plan owner's) key. */
   redeem(request: RedeemRequest, agentKey: string): Promise<RedeemResponse> {
     return this.#call('redeem', 'POST', '/protocol/plans/redeem', agentKey, request, redeemResponseSchema)
+  }
+
+  /** `GET /protocol/plans/{planId}`: how the plan is paid for (crypto or card). */
+  plan(planId: string, apiKey: string): Promise<PlanAnswer> {
+    return this.#call('plan', 'GET', `/protocol/plans/${planId}`, apiKey, undefined, planAnswerSchema)
+  }
+
+  /** `POST /x402/verify` with the agent's key: may this token spend `maxAmount` credits? */
+  verify(request: FacilitatorRequest, agentKey: string): Promise<VerifyAnswer> {
+    return this.#call('verify', 'POST', '/x402/verify', agentKey, request, verifyAnswerSchema)
+  }
+
+  /** `POST /x402/settle` with the agent's key: burn `maxAmount` credits (ordering first if short). */
+  settle(request: FacilitatorRequest, agentKey: string): Promise<SettleAnswer> {
+    return this.#call('settle', 'POST', '/x402/settle', agentKey, request, settleAnswerSchema)
+  }
+
+  /** `POST /delegation/create` with the subscriber's key. */
+  createDelegation(request: DelegationRequest, subscriberKey: string): Promise<{ delegationId: string }> {
+    return this.#call('delegation', 'POST', '/delegation/create', subscriberKey, request, delegationAnswerSchema)
+  }
+
+  /** `POST /x402/permissions` with the subscriber's key: an x402 access token for the plan. */
+  createPermission(request: PermissionRequest, subscriberKey: string): Promise<{ accessToken: string; expiresAt: number | undefined }> {
+    return this.#call('permission', 'POST', '/x402/permissions', subscriberKey, request, permissionAnswerSchema)
   }
 
   async #call<T>(call: Call, method: string, path: string, apiKey: string, body: unknown, schema: ZodType<T>): Promise<T> {
@@ -168,22 +228,26 @@ export class NeverminedClient {
   }
 }
 
+const REFUSED: Partial<Record<Call, string>> = {
+  redeem: "Nevermined refused the agent's API key (STATUS) when redeeming credits.",
+  verify: "Nevermined refused the agent's API key or the x402 token (STATUS) when verifying it.",
+  settle: "Nevermined refused the agent's API key or the x402 token (STATUS) when settling credits.",
+}
+const UNPAID: Partial<Record<Call, string>> = {
+  order: 'The plan could not be ordered: the payment failed (is the wallet funded?).',
+  redeem: 'Nevermined says the holder has too few credits to redeem.',
+  verify: 'Nevermined says the x402 token cannot pay for this request.',
+  settle: "Nevermined could not settle: the holder's credits and delegation cannot cover it (exhausted or expired).",
+  delegation: 'Nevermined refused to create a delegation for the holder (402).',
+  permission: 'Nevermined refused to issue an x402 token for the holder (402).',
+}
+
 function statusError(call: Call, response: FetchResponse): PlanGateError {
   const status = response.status
   if (status === 401 || status === 403) {
-    return new CredentialInvalidError(
-      call === 'redeem'
-        ? `Nevermined refused the agent's API key (${status}) when redeeming credits.`
-        : `Nevermined refused the API key (${status}).`,
-    )
+    return new CredentialInvalidError((REFUSED[call] ?? 'Nevermined refused the API key (STATUS).').replace('STATUS', String(status)))
   }
-  if (status === 402) {
-    return new PaymentRequiredError(
-      call === 'order'
-        ? 'The plan could not be ordered: the payment failed (is the wallet funded?).'
-        : 'Nevermined says the holder has too few credits to redeem.',
-    )
-  }
+  if (status === 402) return new PaymentRequiredError(UNPAID[call] ?? `Nevermined answered 402 on ${call}.`)
   if (status === 404) return new PlanNotFoundError(`Nevermined says the plan does not exist (404 on ${call}).`)
   const retryAfter = Number(response.headers.get('retry-after'))
   return new UpstreamUnavailableError(`Nevermined ${call} answered ${status}.`, {

@@ -1,13 +1,19 @@
 import { LRUCache } from 'lru-cache'
 import { parseApiKey } from './api-key'
+import { RedeemBurner, type BurnHooks } from './burn-redeem'
+import { X402Burner } from './burn-x402'
 import { NeverminedClient } from './client'
 import { CostInvalidError, CredentialInvalidError, CredentialMissingError, PaymentRequiredError, PlanGateError, UpstreamUnavailableError } from './errors'
 import { sha256Hex } from './fingerprint'
-import type { Lease, PlanBalance } from './lease'
+import type { Credential, Lease, PlanBalance } from './lease'
 import { resolveGateConfig, type PlanGateOptions, type ResolvedGateConfig } from './options'
 import { normalizePlanId, type PlanId } from './plan-id'
 import type { NeverminedBalance } from './schemas'
-import { Settler, type Redemption } from './settlement'
+import { Settler, type Payer, type Redemption, type SettlementReceipt } from './settlement'
+import { HolderTokens } from './x402/holder-tokens'
+import { paymentRequired, type PaidResource, type PaymentRequired } from './x402/payment-required'
+import { PlanDirectory } from './x402/plan-directory'
+import { parseX402Token } from './x402/token'
 import { available, type BalanceStore, type EntrySnapshot, type MaybePromise, type Observation, type ReserveOutcome } from './store/balance-store'
 import { MemoryBalanceStore } from './store/memory-store'
 import { sleep } from './timers'
@@ -18,16 +24,24 @@ import { sleep } from './timers'
  */
 export interface PlanGate {
   /**
-   * Hold `cost` credits of `planId` for the holder of `apiKey`, reading the balance or ordering the
-   * plan when needed. Rejects with a `PlanGateError` (401, 402, 500 or 503) when it cannot.
+   * Hold `cost` credits of `planId` for the holder of `credential` (an API key, or `{ x402Token }`),
+   * reading the balance or ordering the plan when needed. `resource` is the request being paid
+   * for (what settle and any 402 name). Rejects with a `PlanGateError` (401, 402, 500 or 503).
    */
-  reserve(planId: PlanId, apiKey: string | undefined, cost?: number): Promise<Lease>
+  reserve(planId: PlanId, credential: Credential | undefined, cost?: number, resource?: PaidResource): Promise<Lease>
   /**
    * `reserve` for adapters: the lease itself when the cached balance answers at once (a warm
    * request), else what `reserve` returns. Throws where `reserve` would reject with a bad cost or
    * no key. Optional, so a wrapper around a gate may leave it out (adapters then use `reserve`).
    */
-  reserveNow?(planId: PlanId, apiKey: string | undefined, cost?: number): Lease | Promise<Lease>
+  reserveNow?(planId: PlanId, credential: Credential | undefined, cost?: number, resource?: PaidResource): Lease | Promise<Lease>
+  /**
+   * The x402 PaymentRequired for a request: what a 402 sends as `payment-required`. Optional,
+   * so a wrapper around a gate may leave it out (its 402s then carry only the problem body).
+   */
+  paymentRequired?(planId: PlanId, resource: PaidResource, options?: { lookup?: boolean }): Promise<PaymentRequired>
+  /** Whether a lease's `commit()` burns at once, so an adapter can wait for its receipt. */
+  readonly settlesImmediately?: boolean
   /** Redeem everything gathered, wait for redemptions in flight, stop timers. */
   close(): Promise<void>
   readonly store: BalanceStore
@@ -43,7 +57,7 @@ export function createPlanGate(options: Partial<PlanGateOptions> = {}): PlanGate
   return new Gate(resolveGateConfig(options))
 }
 
-/** A key the API has accepted: looked up by the key's SHA-256, never by the key. */
+/** A key (or x402 token) the API has accepted: looked up by its SHA-256, never by the value. */
 interface KnownKey {
   address: string
   /** When the API last accepted it (ms): trusted for `cache.ttlMs`, so a revoked key stops working. */
@@ -64,7 +78,12 @@ class Gate implements PlanGate {
   readonly #knownKeys: LRUCache<string, KnownKey>
   readonly #reads = new Map<string, Promise<void>>()
   readonly #orders = new Map<string, Promise<void>>()
+  readonly #topUps = new Map<string, Promise<void>>()
+  /** Credits counted as available ahead of the top-up a settle will buy (x402 payers), per key. */
+  readonly #promised = new Map<string, number>()
   readonly #storeWrites = new Set<Promise<void>>()
+  readonly #plans: PlanDirectory
+  readonly settlesImmediately: boolean
   readonly #maxRounds: number
   /** The last plan id asked for, and its normalised form: adapters pass the same one every time. */
   #planId: PlanId | undefined
@@ -76,22 +95,42 @@ class Gate implements PlanGate {
     this.#client = new NeverminedClient({ baseUrl: config.baseUrl, fetch: config.fetch, timeoutMs: config.timeoutMs })
     // No lru-cache ttl: #knownKey checks acceptedAt against the Date.now() the request reads anyway.
     this.#knownKeys = new LRUCache({ max: config.cache.max })
-    this.#settler = new Settler({
-      client: this.#client,
-      agentKey: config.apiKey,
-      store: this.store,
-      batchMs: config.settle.batchMs,
-      maxRetries: config.settle.maxRetries,
-      onRedeemed: (r, remainingBalance) =>
-        this.#hook(() => config.hooks.onRedeem?.({ planId: r.planId, holderAddress: r.holderAddress, amount: r.amount, remainingBalance })),
+    this.#plans = new PlanDirectory(this.#client, config.apiKey, { scheme: config.x402.scheme, network: config.x402.network })
+    const hooks: BurnHooks = {
+      onBurned: (r, remainingBalance) => {
+        if (remainingBalance !== undefined) this.#promised.delete(r.key)
+        this.#hook(() => config.hooks.onRedeem?.({ planId: r.planId, holderAddress: r.holderAddress, amount: r.amount, remainingBalance: remainingBalance ?? -1 }))
+      },
       onFailed: (r, error) => this.#redeemFailed(r, error),
-    })
+    }
+    const burner =
+      config.settle.via === 'redeem'
+        ? new RedeemBurner(this.#client, config.apiKey, this.store, config.settle.maxRetries, hooks)
+        : new X402Burner({
+            client: this.#client,
+            agentKey: config.apiKey,
+            store: this.store,
+            maxRetries: config.settle.maxRetries,
+            tokens: new HolderTokens(this.#client, this.#plans, {
+              agentId: config.agentId,
+              delegationSecs: config.x402.delegationSecs,
+              spendingLimitCents: (_plan, priceCents) => this.#spendingLimitCents(priceCents),
+              max: config.cache.max,
+            }),
+            paymentRequired: (r) => this.#paymentRequired(r.planId, r.resource),
+            promised: (key) => this.#promised.get(key) ?? 0,
+            onToppedUp: (r) => this.#refresh(r.key, r.planId, r.holderAddress),
+            hooks,
+            logger: config.logger,
+          })
+    this.#settler = new Settler({ store: this.store, burner, batchMs: config.settle.batchMs })
+    this.settlesImmediately = config.settle.batchMs === 0
     this.#maxRounds = 8 + 4 * (config.autoOrder === false ? 0 : config.autoOrder.maxOrders)
   }
 
-  reserve(planId: PlanId, apiKey: string | undefined, cost = 1): Promise<Lease> {
+  reserve(planId: PlanId, credential: Credential | undefined, cost = 1, resource: PaidResource = NO_RESOURCE): Promise<Lease> {
     try {
-      return Promise.resolve(this.reserveNow(planId, apiKey, cost))
+      return Promise.resolve(this.reserveNow(planId, credential, cost, resource))
     } catch (error) {
       return Promise.reject(error)
     }
@@ -99,7 +138,7 @@ class Gate implements PlanGate {
 
   // Not async: a warm request (known key, cached balance, in-memory store) is answered without a
   // single promise, which is most of what the gate costs a server.
-  reserveNow(planId: PlanId, apiKey: string | undefined, cost = 1): Lease | Promise<Lease> {
+  reserveNow(planId: PlanId, credential: Credential | undefined, cost = 1, resource: PaidResource = NO_RESOURCE): Lease | Promise<Lease> {
     if (planId !== this.#planId || this.#planId === undefined) {
       this.#plan = normalizePlanId(planId)
       this.#planId = planId
@@ -108,32 +147,72 @@ class Gate implements PlanGate {
     if (!Number.isSafeInteger(cost) || cost < 0) {
       throw new CostInvalidError(`The cost of a request must be a non-negative integer, got ${String(cost)}.`)
     }
-    if (apiKey === undefined || apiKey === '') throw new CredentialMissingError()
+    if (credential === undefined || credential === '') throw new CredentialMissingError()
+    const x402 = typeof credential === 'object'
+    const secret = x402 ? credential.x402Token : credential
+    if (typeof secret !== 'string' || secret === '') throw new CredentialMissingError()
 
     const now = Date.now()
-    const fingerprint = sha256Hex(apiKey)
+    const fingerprint = sha256Hex(secret)
     const known = this.#knownKey(fingerprint, now)
-    // An unknown key is checked upstream before it may spend anything cached for its address:
-    // a forged JWT naming someone else's address must not spend their credits.
-    const address = known ? known.address : parseApiKey(apiKey).address
+    // An unknown key or token is checked upstream before it may spend anything cached for its
+    // address: a forged one naming someone else's address must not spend their credits.
+    const address = known ? known.address : x402 ? this.#tokenHolder(secret, plan, resource) : parseApiKey(secret).address
     const key = known ? storeKeyOf(known, plan) : `${plan}:${address}`
+    const payer: Payer = x402 ? { kind: 'x402', token: secret } : { kind: 'key', apiKey: secret }
 
     // The default store answers synchronously; a shared one with a promise.
     const outcome = known ? this.store.reserve(key, cost, now, this.#config.cache.ttlMs) : undefined
-    if (outcome !== undefined && !(outcome instanceof Promise) && outcome.ok) return this.#lease(key, plan, address, cost, outcome, known)
-    const who: Caller = { key, plan, address, apiKey, fingerprint, verified: known !== undefined }
+    if (outcome !== undefined && !(outcome instanceof Promise) && outcome.ok) return this.#lease(key, plan, address, cost, outcome, payer, resource, known)
+    const who: Caller = { key, plan, address, payer, fingerprint, verified: known !== undefined, resource }
     return this.#reserveLater(who, cost, outcome)
   }
 
   async #reserveLater(who: Caller, cost: number, pending: MaybePromise<ReserveOutcome> | undefined): Promise<Lease> {
     let outcome = await pending
     if (!outcome?.ok) outcome = await this.#reserveSlowly(who, cost)
-    return this.#lease(who.key, who.plan, who.address, cost, outcome)
+    return this.#lease(who.key, who.plan, who.address, cost, outcome, who.payer, who.resource)
   }
 
-  #lease(key: string, plan: string, address: string, cost: number, outcome: Extract<ReserveOutcome, { ok: true }>, known?: KnownKey): Lease {
+  #lease(
+    key: string,
+    plan: string,
+    address: string,
+    cost: number,
+    outcome: Extract<ReserveOutcome, { ok: true }>,
+    payer: Payer,
+    resource: PaidResource,
+    known?: KnownKey,
+  ): Lease {
     const expiresAt = expiryText(outcome.expiresAt, known)
-    return new GateLease(this, key, { planId: plan, holderAddress: address, remaining: outcome.remaining, cost, expiresAt })
+    return new GateLease(this, key, { planId: plan, holderAddress: address, remaining: outcome.remaining, cost, expiresAt }, payer, resource)
+  }
+
+  /** The holder an x402 token names, read locally; a token for another plan is refused here. */
+  #tokenHolder(token: string, plan: string, resource: PaidResource): string {
+    const claims = parseX402Token(token)
+    if (claims.planId !== plan) {
+      throw new PaymentRequiredError(`The x402 access token is for plan ${claims.planId}, not plan ${plan}: get a token for plan ${plan}.`)
+    }
+    void resource
+    return claims.holderAddress
+  }
+
+  paymentRequired(planId: PlanId, resource: PaidResource, options: { lookup?: boolean } = {}): Promise<PaymentRequired> {
+    return this.#paymentRequired(normalizePlanId(planId), resource, options.lookup ?? true)
+  }
+
+  async #paymentRequired(plan: string, resource: PaidResource, lookup = true): Promise<PaymentRequired> {
+    const facts = lookup ? await this.#plans.facts(plan) : this.#plans.cached(plan) ?? this.#plans.assumed()
+    return paymentRequired(plan, facts.scheme, this.#config.agentId, resource)
+  }
+
+  /** The spend guard's worth in cents: what a delegation the gate creates may spend on top-ups. */
+  #spendingLimitCents(priceCents: number | undefined): number {
+    if (this.#config.x402.spendingLimitCents !== undefined) return this.#config.x402.spendingLimitCents
+    const autoOrder = this.#config.autoOrder
+    if (autoOrder === false) return 1
+    return priceCents === undefined || priceCents <= 0 ? 1_000 : autoOrder.maxOrders * priceCents
   }
 
   async close(): Promise<void> {
@@ -142,32 +221,40 @@ class Gate implements PlanGate {
   }
 
   /** @internal the lease's way back in */
-  settleLease(key: string, balance: PlanBalance, served: boolean): Promise<void> {
+  settleLease(lease: GateLease, served: boolean): Promise<SettlementReceipt | undefined> {
+    const { key, balance } = lease
     const { cost } = balance
     let done: unknown
     try {
       done = served ? this.store.commit(key, cost) : this.store.release(key, cost)
     } catch (error) {
       // Called from a response's 'finish' listener: a throwing store must not crash the server.
-      return this.#quietly(Promise.reject(error))
+      // A served request is burned all the same: its credits were handed out.
+      const logged = this.#quietly(Promise.reject(error))
+      return served ? logged.then(() => this.#redeem(lease)) : logged.then(() => undefined)
     }
     if (done instanceof Promise) {
       // A shared store answers later: close() must still wait for the redemption this leads to
       // (it waits for the write, then flushes the settler: it must not wait out a batch timer).
-      let redeemed = Promise.resolve()
-      const written = this.#track(
-        done.then(() => {
-          if (served) redeemed = this.#redeem(key, balance)
-        }),
-      )
+      // A failed write (the store is down) still burns what was served.
+      let redeemed: Promise<SettlementReceipt | undefined> = Promise.resolve(undefined)
+      const written = this.#track(done.finally(() => (served ? (redeemed = this.#redeem(lease)) : undefined)))
       return written.then(() => redeemed)
     }
-    return served ? this.#redeem(key, balance) : Promise.resolve()
+    return served ? this.#redeem(lease) : Promise.resolve(undefined)
   }
 
   // A method rather than a closure made in settleLease: one allocation less on every response.
-  #redeem(key: string, balance: PlanBalance): Promise<void> {
-    return this.#settler.add({ key, planId: balance.planId, holderAddress: balance.holderAddress, amount: balance.cost })
+  #redeem(lease: GateLease): Promise<SettlementReceipt | undefined> {
+    const { balance } = lease
+    return this.#settler.add({
+      key: lease.key,
+      planId: balance.planId,
+      holderAddress: balance.holderAddress,
+      amount: balance.cost,
+      payer: lease.payer,
+      resource: lease.resource,
+    })
   }
 
   #track(work: Promise<unknown>): Promise<void> {
@@ -180,12 +267,21 @@ class Gate implements PlanGate {
     let fresh = false
     for (let round = 0; round < this.#maxRounds; round++) {
       const seen = await this.store.snapshot(who.key)
+      if (!who.verified && who.payer.kind === 'x402') {
+        await this.#verifyToken(who, cost)
+        continue
+      }
       if (who.verified) {
         const outcome = await this.store.reserve(who.key, cost, Date.now(), fresh ? Infinity : this.#config.cache.ttlMs)
         if (outcome.ok) return outcome
         if (outcome.reason === 'stale' || !fresh) {
           await this.#read(who, seen.epoch)
           fresh = true
+          continue
+        }
+        if (who.payer.kind === 'x402') {
+          // No key to order with: the holder's delegation pays, through the top-up settle does.
+          await this.#topUp(who, cost, seen.epoch)
           continue
         }
         if (this.#config.autoOrder === false) {
@@ -209,8 +305,8 @@ class Gate implements PlanGate {
       const before = await this.store.snapshot(who.key)
       // Someone observed the balance since this request looked: use that instead of reading again.
       if (who.verified && before.epoch !== seenEpoch) return
-      const balance = await this.#upstream('balance', who, () => this.#client.balance(who.plan, who.address, who.apiKey))
-      await this.store.observe(who.key, observation(balance), before, Date.now())
+      const balance = await this.#upstream('balance', who, () => this.#client.balance(who.plan, who.address, this.#balanceKey(who)))
+      await this.#observe(who.key, observation(balance), before)
     }).then(() => {
       if (!who.verified) who.verified = this.#knownKey(who.fingerprint, Date.now()) !== undefined
     })
@@ -246,8 +342,9 @@ class Gate implements PlanGate {
     // runs meanwhile, so the answer is exact — rather than buy credits the holder still has.
     await this.#settler.drain(who.key, this.#config.timeoutMs)
     before = await this.store.snapshot(who.key)
-    const balance = await this.#upstream('balance', who, () => this.#client.balance(who.plan, who.address, who.apiKey))
-    await this.store.observe(who.key, observation(balance), before, Date.now())
+    const apiKey = subscriberKey(who)
+    const balance = await this.#upstream('balance', who, () => this.#client.balance(who.plan, who.address, apiKey))
+    await this.#observe(who.key, observation(balance), before)
     before = await this.store.snapshot(who.key)
     if (spendable(before, Date.now()) >= cost) return
 
@@ -263,12 +360,12 @@ class Gate implements PlanGate {
           `Plan ${who.plan} was already ordered ${autoOrder.maxOrders} time(s) for this holder within ${Math.round(autoOrder.windowMs / 1000)} s (the spend guard); no more automatic orders until the window passes.`,
         )
       }
-      const answer = await this.#upstream('order', who, () => this.#client.order(who.plan, who.apiKey))
+      const answer = await this.#upstream('order', who, () => this.#client.order(who.plan, apiKey))
       if (!answer.success) throw new PaymentRequiredError(`Nevermined did not complete the order of plan ${who.plan}.`)
       this.#hook(() => this.#config.hooks.onOrder?.({ planId: who.plan, holderAddress: who.address, txHash: answer.txHash, balance: answer.balance }))
       let landed = observation(answer.balance)
       if (!raised(before, landed, Date.now())) landed = await this.#waitForCredits(who, before, autoOrder.pollTimeoutMs)
-      await this.store.observe(who.key, landed, before, Date.now())
+      await this.#observe(who.key, landed, before)
     } finally {
       await this.#quietly(lock.release())
     }
@@ -279,7 +376,7 @@ class Gate implements PlanGate {
     const deadline = Date.now() + timeoutMs
     for (let delay = 50; Date.now() < deadline; delay = Math.min(delay * 2, 1_000)) {
       await sleep(Math.min(delay, Math.max(0, deadline - Date.now())))
-      const balance = await this.#upstream('balance', who, () => this.#client.balance(who.plan, who.address, who.apiKey))
+      const balance = await this.#upstream('balance', who, () => this.#client.balance(who.plan, who.address, subscriberKey(who)))
       const seen = observation(balance)
       if (raised(before, seen, Date.now())) return seen
     }
@@ -289,6 +386,79 @@ class Gate implements PlanGate {
     )
   }
 
+  /**
+   * An x402 token not seen before: the facilitator verifies it (signature, plan, agent, and
+   * whether it can pay `cost`) before it may spend anything cached for its holder.
+   */
+  async #verifyToken(who: Caller, cost: number): Promise<void> {
+    const token = (who.payer as Extract<Payer, { kind: 'x402' }>).token
+    await this.#singleFlight(this.#reads, `${who.key}#${who.fingerprint}`, async () => {
+      const required = await this.#paymentRequired(who.plan, who.resource)
+      const answer = await this.#upstream('balance', who, () =>
+        this.#client.verify({ paymentRequired: required, x402AccessToken: token, maxAmount: String(Math.max(cost, 1)) }, this.#config.apiKey),
+      )
+      if (!answer.valid) {
+        this.#knownKeys.delete(who.fingerprint)
+        throw new PaymentRequiredError(`Nevermined did not accept the x402 access token${answer.reason ? `: ${clip(answer.reason)}` : ''}.`)
+      }
+    })
+    who.verified = this.#knownKey(who.fingerprint, Date.now()) !== undefined
+    if (!who.verified) throw new UpstreamUnavailableError('The x402 access token could not be verified; try again.')
+  }
+
+  /**
+   * An x402 payer whose credits cannot cover the request. The gate has no key to order with: the
+   * settle that burns these credits orders first (auto top-up), within the holder's delegation.
+   * One verify in flight per holder and plan asks whether the delegation can pay for an order's
+   * worth of credits; if so, they count as available until that settle (or a balance read) says
+   * what there really is, and everyone waiting rides on them.
+   */
+  #topUp(who: Caller, cost: number, seenEpoch: number): Promise<void> {
+    return this.#singleFlight(this.#topUps, who.key, async () => {
+      const before = await this.store.snapshot(who.key)
+      if (before.epoch !== seenEpoch) return
+      const facts = await this.#plans.facts(who.plan)
+      const short = cost - Math.max(0, spendable(before, Date.now()))
+      const credit = Math.max(short, facts.creditsPerOrder ?? 0, 1)
+      const required = await this.#paymentRequired(who.plan, who.resource)
+      const token = (who.payer as Extract<Payer, { kind: 'x402' }>).token
+      const answer = await this.#upstream('order', who, () =>
+        this.#client.verify({ paymentRequired: required, x402AccessToken: token, maxAmount: String(credit) }, this.#config.apiKey),
+      )
+      if (!answer.valid) {
+        throw new PaymentRequiredError(
+          `Plan ${who.plan} has too few credits for this request and the holder's delegation cannot top it up${answer.reason ? ` (${clip(answer.reason)})` : ''}.`,
+        )
+      }
+      const now = Date.now()
+      const expired = before.expiresAt !== null && before.expiresAt <= now
+      const base = expired ? before.reserved + before.pending : before.upstream
+      await this.store.observe(who.key, { remaining: base + credit, total: before.total, expiresAt: expired ? null : before.expiresAt }, before, now)
+      this.#promised.set(who.key, (this.#promised.get(who.key) ?? 0) + credit)
+    })
+  }
+
+  /** A balance read for a holder after a settle bought credits for it (auto top-up). */
+  #refresh(key: string, plan: string, address: string): void {
+    const work = (async () => {
+      const before = await this.store.snapshot(key)
+      const balance = await this.#client.balance(plan, address, this.#config.apiKey)
+      await this.#observe(key, observation(balance), before)
+    })()
+    void this.#track(work)
+  }
+
+  /** Applies what the API said; anything counted ahead of a top-up is then known for real. */
+  async #observe(key: string, seen: Observation, before: EntrySnapshot): Promise<void> {
+    await this.store.observe(key, seen, before, Date.now())
+    this.#promised.delete(key)
+  }
+
+  /** Whose key reads a balance: the holder's own, or (for x402 payers, who have none) the agent's. */
+  #balanceKey(who: Caller): string {
+    return who.payer.kind === 'key' ? who.payer.apiKey : this.#config.apiKey
+  }
+
   /** Runs an upstream call for a request; notes keys the API accepted, forgets ones it refused. */
   async #upstream<T>(during: 'order' | 'balance', who: Caller, call: () => Promise<T>): Promise<T> {
     try {
@@ -296,8 +466,11 @@ class Gate implements PlanGate {
       // The store's key string too, the very one the store was given: one string per holder. Every
       // field is present from the start, so V8 keeps them all inside the object (fields added
       // later cost each holder an extra array, about 24 bytes).
-      const known: KnownKey = { address: who.address, acceptedAt: Date.now(), plan: who.plan, storeKey: who.key, expiresAt: undefined, expiresText: undefined }
-      this.#knownKeys.set(who.fingerprint, known)
+      // A token is known only once verify accepted it, not because a read with the agent's key worked.
+      if (who.payer.kind === 'key' || isVerified(result)) {
+        const known: KnownKey = { address: who.address, acceptedAt: Date.now(), plan: who.plan, storeKey: who.key, expiresAt: undefined, expiresText: undefined }
+        this.#knownKeys.set(who.fingerprint, known)
+      }
       return result
     } catch (error) {
       if (error instanceof CredentialInvalidError) this.#knownKeys.delete(who.fingerprint)
@@ -360,29 +533,52 @@ interface Caller {
   key: string
   plan: string
   address: string
-  apiKey: string
+  payer: Payer
   fingerprint: string
   verified: boolean
+  resource: PaidResource
+}
+
+const NO_RESOURCE: PaidResource = { url: '', method: '' }
+
+/** The holder's own key, for the calls only it may make (order); x402 payers never get here. */
+function subscriberKey(who: Caller): string {
+  if (who.payer.kind !== 'key') throw new PaymentRequiredError('An x402 payer cannot be ordered for with a key.')
+  return who.payer.apiKey
+}
+
+function isVerified(result: unknown): boolean {
+  return typeof result === 'object' && result !== null && (result as { valid?: unknown }).valid === true
+}
+
+function clip(text: string): string {
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text
 }
 
 class GateLease implements Lease {
   #done = false
   constructor(
     private readonly gate: Gate,
-    private readonly key: string,
+    readonly key: string,
     readonly balance: PlanBalance,
+    readonly payer: Payer,
+    readonly resource: PaidResource,
   ) {}
 
-  commit(): Promise<void> {
-    if (this.#done) return Promise.resolve()
+  get paidWith(): 'x402' | 'apiKey' {
+    return this.payer.kind === 'x402' ? 'x402' : 'apiKey'
+  }
+
+  commit(): Promise<SettlementReceipt | undefined> {
+    if (this.#done) return Promise.resolve(undefined)
     this.#done = true
-    return this.gate.settleLease(this.key, this.balance, true)
+    return this.gate.settleLease(this, true)
   }
 
   release(): Promise<void> {
     if (this.#done) return Promise.resolve()
     this.#done = true
-    return this.gate.settleLease(this.key, this.balance, false)
+    return this.gate.settleLease(this, false).then(() => undefined)
   }
 }
 

@@ -14,11 +14,24 @@ export {
   type PlanGateErrorCode,
 } from './errors'
 export { createPlanGate, type PlanGate } from './gate'
-export type { Lease, PlanBalance } from './lease'
+export type { Credential, Lease, PlanBalance, SettlementReceipt } from './lease'
 export type { AutoOrderOptions, PlanGateHooks, PlanGateLogger, PlanGateOptions } from './options'
 export { normalizePlanId, type PlanId } from './plan-id'
 export { toProblem, type Denial, type ProblemDetails } from './problem'
-export { admit, isServed, resolveRequirePlan, type Admission, type RequirePlanConfig, type RequirePlanOptions } from './require-plan'
+export {
+  admit,
+  credentialFrom,
+  isServed,
+  paymentResponseHeader,
+  resolveRequirePlan,
+  X402_HEADERS,
+  type Admission,
+  type RequirePlanConfig,
+  type RequirePlanOptions,
+} from './require-plan'
+export { encodeX402Header, paymentRequired, type PaidResource, type PaymentRequired, type PaymentScheme } from './x402/payment-required'
+export { parseX402Token, type X402TokenClaims } from './x402/token'
+export type { X402Options } from './options'
 export type { NeverminedBalance } from './schemas'
 export {
   available,

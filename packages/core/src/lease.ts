@@ -12,6 +12,15 @@ export interface PlanBalance {
 }
 
 /**
+ * What a request pays with: its holder's Nevermined API key (`Authorization: Bearer <key>`), or
+ * an x402 access token (`payment-signature: <token>`, what Nevermined's own clients send).
+ */
+export type Credential = string | { x402Token: string }
+
+/** An immediate x402 settle's answer, sent to an x402 client as `payment-response`. */
+export type { SettlementReceipt } from './settlement'
+
+/**
  * Credits held for one request. Exactly one of `commit` (the response succeeded: redeem them) or
  * `release` (it failed: give them back) takes effect; later calls do nothing.
  *
@@ -22,6 +31,11 @@ export interface PlanBalance {
  */
 export interface Lease {
   readonly balance: PlanBalance
-  commit(): Promise<void>
+  /** What the request paid with. Optional, so a wrapper around a gate may leave it out. */
+  readonly paidWith?: 'x402' | 'apiKey'
+  /** Resolves with the settle's receipt when the credits were burned through x402 at once. */
+  commit(): Promise<SettlementReceipt | undefined | void>
   release(): Promise<void>
 }
+
+import type { SettlementReceipt } from './settlement'

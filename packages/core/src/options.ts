@@ -30,6 +30,22 @@ export interface AutoOrderOptions {
   pollTimeoutMs: number
 }
 
+/** How the gate speaks x402 (SPEC §2b). */
+export interface X402Options {
+  /** `nvm:erc4337` or `nvm:card-delegation`. Default: learned from `GET /protocol/plans/{planId}`. */
+  scheme: string
+  /** CAIP-2 network or card provider. Default: from the scheme and the environment, as the SDK does. */
+  network: string
+  /** How long a delegation the gate creates for an API-key holder lasts (s). Default one day. */
+  delegationSecs: number
+  /**
+   * The spending limit of such a delegation, in cents. Default: the spend guard's worth,
+   * `autoOrder.maxOrders` × the plan's price (1 cent with `autoOrder: false`, or 1,000 cents
+   * when the plan's price is not known).
+   */
+  spendingLimitCents: number
+}
+
 export interface PlanGateOptions {
   /** The agent's (plan owner's) key, used to redeem credits. Default: `NVM_API_KEY`. */
   apiKey: string
@@ -45,8 +61,15 @@ export interface PlanGateOptions {
   store: BalanceStore
   /** `false` answers 402 when credits run out; otherwise order the plan, within the spend guard. */
   autoOrder: boolean | Partial<AutoOrderOptions>
-  /** How served credits are redeemed: at once (`batchMs: 0`) or gathered per holder and plan. */
-  settle: Partial<{ batchMs: number; maxRetries: number }>
+  /**
+   * How served credits are burned: at once (`batchMs: 0`) or gathered per holder and plan; through
+   * x402 settle (`via: 'x402'`, the default: how the live API burns) or the published redeem call
+   * (`via: 'redeem'`, for an API or proxy that serves it: the live API answers it 404).
+   */
+  settle: Partial<{ batchMs: number; maxRetries: number; via: 'x402' | 'redeem' }>
+  /** The agent's id, part of every PaymentRequired and token request. Default: `NVM_AGENT_ID`. */
+  agentId: string
+  x402: Partial<X402Options>
   hooks: PlanGateHooks
   logger: PlanGateLogger
   /** Where `NVM_API_KEY` and `NVM_ENVIRONMENT` are read. Default: `process.env` where it exists. */
@@ -62,7 +85,9 @@ export interface ResolvedGateConfig {
   cache: { ttlMs: number; max: number }
   store: BalanceStore | undefined
   autoOrder: false | AutoOrderOptions
-  settle: { batchMs: number; maxRetries: number }
+  settle: { batchMs: number; maxRetries: number; via: 'x402' | 'redeem' }
+  agentId: string | undefined
+  x402: { scheme: string | undefined; network: string | undefined; delegationSecs: number; spendingLimitCents: number | undefined }
   hooks: PlanGateHooks
   logger: PlanGateLogger
 }
@@ -92,7 +117,22 @@ const optionsSchema = z.strictObject({
       }),
     ])
     .optional(),
-  settle: z.strictObject({ batchMs: z.number().int().min(0).max(3_600_000).optional(), maxRetries: z.number().int().min(0).max(20).optional() }).optional(),
+  settle: z
+    .strictObject({
+      batchMs: z.number().int().min(0).max(3_600_000).optional(),
+      maxRetries: z.number().int().min(0).max(20).optional(),
+      via: z.enum(['x402', 'redeem'], "expected 'x402' or 'redeem'").optional(),
+    })
+    .optional(),
+  agentId: z.string().min(1).max(200).optional(),
+  x402: z
+    .strictObject({
+      scheme: z.enum(['nvm:erc4337', 'nvm:card-delegation'], "expected 'nvm:erc4337' or 'nvm:card-delegation'").optional(),
+      network: z.string().min(1).max(100).optional(),
+      delegationSecs: positiveInt(366 * 86_400).optional(),
+      spendingLimitCents: positiveInt(100_000_000).optional(),
+    })
+    .optional(),
   hooks: z.strictObject({ onOrder: fn('a function').optional(), onRedeem: fn('a function').optional(), onError: fn('a function').optional() }).optional(),
   logger: z
     .custom<PlanGateLogger>(
@@ -149,7 +189,14 @@ export function resolveGateConfig(input: unknown): ResolvedGateConfig {
       autoOrder === false
         ? false
         : { maxOrders: autoOrder.maxOrders ?? 3, windowMs: autoOrder.windowMs ?? 3_600_000, pollTimeoutMs: autoOrder.pollTimeoutMs ?? 10_000 },
-    settle: { batchMs: options.settle?.batchMs ?? 0, maxRetries: options.settle?.maxRetries ?? 5 },
+    settle: { batchMs: options.settle?.batchMs ?? 0, maxRetries: options.settle?.maxRetries ?? 5, via: options.settle?.via ?? 'x402' },
+    agentId: options.agentId ?? env.NVM_AGENT_ID,
+    x402: {
+      scheme: options.x402?.scheme,
+      network: options.x402?.network,
+      delegationSecs: options.x402?.delegationSecs ?? 86_400,
+      spendingLimitCents: options.x402?.spendingLimitCents,
+    },
     hooks: options.hooks ?? {},
     logger: options.logger ?? consoleLogger,
   }
@@ -157,7 +204,7 @@ export function resolveGateConfig(input: unknown): ResolvedGateConfig {
 
 function stringsOf(record: Record<string, unknown>): Record<string, string | undefined> {
   const pick = (name: string) => (typeof record[name] === 'string' ? (record[name] as string) : undefined)
-  return { NVM_API_KEY: pick('NVM_API_KEY'), NVM_ENVIRONMENT: pick('NVM_ENVIRONMENT') }
+  return { NVM_API_KEY: pick('NVM_API_KEY'), NVM_ENVIRONMENT: pick('NVM_ENVIRONMENT'), NVM_AGENT_ID: pick('NVM_AGENT_ID') || undefined }
 }
 
 function resolveBaseUrl(environment: string | undefined, keyPrefix: string | undefined): string {

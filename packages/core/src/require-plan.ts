@@ -1,8 +1,9 @@
-import { CostInvalidError, CredentialMissingError, PlanGateError } from './errors'
+import { CostInvalidError, CredentialMissingError, PaymentRequiredError, PlanGateError } from './errors'
 import type { PlanGate } from './gate'
-import type { Lease } from './lease'
+import type { Credential, Lease } from './lease'
 import { normalizePlanId } from './plan-id'
 import { toProblem, type Denial } from './problem'
+import { encodeX402Header, type PaidResource } from './x402/payment-required'
 
 type MaybePromise<T> = T | Promise<T>
 
@@ -12,8 +13,11 @@ export interface RequirePlanOptions<Req> {
   gate?: PlanGate
   /** Credits per request: a non-negative integer, or a function of the request. Default 1. */
   cost?: number | ((req: Req) => MaybePromise<number>)
-  /** The subscriber's key. Default: the `Authorization: Bearer` token. */
-  credential?: (req: Req) => MaybePromise<string | null | undefined>
+  /**
+   * What the request pays with: an API key (a string) or `{ x402Token }`. Default: the
+   * `payment-signature` header's x402 token if there is one, else the `Authorization: Bearer` key.
+   */
+  credential?: (req: Req) => MaybePromise<Credential | null | undefined>
   /** Send `X-Credits-Remaining` and `X-Plan-Id` on success. Default true. */
   headers?: boolean
 }
@@ -22,13 +26,42 @@ export interface RequirePlanOptions<Req> {
 export interface RequirePlanConfig<Req> {
   planId: string
   cost: number | ((req: Req) => MaybePromise<number>)
-  credential: (req: Req) => MaybePromise<string | null | undefined>
+  credential: (req: Req) => MaybePromise<Credential | null | undefined>
+  /** The request being paid for, as x402 names it (path and query, method). */
+  resource: (req: Req) => PaidResource
   headers: boolean
 }
 
 export type Admission =
-  | { allowed: true; lease: Lease; headers: Record<string, string> }
+  | {
+      allowed: true
+      lease: Lease
+      headers: Record<string, string>
+      /**
+       * The request paid with an x402 token and the gate burns at once: the adapter waits (at
+       * most `waitMs`) for `lease.commit()` before the answer goes out, and sends its receipt as
+       * `payment-response`, as x402 clients expect.
+       */
+      receipt: false | { waitMs: number }
+    }
   | ({ allowed: false; error: unknown } & Denial)
+
+/** The x402 response headers, by their names on the wire. */
+export const X402_HEADERS = { paymentSignature: 'payment-signature', paymentRequired: 'payment-required', paymentResponse: 'payment-response' } as const
+
+/**
+ * The default credential from a request's two headers: an x402 token in `payment-signature`
+ * wins (an API may use `Authorization` for its own purposes), else the `Authorization: Bearer` key.
+ */
+export function credentialFrom(authorization: string | null | undefined, paymentSignature: string | null | undefined): Credential | undefined {
+  if (paymentSignature) return { x402Token: paymentSignature.trim() }
+  return bearerToken(authorization)
+}
+
+/** The `payment-response` header value for a settle's receipt. */
+export function paymentResponseHeader(receipt: unknown): string {
+  return encodeX402Header(receipt)
+}
 
 const COMMON_OPTIONS = ['gate', 'cost', 'credential', 'headers']
 
@@ -39,7 +72,7 @@ const COMMON_OPTIONS = ['gate', 'cost', 'credential', 'headers']
 export function resolveRequirePlan<Req>(
   planId: unknown,
   options: unknown,
-  defaults: { credential: (req: Req) => string | undefined; extraOptions?: string[] },
+  defaults: { credential: (req: Req) => Credential | undefined; resource?: (req: Req) => PaidResource; extraOptions?: string[] },
 ): RequirePlanConfig<Req> {
   const plan = normalizePlanId(planId)
   if (options === undefined || options === null) options = {}
@@ -62,7 +95,7 @@ export function resolveRequirePlan<Req>(
   if (o.headers !== undefined && typeof o.headers !== 'boolean') {
     throw new TypeError('plangate: option "headers" must be true or false.')
   }
-  return { planId: plan, cost, credential: o.credential ?? defaults.credential, headers: o.headers ?? true }
+  return { planId: plan, cost, credential: o.credential ?? defaults.credential, resource: defaults.resource ?? noResource, headers: o.headers ?? true }
 }
 
 /**
@@ -72,13 +105,20 @@ export function resolveRequirePlan<Req>(
  * credential and a fixed cost, so an adapter awaits only when it gets a promise.
  */
 export function admit<Req>(config: RequirePlanConfig<Req>, gate: PlanGate | (() => PlanGate), req: Req): Admission | Promise<Admission> {
+  let resource: PaidResource | undefined
   try {
-    const apiKey = config.credential(req)
-    if (isPromiseLike(apiKey) || typeof config.cost !== 'number') return admitLater(config, gate, req, apiKey)
-    const lease = reserve(gate, config.planId, apiKey, config.cost)
-    return lease instanceof Promise ? lease.then((l) => allowed(config, l), (error: unknown) => denied(config, error)) : allowed(config, lease)
+    const credential = config.credential(req)
+    if (isPromiseLike(credential) || typeof config.cost !== 'number') return admitLater(config, gate, req, credential)
+    resource = safeResource(config, req)
+    const lease = reserve(gate, config.planId, credential, config.cost, resource)
+    return lease instanceof Promise
+      ? lease.then(
+          (l) => allowed(config, gateOf(gate), l),
+          (error: unknown) => denied(config, gate, error, resource!),
+        )
+      : allowed(config, gateOf(gate), lease)
   } catch (error) {
-    return denied(config, error)
+    return denied(config, gate, error, resource ?? safeResource(config, req))
   }
 }
 
@@ -87,36 +127,92 @@ async function admitLater<Req>(
   config: RequirePlanConfig<Req>,
   gate: PlanGate | (() => PlanGate),
   req: Req,
-  credential: MaybePromise<string | null | undefined>,
+  pending: MaybePromise<Credential | null | undefined>,
 ): Promise<Admission> {
+  const resource = safeResource(config, req)
   try {
-    const apiKey = await credential
+    const credential = await pending
     // A missing key is reported before the cost function runs (and it is not called at all).
-    if (apiKey === undefined || apiKey === null || apiKey === '') throw new CredentialMissingError()
+    if (isMissing(credential)) throw new CredentialMissingError()
     const cost = await costOf(config, req)
-    return allowed(config, await reserve(gate, config.planId, apiKey, cost))
+    return allowed(config, gateOf(gate), await reserve(gate, config.planId, credential, cost, resource))
   } catch (error) {
-    return denied(config, error)
+    return denied(config, gate, error, resource)
   }
 }
 
-function reserve(gateOrFactory: PlanGate | (() => PlanGate), planId: string, apiKey: string | null | undefined, cost: number): Lease | Promise<Lease> {
+function reserve(
+  gateOrFactory: PlanGate | (() => PlanGate),
+  planId: string,
+  credential: Credential | null | undefined,
+  cost: number,
+  resource: PaidResource,
+): Lease | Promise<Lease> {
   // Before the gate is built: a request without a key is a 401 even where the gate cannot be.
-  if (apiKey === undefined || apiKey === null || apiKey === '') throw new CredentialMissingError()
+  if (isMissing(credential)) throw new CredentialMissingError()
   const gate = typeof gateOrFactory === 'function' ? gateOrFactory() : gateOrFactory
-  return gate.reserveNow ? gate.reserveNow(planId, apiKey, cost) : gate.reserve(planId, apiKey, cost)
+  return gate.reserveNow ? gate.reserveNow(planId, credential, cost, resource) : gate.reserve(planId, credential, cost, resource)
 }
 
-function allowed<Req>(config: RequirePlanConfig<Req>, lease: Lease): Admission {
+function isMissing(credential: Credential | null | undefined): credential is null | undefined | '' {
+  return credential === undefined || credential === null || credential === '' || (typeof credential === 'object' && !credential.x402Token)
+}
+
+/** The gate, building it if it is a factory; undefined when it cannot be built. */
+function gateOf(gate: PlanGate | (() => PlanGate)): PlanGate | undefined {
+  if (typeof gate !== 'function') return gate
+  try {
+    return gate()
+  } catch {
+    return undefined
+  }
+}
+
+function allowed<Req>(config: RequirePlanConfig<Req>, gate: PlanGate | undefined, lease: Lease): Admission {
   const headers: Record<string, string> = config.headers
     ? { 'X-Credits-Remaining': String(lease.balance.remaining), 'X-Plan-Id': config.planId }
     : {}
-  return { allowed: true, lease, headers }
+  const receipt = lease.paidWith === 'x402' && gate?.settlesImmediately === true ? RECEIPT_WAIT : false
+  return { allowed: true, lease, headers, receipt }
 }
 
-function denied<Req>(config: RequirePlanConfig<Req>, error: unknown): Admission {
-  return { allowed: false, error, ...toProblem(error, config.planId) }
+// How long an answer waits for its settle before it goes out without a receipt (the settle
+// carries on, and its retries, after the answer).
+const RECEIPT_WAIT = { waitMs: 5_000 }
+
+/**
+ * The problem to send. A 402, and a 401 for a request with no credential at all, also carry
+ * `payment-required` (base64 PaymentRequired), so an x402 client learns what to buy.
+ */
+function denied<Req>(config: RequirePlanConfig<Req>, gateOrFactory: PlanGate | (() => PlanGate), error: unknown, resource: PaidResource): Admission | Promise<Admission> {
+  const denial: Admission = { allowed: false, error, ...toProblem(error, config.planId) }
+  const wantsOffer = error instanceof PaymentRequiredError || error instanceof CredentialMissingError
+  // Not for a request without any credential, though, if the gate is not built yet: such a
+  // request must cost nothing, not even the building of a gate.
+  const gate = error instanceof PaymentRequiredError ? gateOf(gateOrFactory) : wantsOffer && typeof gateOrFactory !== 'function' ? gateOrFactory : undefined
+  if (!gate?.paymentRequired) return denial
+  // A request with no credential at all gets what the gate already knows of the plan: it must
+  // not be able to make the gate call upstream.
+  return gate.paymentRequired(config.planId, resource, { lookup: error instanceof PaymentRequiredError }).then(
+    (offer) => {
+      denial.headers[X402_HEADERS.paymentRequired] = encodeX402Header({ ...offer, error: denial.body.detail })
+      return denial
+    },
+    () => denial,
+  )
 }
+
+const noResource = (): PaidResource => ({ url: '', method: '' })
+
+function safeResource<Req>(config: RequirePlanConfig<Req>, req: Req): PaidResource {
+  try {
+    return config.resource(req)
+  } catch {
+    return { url: '', method: '' }
+  }
+}
+
+import { bearerToken } from './api-key'
 
 function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return typeof (value as PromiseLike<T> | null)?.then === 'function'

@@ -1,45 +1,69 @@
-import type { NeverminedClient } from './client'
-import { PlanGateError, UpstreamUnavailableError } from './errors'
-import type { BalanceStore, EntrySnapshot } from './store/balance-store'
+import type { BalanceStore } from './store/balance-store'
 import { sleep, unrefTimer } from './timers'
+import type { PaidResource } from './x402/payment-required'
 
-/** One thing to redeem: a served lease, or a batch of them for one holder and plan. */
+/** Who pays for a redemption: a holder's API key (the gate obtains a token for it) or an x402 token. */
+export type Payer = { kind: 'key'; apiKey: string } | { kind: 'x402'; token: string }
+
+/** One thing to burn: a served lease, or a batch of them for one holder and plan. */
 export interface Redemption {
   key: string
   planId: string
   holderAddress: string
   amount: number
+  /** The latest payer and request of the batch: what settle is asked to burn through. */
+  payer: Payer
+  resource: PaidResource
+}
+
+/** What an immediate x402 settle answered: sent to the client as `payment-response`. */
+export interface SettlementReceipt {
+  success: true
+  transaction: string | undefined
+  network: string | undefined
+  payer: string | undefined
+  creditsRedeemed: number
+  remainingBalance: number | undefined
+  orderTx: string | undefined
+}
+
+/** One way of burning credits upstream: x402 settle, or the published redeem call. */
+export interface Burner {
+  /** Burn the redemption, with retries; never throws; the store is settled either way. */
+  burn(redemption: Redemption): Promise<SettlementReceipt | undefined>
+  /** Whether two redemptions of one holder and plan may be in flight at once. */
+  readonly parallel: boolean
 }
 
 export interface SettlerOptions {
-  client: NeverminedClient
-  agentKey: string
   store: BalanceStore
-  /** 0: redeem each lease at once. Otherwise gather per holder and plan for this long. */
+  burner: Burner
+  /** 0: burn each lease at once. Otherwise gather per holder and plan for this long. */
   batchMs: number
-  maxRetries: number
-  onRedeemed(redemption: Redemption, remainingBalance: number): void
-  onFailed(redemption: Redemption, error: unknown): void
 }
 
 /** Credits gathered for one holder and plan, and the promise every lease in it was handed. */
 interface Batch extends Redemption {
-  settled: Promise<void>
-  settle(redeemed: Promise<void>): void
+  settled: Promise<SettlementReceipt | undefined>
+  settle(burned: Promise<SettlementReceipt | undefined>): void
 }
 
 /**
- * Redeems consumed credits upstream with the agent's key. Each lease or batch gets one proof,
- * reused by every retry, so an API that dedupes proofs never redeems it twice. Retries back off
- * on time-outs, network errors and 5xx; a 4xx is final.
+ * Queues consumed credits and hands them to the burner: at once, or gathered per holder and plan
+ * for `batchMs`. With a burner that is not `parallel` (x402 settle has no idempotency key, so a
+ * lost answer is reconciled from the balance, which needs one settle per holder at a time), a
+ * redemption that finds one of its holder in flight waits, merged with any others that wait.
  */
 export class Settler {
   readonly #options: SettlerOptions
   readonly #batches = new Map<string, Batch>()
-  readonly #inFlight = new Map<Promise<void>, string>()
+  readonly #inFlight = new Map<Promise<unknown>, string>()
+  /** Per key, while one is in flight (non-parallel burners): the redemptions waiting for it, merged. */
+  readonly #running = new Set<string>()
+  readonly #queued = new Map<string, Batch>()
   /** Keys whose redemptions wait (see `hold`), and the redemptions waiting. */
   readonly #held = new Map<string, { count: number; released: Promise<void>; release(): void }>()
-  readonly #waiting = new Set<Promise<void>>()
+  readonly #waiting = new Set<Promise<unknown>>()
   #timer: ReturnType<typeof setTimeout> | undefined
   #closing = false
 
@@ -49,31 +73,33 @@ export class Settler {
 
   /**
    * Queue credits that were served; never throws. The promise settles (never rejects) once they
-   * are redeemed or given up on: Workers must be told to wait for it (`waitUntil`), because they
+   * are burned or given up on: Workers must be told to wait for it (`waitUntil`), because they
    * stop a request's pending work once its response is sent.
    */
-  add(redemption: Redemption): Promise<void> {
-    if (redemption.amount === 0) return Promise.resolve()
-    // After close() began, nothing waits for a batch timer any more: redeem at once.
+  add(redemption: Redemption): Promise<SettlementReceipt | undefined> {
+    if (redemption.amount === 0) return Promise.resolve(undefined)
+    // After close() began, nothing waits for a batch timer any more: burn at once.
     if (this.#options.batchMs === 0 || this.#closing) return this.#start(redemption)
-    let batch = this.#batches.get(redemption.key)
-    if (batch) batch.amount += redemption.amount
-    else this.#batches.set(redemption.key, (batch = newBatch(redemption)))
+    const batch = merge(this.#batches, redemption)
     // The timer starts on first use, never at construction: Workers forbid timers at module scope.
     this.#timer ??= unrefTimer(setTimeout(() => this.#flushAll(), this.#options.batchMs))
     return batch.settled
   }
 
-  /** Redeem now whatever is gathered for `key`, and wait (at most `waitMs`) for its redemptions. */
+  /** Burn now whatever is gathered for `key`, and wait (at most `waitMs`) for its redemptions. */
   async drain(key: string, waitMs: number): Promise<void> {
     const batch = this.#batches.get(key)
     if (batch) {
       this.#batches.delete(key)
       this.#startBatch(batch)
     }
-    const mine = [...this.#inFlight].filter(([, k]) => k === key).map(([promise]) => promise)
-    if (mine.length === 0) return
-    await Promise.race([Promise.all(mine), sleep(waitMs, { unref: true })])
+    const deadline = Date.now() + waitMs
+    for (;;) {
+      const mine = [...this.#inFlight].filter(([, k]) => k === key).map(([promise]) => promise)
+      const left = deadline - Date.now()
+      if (mine.length === 0 || left <= 0) return
+      await Promise.race([Promise.all(mine), sleep(left, { unref: true })])
+    }
   }
 
   /**
@@ -101,7 +127,7 @@ export class Settler {
     }
   }
 
-  /** Redeem everything gathered and wait for every redemption in flight or held. */
+  /** Burn everything gathered and wait for every redemption in flight, queued or held. */
   async close(): Promise<void> {
     this.#closing = true
     this.#flushAll()
@@ -116,62 +142,60 @@ export class Settler {
     for (const batch of batches) this.#startBatch(batch)
   }
 
-  #start(redemption: Redemption): Promise<void> {
+  #start(redemption: Redemption): Promise<SettlementReceipt | undefined> {
     const held = this.#held.get(redemption.key)
     if (held) {
-      const waiting: Promise<void> = held.released.then(() => this.#start(redemption)).finally(() => this.#waiting.delete(waiting))
+      const waiting = held.released.then(() => this.#start(redemption)).finally(() => this.#waiting.delete(waiting))
       this.#waiting.add(waiting)
       return waiting
     }
-    const promise = this.#redeem(redemption).finally(() => this.#inFlight.delete(promise))
+    const { burner } = this.#options
+    if (!burner.parallel && this.#running.has(redemption.key)) return merge(this.#queued, redemption).settled
+    if (!burner.parallel) this.#running.add(redemption.key)
+    const promise = burner.burn(redemption).finally(() => {
+      // The next one starts before this one leaves #inFlight, so close() never sees a gap.
+      if (!burner.parallel) this.#next(redemption.key)
+      this.#inFlight.delete(promise)
+    })
     this.#inFlight.set(promise, redemption.key)
     return promise
+  }
+
+  #next(key: string): void {
+    this.#running.delete(key)
+    const queued = this.#queued.get(key)
+    if (queued === undefined) return
+    this.#queued.delete(key)
+    this.#startBatch(queued)
   }
 
   #startBatch({ settled: _settled, settle, ...redemption }: Batch): void {
     settle(this.#start(redemption))
   }
+}
 
-  async #redeem(redemption: Redemption): Promise<void> {
-    const { client, agentKey, store, maxRetries } = this.#options
-    const proof = crypto.randomUUID()
-    let startedAt: EntrySnapshot | undefined
-    for (let attempt = 0; ; attempt++) {
-      try {
-        startedAt = await store.snapshot(redemption.key)
-        const answer = await client.redeem(
-          { planId: redemption.planId, holderAddress: redemption.holderAddress, amount: redemption.amount, proof },
-          agentKey,
-        )
-        if (!answer.success) throw new UpstreamUnavailableError('Nevermined redeem answered success: false.')
-        await store.settle(redemption.key, redemption.amount, {
-          ok: true,
-          remainingAfter: answer.remainingBalance,
-          startedAt,
-        })
-        safely(() => this.#options.onRedeemed(redemption, answer.remainingBalance))
-        return
-      } catch (error) {
-        const retryable = !(error instanceof PlanGateError) || error instanceof UpstreamUnavailableError
-        if (retryable && attempt < maxRetries) {
-          await sleep(Math.min(100 * 2 ** attempt, 5_000) * (0.5 + Math.random() / 2))
-          continue
-        }
-        await Promise.resolve(store.settle(redemption.key, redemption.amount, { ok: false })).catch(() => {})
-        safely(() => this.#options.onFailed(redemption, error))
-        return
-      }
-    }
+/** Adds a redemption to the batch of its key in `batches`, creating it; the latest payer wins. */
+function merge(batches: Map<string, Batch>, redemption: Redemption): Batch {
+  const batch = batches.get(redemption.key)
+  if (batch) {
+    batch.amount += redemption.amount
+    batch.payer = redemption.payer
+    batch.resource = redemption.resource
+    return batch
   }
+  let settle!: (burned: Promise<SettlementReceipt | undefined>) => void
+  const settled = new Promise<SettlementReceipt | undefined>((resolve) => (settle = resolve))
+  const created: Batch = { ...redemption, settled, settle }
+  batches.set(redemption.key, created)
+  return created
 }
 
-function newBatch(redemption: Redemption): Batch {
-  let settle!: (redeemed: Promise<void>) => void
-  const settled = new Promise<void>((resolve) => (settle = resolve))
-  return { ...redemption, settled, settle }
+/** Backoff before retry `attempt` (0-based), with jitter. */
+export function backoff(attempt: number): Promise<void> {
+  return sleep(Math.min(100 * 2 ** attempt, 5_000) * (0.5 + Math.random() / 2))
 }
 
-function safely(fn: () => void): void {
+export function safely(fn: () => void): void {
   try {
     fn()
   } catch {

@@ -154,7 +154,7 @@ describe('NeverminedClient: requests', () => {
 
 describe('NeverminedClient against the local ledger', () => {
   it('sends what the ledger expects and reads what it answers, for all three calls', async () => {
-    const ledger = createLocalLedger()
+    const ledger = createLocalLedger({ serveRedeem: true })
     const owner = ledger.createAccount()
     const alice = ledger.createAccount({ funds: 30 })
     const planId = ledger.createPlan({ credits: 5, price: 10, owner: owner.address })
@@ -183,7 +183,7 @@ describe('NeverminedClient against the local ledger', () => {
   })
 
   it('a ledger time-out (delayMs past timeoutMs) is a 503 that names the time-out', async () => {
-    const ledger = createLocalLedger()
+    const ledger = createLocalLedger({ serveRedeem: true })
     const alice = ledger.createAccount({ funds: 30 })
     const planId = ledger.createPlan({ credits: 5, price: 10, owner: ledger.createAccount().address })
     ledger.inject('balance', { delayMs: 5_000 })

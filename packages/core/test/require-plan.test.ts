@@ -72,7 +72,7 @@ describe('resolveRequirePlan', () => {
 
   it('fills the defaults: cost 1, the default credential, headers on; and normalises the id', () => {
     const config = resolveRequirePlan('007', undefined, defaults)
-    expect(config).toEqual({ planId: '7', cost: 1, credential: defaults.credential, headers: true })
+    expect(config).toEqual({ planId: '7', cost: 1, credential: defaults.credential, resource: expect.any(Function), headers: true })
     expect(resolveRequirePlan(7n, null, defaults).planId).toBe('7')
     expect(resolveRequirePlan(7, {}, defaults).planId).toBe('7')
   })
@@ -81,7 +81,7 @@ describe('resolveRequirePlan', () => {
     const cost = (req: { auth?: string }) => (req.auth ? 2 : 1)
     const credential = () => 'k'
     const gate = setup().gate
-    expect(resolveRequirePlan('9', { cost, credential, headers: false, gate }, defaults)).toEqual({ planId: '9', cost, credential, headers: false })
+    expect(resolveRequirePlan('9', { cost, credential, headers: false, gate }, defaults)).toEqual({ planId: '9', cost, credential, resource: expect.any(Function), headers: false })
     expect(resolveRequirePlan('9', { cost: 0 }, defaults).cost).toBe(0)
     expect(resolveRequirePlan('9', { cost: Number.MAX_SAFE_INTEGER }, defaults).cost).toBe(Number.MAX_SAFE_INTEGER)
   })
@@ -164,8 +164,8 @@ describe('admit', () => {
     const lease = fakeLease(41)
     const gate = fakeGate(async () => lease)
     const admission = await admit(config(), gate, { auth: 'Bearer key-1' })
-    expect(admission).toEqual({ allowed: true, lease, headers: { 'X-Credits-Remaining': '41', 'X-Plan-Id': '7' } })
-    expect(gate.reserve).toHaveBeenCalledExactlyOnceWith('7', 'key-1', 1)
+    expect(admission).toEqual({ allowed: true, lease, headers: { 'X-Credits-Remaining': '41', 'X-Plan-Id': '7' }, receipt: false })
+    expect(gate.reserve).toHaveBeenCalledExactlyOnceWith('7', 'key-1', 1, expect.anything())
   })
 
   it('headers: false → no headers on success', async () => {
@@ -193,7 +193,7 @@ describe('admit', () => {
     const gate = fakeGate(async () => fakeLease(1))
     const fromHeader = config({ credential: async (req: Req) => (req.auth ? `nvm:${req.auth}` : null) })
     expect((await admit(fromHeader, gate, { auth: 'abc' })).allowed).toBe(true)
-    expect(gate.reserve).toHaveBeenLastCalledWith('7', 'nvm:abc', 1)
+    expect(gate.reserve).toHaveBeenLastCalledWith('7', 'nvm:abc', 1, expect.anything())
     const denied = await admit(fromHeader, gate, {})
     expect(denied).toMatchObject({ allowed: false, status: 401, body: { code: 'CREDENTIAL_MISSING' } })
   })
@@ -205,9 +205,9 @@ describe('admit', () => {
       return (req.n ?? 0) * 2
     } })
     expect((await admit(cfg, gate, { auth: 'Bearer k', n: 3 })).allowed).toBe(true)
-    expect(gate.reserve).toHaveBeenLastCalledWith('7', 'k', 6)
+    expect(gate.reserve).toHaveBeenLastCalledWith('7', 'k', 6, expect.anything())
     await admit(cfg, gate, { auth: 'Bearer k' })
-    expect(gate.reserve).toHaveBeenLastCalledWith('7', 'k', 0)
+    expect(gate.reserve).toHaveBeenLastCalledWith('7', 'k', 0, expect.anything())
   })
 
   it('a cost function that throws → 500 COST_INVALID that does not leak its message; nothing reserved', async () => {

@@ -4,10 +4,12 @@
  */
 import {
   admit,
-  bearerToken,
+  credentialFrom,
   isServed,
+  paymentResponseHeader,
   resolveRequirePlan,
   sharedGate,
+  X402_HEADERS,
   type Admission,
   type Lease,
   type PlanId,
@@ -49,7 +51,8 @@ export {
  */
 export function requirePlan(planId: PlanId, options?: ExpressRequirePlanOptions): RequestHandler {
   const config = resolveRequirePlan<Request>(planId, options, {
-    credential: (req) => bearerToken(req.headers.authorization),
+    credential: (req) => credentialFrom(req.headers.authorization, headerText(req.headers[X402_HEADERS.paymentSignature])),
+    resource: (req) => ({ url: req.originalUrl, method: req.method }),
     extraOptions: ['onDenied'],
   })
   const onDenied = options?.onDenied
@@ -70,6 +73,10 @@ export function requirePlan(planId: PlanId, options?: ExpressRequirePlanOptions)
     const pass = once(next)
     admission.then((later) => handle(later, req, res, pass, onDenied)).catch(pass)
   }
+}
+
+function headerText(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value
 }
 
 function once(next: NextFunction): NextFunction {
@@ -104,6 +111,7 @@ function handle(admission: Admission, req: Request, res: Response, next: NextFun
     if (!settleOnResponse(res, lease)) return // the client left while credits were reserved
     req.balance = lease.balance
     setSuccessHeaders(res, admission.headers)
+    if (admission.receipt) settleBeforeEnd(res, lease, admission.receipt.waitMs)
   } catch (error) {
     lease.release()
     next(error)
@@ -145,6 +153,32 @@ function hookWriteHead(res: Response): void {
     if (names !== undefined && !isServed(args[0])) for (const name of names) this.removeHeader(name)
     return writeHead.apply(this, args)
   } as Response['writeHead']
+}
+
+/**
+ * An x402 payer with immediate settlement expects the settle's receipt on the answer
+ * (`payment-response`), so a 2xx whose head is not sent yet waits (at most `waitMs`) for the
+ * settle before it goes out, as Nevermined's own middleware does. An answer already streaming
+ * is settled on 'close' as usual, without a receipt.
+ */
+function settleBeforeEnd(res: Response, lease: Lease, waitMs: number): void {
+  const end = res.end
+  res.end = function (this: Response, ...args: unknown[]) {
+    res.end = end
+    if (res.headersSent || res.destroyed || !isServed(res.statusCode)) return (end as (...a: unknown[]) => Response).apply(this, args)
+    void within(lease.commit(), waitMs).then((receipt) => {
+      if (receipt && !res.headersSent) res.setHeader(X402_HEADERS.paymentResponse, paymentResponseHeader(receipt))
+      ;(end as (...a: unknown[]) => Response).apply(res, args)
+    })
+    return res
+  } as Response['end']
+}
+
+/** The promise's value, or undefined once `ms` have passed. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, ms, undefined)))
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer))
 }
 
 function deny(res: Response, denial: Extract<Admission, { allowed: false }>): void {

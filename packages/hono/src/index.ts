@@ -4,10 +4,13 @@
  */
 import {
   admit,
-  bearerToken,
+  credentialFrom,
   isServed,
+  paymentResponseHeader,
   resolveRequirePlan,
   sharedGate,
+  X402_HEADERS,
+  type Credential,
   type PlanBalance,
   type PlanGate,
   type PlanId,
@@ -63,7 +66,12 @@ export interface HonoRequirePlanOptions extends RequirePlanOptions<Context> {}
  */
 export function requirePlan(planId: PlanId, options?: HonoRequirePlanOptions): MiddlewareHandler<{ Variables: PlanVariables }> {
   const config = resolveRequirePlan<Context>(planId, options, {
-    credential: (c) => bearerToken(authorization(c)),
+    credential,
+    resource: (c) => {
+      const url = c.req.url
+      const path = url.indexOf('/', url.indexOf('//') + 2)
+      return { url: path === -1 ? '/' : url.slice(path), method: c.req.method }
+    },
   })
   let gate: PlanGate | undefined = options?.gate
 
@@ -85,18 +93,25 @@ export function requirePlan(planId: PlanId, options?: HonoRequirePlanOptions): M
     // Read before next(): @hono/node-server only aborts a signal that exists when the client leaves
     // (there, the Node response says it more cheaply: reading the signal builds a whole Request).
     const signal: AbortSignal | undefined = outgoing ? undefined : c.req.raw?.signal
-    let served = false
+    let settled: Promise<unknown> | undefined
     try {
       await next()
       // A client that went away was not served, whatever the route answered: its credits go back.
       if (isServed(c.res.status) && !(outgoing ? outgoing.destroyed : signal?.aborted)) {
+        let sent = headers
+        if (admission.receipt) {
+          // An x402 payer with immediate settlement gets the settle's receipt on the answer.
+          settled = lease.commit()
+          const receipt = await within(settled, admission.receipt.waitMs)
+          if (receipt) sent = { ...headers, [X402_HEADERS.paymentResponse]: paymentResponseHeader(receipt) }
+        }
         // Served only once the answer is complete: a throw here charges nothing.
-        addHeaders(c, headers, outgoing)
-        served = true
+        addHeaders(c, sent, outgoing)
+        settled ??= lease.commit()
       }
     } finally {
       // Always settled: a thrown error (with no onError to turn it into a response) releases.
-      keepAlive(c, served ? lease.commit() : lease.release(), outgoing)
+      keepAlive(c, settled ?? lease.release(), outgoing)
     }
   })
 }
@@ -106,7 +121,7 @@ export function requirePlan(planId: PlanId, options?: HonoRequirePlanOptions): M
  * so the redemption of its credits must be handed to `waitUntil`. Elsewhere (Node, Deno, Bun) there
  * is no execution context, Hono's getter throws, and the process simply carries on.
  */
-function keepAlive(c: Context, settled: Promise<void>, outgoing: NodeResponse | undefined): void {
+function keepAlive(c: Context, settled: Promise<unknown>, outgoing: NodeResponse | undefined): void {
   if (outgoing) return // @hono/node-server: no execution context (and the getter's throw costs an Error)
   let executionCtx: { waitUntil(promise: Promise<unknown>): void } | undefined
   try {
@@ -118,23 +133,34 @@ function keepAlive(c: Context, settled: Promise<void>, outgoing: NodeResponse | 
 }
 
 /**
- * The Authorization header, as `c.req.header('Authorization')` gives it (repeated ones joined with
- * ", "). On @hono/node-server it is read from the Node request in its bindings (`c.env.incoming`):
- * there, c.req.header() first builds a Headers of every header, which costs more than the rest of
- * the gate's work on a warm request.
+ * The credential from the Authorization and payment-signature headers, as `c.req.header()` gives
+ * them (repeated ones joined with ", "). On @hono/node-server they are read from the Node request
+ * in its bindings (`c.env.incoming`): there, c.req.header() first builds a Headers of every
+ * header, which costs more than the rest of the gate's work on a warm request.
  */
-function authorization(c: Context): string | undefined {
+function credential(c: Context): Credential | undefined {
   const raw = (c.env as { incoming?: { rawHeaders?: unknown } } | undefined)?.incoming?.rawHeaders
-  if (!Array.isArray(raw)) return c.req.header('Authorization')
-  let value: string | undefined
+  if (!Array.isArray(raw)) return credentialFrom(c.req.header('Authorization'), c.req.header(X402_HEADERS.paymentSignature))
+  let authorization: string | undefined
+  let paymentSignature: string | undefined
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name: unknown = raw[i]
+    if (typeof name !== 'string') continue
     // As clients send it, compared before lower-casing: toLowerCase() costs more than the loop.
-    if (name === 'authorization' || name === 'Authorization' || (typeof name === 'string' && name.length === 13 && name.toLowerCase() === 'authorization')) {
-      value = value === undefined ? String(raw[i + 1]) : `${value}, ${String(raw[i + 1])}`
+    if (name === 'authorization' || name === 'Authorization' || (name.length === 13 && name.toLowerCase() === 'authorization')) {
+      authorization = authorization === undefined ? String(raw[i + 1]) : `${authorization}, ${String(raw[i + 1])}`
+    } else if (name.length === 17 && name.toLowerCase() === X402_HEADERS.paymentSignature) {
+      paymentSignature = paymentSignature === undefined ? String(raw[i + 1]) : `${paymentSignature}, ${String(raw[i + 1])}`
     }
   }
-  return value
+  return credentialFrom(authorization, paymentSignature)
+}
+
+/** The promise's value, or undefined once `ms` have passed. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, ms, undefined)))
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer))
 }
 
 /** What plangate reads of the Node response @hono/node-server passes in its bindings (`c.env.outgoing`). */
@@ -174,7 +200,7 @@ function addHeaders(c: Context, headers: Record<string, string>, outgoing: NodeR
 function gateEnv(c: Context): Record<string, string> {
   const vars: Record<string, unknown> = env(c) ?? {}
   const picked: Record<string, string> = {}
-  for (const name of ['NVM_API_KEY', 'NVM_ENVIRONMENT']) {
+  for (const name of ['NVM_API_KEY', 'NVM_ENVIRONMENT', 'NVM_AGENT_ID']) {
     const value = vars[name]
     if (typeof value === 'string') picked[name] = value
   }

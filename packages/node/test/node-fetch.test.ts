@@ -33,7 +33,7 @@ async function listen(handler: http.RequestListener, tls = false): Promise<{ url
 }
 
 async function servedLedger() {
-  const ledger = createLocalLedger()
+  const ledger = createLocalLedger({ serveRedeem: true })
   const owner = ledger.createAccount({ funds: 0 })
   const alice = ledger.createAccount({ funds: 100 })
   const planId = ledger.createPlan({ credits: 5, price: 10, owner: owner.address })

@@ -2,7 +2,7 @@ import { jsonResponse } from './http'
 import type { LedgerEndpoint, LedgerFault } from './types'
 import { toCount, toDuration } from './validate'
 
-const ENDPOINTS: readonly LedgerEndpoint[] = ['order', 'balance', 'redeem']
+const ENDPOINTS: readonly LedgerEndpoint[] = ['order', 'balance', 'redeem', 'plan', 'verify', 'settle', 'delegation', 'permission']
 
 interface Queued {
   fault: LedgerFault
@@ -14,7 +14,7 @@ interface Queued {
  * queue for the next n calls, then the next fault (if any) takes over.
  */
 export class FaultQueue {
-  readonly #queues: Record<LedgerEndpoint, Queued[]> = { order: [], balance: [], redeem: [] }
+  readonly #queues = Object.fromEntries(ENDPOINTS.map((endpoint) => [endpoint, []])) as unknown as Record<LedgerEndpoint, Queued[]>
 
   inject(endpoint: LedgerEndpoint, fault: LedgerFault): void {
     if (!ENDPOINTS.includes(endpoint)) {

@@ -1,14 +1,22 @@
 import { bearerToken } from '../api-key'
 import { normalizePlanId } from '../plan-id'
 import type { Accounts } from './accounts'
+import type { Facilitator } from './facilitator'
 import { errorResponse, jsonResponse, type Route } from './http'
 import type { PlanBook, Redemption } from './plans'
+import type { LedgerBalance } from './types'
 import { isAddress } from './validate'
+import { createDelegation, createPermission, planInfo, settle, verify } from './x402-handlers'
 
 /** What the handlers work on. */
 export interface LedgerState {
   accounts: Accounts
   plans: PlanBook
+  facilitator: Facilitator
+  /** Whether `POST /protocol/plans/redeem` is served (the live API answers it 404). */
+  serveRedeem: boolean
+  /** Which of the two balance shapes the balance call answers with. */
+  balanceShape: 'published' | 'live'
 }
 
 // Redeem bodies are four short fields; anything this big is not one.
@@ -20,6 +28,8 @@ const MAX_PROOF_CHARS = 200
  * `lagMs` delays the visibility of an order's credits (an injected fault).
  */
 export async function handle(state: LedgerState, request: Request, route: Route, lagMs = 0): Promise<Response> {
+  // As on the live API: the published redeem call is not mounted (nevermined-io/payments#307).
+  if (route.endpoint === 'redeem' && !state.serveRedeem) return errorResponse(404, 'Cannot POST /api/v1/protocol/plans/redeem')
   const caller = state.accounts.addressOf(bearerToken(request.headers.get('authorization')))
   if (caller === undefined) {
     // The key is never repeated: not here, not anywhere.
@@ -32,6 +42,16 @@ export async function handle(state: LedgerState, request: Request, route: Route,
       return balance(state, route.planId, route.holder)
     case 'redeem':
       return redeem(state, request, caller)
+    case 'plan':
+      return planInfo(state, pathPlanId(route.planId))
+    case 'delegation':
+      return createDelegation(state, request, caller)
+    case 'permission':
+      return createPermission(state, request, caller)
+    case 'verify':
+      return verify(state, request, caller)
+    case 'settle':
+      return settle(state, request, caller)
   }
 }
 
@@ -52,7 +72,23 @@ function balance(state: LedgerState, rawPlanId: string, rawHolder: string): Resp
   const planId = pathPlanId(rawPlanId)
   if (planId === undefined || state.plans.get(planId) === undefined) return planNotFound()
   if (!isAddress(rawHolder)) return errorResponse(400, 'The holder address must be 0x followed by 40 hex digits.')
-  return jsonResponse(200, state.plans.balance(planId, rawHolder.toLowerCase()))
+  const holder = rawHolder.toLowerCase()
+  const found = state.plans.balance(planId, holder)!
+  return jsonResponse(200, state.balanceShape === 'live' ? liveShape(planId, holder, found) : found)
+}
+
+/** The shape the live API has been seen to answer with, and the SDK's `PlanBalance` type names. */
+function liveShape(planId: string, holder: string, balance: LedgerBalance): Record<string, unknown> {
+  return {
+    planId,
+    planName: `Plan ${planId}`,
+    planType: 'credits',
+    holderAddress: holder,
+    balance: String(balance.remaining),
+    creditsContract: '0x0000000000000000000000000000000000000000',
+    isSubscriber: balance.isSubscriber,
+    pricePerCredit: 0,
+  }
 }
 
 async function redeem(state: LedgerState, request: Request, caller: string): Promise<Response> {

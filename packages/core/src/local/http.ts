@@ -9,19 +9,29 @@ export function jsonResponse(status: number, body: unknown, headers: Record<stri
 }
 
 /** An error answer: `{ message }`. Messages never contain the key that was sent. */
-export function errorResponse(status: number, message: string, headers: Record<string, string> = {}): Response {
-  return jsonResponse(status, { message }, headers)
+export function errorResponse(status: number, message: string, headers: Record<string, string> = {}, code?: string): Response {
+  return jsonResponse(status, code === undefined ? { message } : { message, code }, headers)
 }
 
-/** A request that names one of the three calls, with its path parameters still raw. */
+/** A request that names one of the calls, with its path parameters still raw. */
 export type Route =
   | { endpoint: 'order'; planId: string }
   | { endpoint: 'balance'; planId: string; holder: string }
-  | { endpoint: 'redeem' }
+  | { endpoint: 'plan'; planId: string }
+  | { endpoint: 'redeem' | 'verify' | 'settle' | 'delegation' | 'permission' }
 
 export type RouteMatch = { route: Route } | { response: Response }
 
-const METHODS: Record<LedgerEndpoint, string> = { order: 'POST', balance: 'GET', redeem: 'POST' }
+const METHODS: Record<LedgerEndpoint, string> = {
+  order: 'POST',
+  balance: 'GET',
+  redeem: 'POST',
+  plan: 'GET',
+  verify: 'POST',
+  settle: 'POST',
+  delegation: 'POST',
+  permission: 'POST',
+}
 
 /**
  * Finds the call a request makes from its method and path. Only the path after the base URL's
@@ -30,11 +40,17 @@ const METHODS: Record<LedgerEndpoint, string> = { order: 'POST', balance: 'GET',
  */
 export function matchRoute(method: string, pathname: string, basePath: string): RouteMatch {
   if (!pathname.startsWith(`${basePath}/`)) return notFound()
-  const parts = pathname.slice(basePath.length + 1).split('/')
-  if (parts[0] !== 'protocol' || parts[1] !== 'plans') return notFound()
+  const path = pathname.slice(basePath.length + 1)
+  const parts = path.split('/')
 
   let route: Route
-  if (parts.length === 3 && parts[2] === 'redeem') route = { endpoint: 'redeem' }
+  if (path === 'x402/verify') route = { endpoint: 'verify' }
+  else if (path === 'x402/settle') route = { endpoint: 'settle' }
+  else if (path === 'x402/permissions') route = { endpoint: 'permission' }
+  else if (path === 'delegation/create') route = { endpoint: 'delegation' }
+  else if (parts[0] !== 'protocol' || parts[1] !== 'plans') return notFound()
+  else if (parts.length === 3 && parts[2] === 'redeem') route = { endpoint: 'redeem' }
+  else if (parts.length === 3) route = { endpoint: 'plan', planId: parts[2]! }
   else if (parts.length === 4 && parts[3] === 'order') route = { endpoint: 'order', planId: parts[2]! }
   else if (parts.length === 5 && parts[3] === 'balance') route = { endpoint: 'balance', planId: parts[2]!, holder: parts[4]! }
   else return notFound()

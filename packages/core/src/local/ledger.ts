@@ -1,4 +1,5 @@
 import { Accounts } from './accounts'
+import { Facilitator } from './facilitator'
 import { abortReason, delay, faultAnswer, FaultQueue, replacesAnswer } from './faults'
 import { handle, type LedgerState } from './handlers'
 import { matchRoute, toRequest, type Route } from './http'
@@ -27,7 +28,13 @@ export function createLocalLedger(options: LocalLedgerOptions = {}): LocalLedger
 
   const accounts = new Accounts(now)
   const plans = new PlanBook(accounts, now)
-  const state: LedgerState = { accounts, plans }
+  const state: LedgerState = {
+    accounts,
+    plans,
+    facilitator: new Facilitator(accounts, plans, now),
+    serveRedeem: options.serveRedeem === true,
+    balanceShape: options.balanceShape === 'live' ? 'live' : 'published',
+  }
   const faults = new FaultQueue()
   let counters: Record<LedgerEndpoint, number> = zeroCounters()
 
@@ -88,7 +95,7 @@ export function createLocalLedger(options: LocalLedgerOptions = {}): LocalLedger
 }
 
 function zeroCounters(): Record<LedgerEndpoint, number> {
-  return { order: 0, balance: 0, redeem: 0 }
+  return { order: 0, balance: 0, redeem: 0, plan: 0, verify: 0, settle: 0, delegation: 0, permission: 0 }
 }
 
 function normalizeBaseUrl(baseUrl: string): string {

@@ -11,6 +11,8 @@ export interface Plan {
   owner: string
   /** Milliseconds, or null when credits never expire. */
   durationMs: number | null
+  /** Paid by card (fiat) rather than in crypto: the x402 scheme is `nvm:card-delegation`. */
+  fiat: boolean
 }
 
 export type OrderResult =
@@ -50,7 +52,7 @@ export class PlanBook {
     this.#now = now
   }
 
-  create(options: { credits: number; price: number; owner: string; durationSeconds?: number }): string {
+  create(options: { credits: number; price: number; owner: string; durationSeconds?: number; fiat?: boolean }): string {
     if (typeof options !== 'object' || options === null) throw new TypeError('local ledger: createPlan needs options')
     const plan: Plan = {
       id: String(this.#plans.size + 1),
@@ -59,6 +61,7 @@ export class PlanBook {
       owner: toAddress(options.owner, 'createPlan owner'),
       durationMs:
         options.durationSeconds === undefined ? null : toDuration(options.durationSeconds, 'createPlan durationSeconds', true) * 1000,
+      fiat: options.fiat === true,
     }
     this.#plans.set(plan.id, plan)
     return plan.id
@@ -107,14 +110,27 @@ export class PlanBook {
       return { kind: 'ok', creditsRedeemed: amount, remainingBalance: holding ? remaining(holding) : 0 }
     }
 
-    if (!holding || !holding.subscribed) return { kind: 'insufficient', reason: 'the holder has no credits of this plan' }
-    if (isExpired(holding, this.#now())) return { kind: 'insufficient', reason: "the holder's credits have expired" }
-    if (remaining(holding) < amount) return { kind: 'insufficient', reason: 'the holder has too few credits' }
-
-    holding.used += amount
+    const shortBy = this.shortfall(planId, holder, amount)
+    if (shortBy !== undefined) return { kind: 'insufficient', reason: shortBy }
     proofs.set(proof, { holder, amount })
+    return { kind: 'ok', creditsRedeemed: amount, remainingBalance: this.burn(planId, holder, amount) }
+  }
+
+  /** Why the holder cannot spend `amount` credits now, or undefined when it can. */
+  shortfall(planId: string, holder: string, amount: number): string | undefined {
+    const holding = this.#holding(planId, holder, false)
+    if (!holding || !holding.subscribed) return 'the holder has no credits of this plan'
+    if (isExpired(holding, this.#now())) return "the holder's credits have expired"
+    if (remaining(holding) < amount) return 'the holder has too few credits'
+    return undefined
+  }
+
+  /** Takes `amount` credits the holder has (check {@link shortfall} first); returns what is left. */
+  burn(planId: string, holder: string, amount: number): number {
+    const holding = this.#holding(planId, holder, true)
+    holding.used += amount
     this.#redeemed.set(planId, (this.#redeemed.get(planId) ?? 0) + amount)
-    return { kind: 'ok', creditsRedeemed: amount, remainingBalance: remaining(holding) }
+    return remaining(holding)
   }
 
   /** Successful orders, for one plan or all. */

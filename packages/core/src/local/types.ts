@@ -16,6 +16,18 @@ export interface LocalLedgerOptions {
    * time forward for plan expiry and order lag without waiting.
    */
   now?: () => number
+  /**
+   * Serve the published `POST /protocol/plans/redeem`. Default false: like the live API, the
+   * ledger answers it 404 (credits burn through `POST /x402/settle`). True for a gate created
+   * with `settle: { via: 'redeem' }`, as for an API or proxy that serves the call.
+   */
+  serveRedeem?: boolean
+  /**
+   * The balance call's answer: `'published'` (default, `{isSubscriber, total, used, remaining,
+   * expiresAt}`) or `'live'` (`{planId, holderAddress, balance: "<decimal>", isSubscriber, …}`,
+   * the shape the live API has been seen to answer with: no expiry, no totals).
+   */
+  balanceShape?: 'published' | 'live'
 }
 
 /** An account of the ledger: a wallet address and an API key in the real `nvm:<jwt>` format. */
@@ -26,8 +38,11 @@ export interface LocalAccount {
   address: string
 }
 
-/** The three calls of the Nevermined API the ledger implements (SPEC §2). */
-export type LedgerEndpoint = 'order' | 'balance' | 'redeem'
+/**
+ * The calls of the Nevermined API the ledger implements (SPEC §2 and §2b): the published three,
+ * the plan's metadata, and the x402 calls that burn credits on the live API.
+ */
+export type LedgerEndpoint = 'order' | 'balance' | 'redeem' | 'plan' | 'verify' | 'settle' | 'delegation' | 'permission'
 
 /**
  * A misbehaviour to inject into the next call(s) of one endpoint. Fields combine: e.g.
@@ -119,7 +134,7 @@ export interface LocalLedger {
    *
    * @example const planId = ledger.createPlan({ credits: 2, price: 10, owner: owner.address })
    */
-  createPlan(options: { credits: number; price: number; owner: string; durationSeconds?: number }): string
+  createPlan(options: { credits: number; price: number; owner: string; durationSeconds?: number; fiat?: boolean }): string
   /** Adds `amount` to an address's wallet. @example ledger.fund(alice.address, 10) */
   fund(address: string, amount: number): void
   /** The funds left in an address's wallet (0 for an address never seen). @example ledger.wallet(alice.address) // 15 */
@@ -144,7 +159,7 @@ export interface LocalLedger {
   inject(endpoint: LedgerEndpoint, fault: LedgerFault): void
   /** Drops every queued fault. */
   clearFaults(): void
-  /** Credits redeemed so far, for one plan or all (a replayed proof counts once). */
+  /** Credits burned so far, by redeem or by x402 settle, for one plan or all (a replayed proof counts once). */
   redeemed(planId?: string): number
   /** Orders that were charged so far, for one plan or all. */
   orders(planId?: string): number

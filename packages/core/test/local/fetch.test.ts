@@ -117,12 +117,11 @@ describe('ledger.fetch', () => {
     expect(res.headers.get('allow')).toBe(endpoint === 'balance' ? 'GET' : 'POST')
     expect(res.headers.get('content-type')).toBe('application/json')
     expect(await res.json()).toEqual({ message: expect.any(String) })
-    expect(ledger.counters).toEqual({ order: 0, balance: 0, redeem: 0 })
+    expect(Object.entries(ledger.counters).filter(([, n]) => n > 0)).toEqual([])
     expect(ledger.orders()).toBe(0)
   })
 
   it.each([
-    '/protocol/plans/1',
     '/protocol/plans/1/order/extra',
     '/protocol/plans/1/balance',
     '/protocol/agents',
@@ -136,7 +135,7 @@ describe('ledger.fetch', () => {
     })
     expect(res.status).toBe(404)
     expect(res.headers.get('content-type')).toBe('application/json')
-    expect(ledger.counters).toEqual({ order: 0, balance: 0, redeem: 0 })
+    expect(Object.entries(ledger.counters).filter(([, n]) => n > 0)).toEqual([])
   })
 
   it('rejects at once when the signal is already aborted', async () => {
@@ -165,7 +164,7 @@ describe('counters', () => {
     await balance(alice.apiKey, alice.address)
     await redeem(owner.apiKey, { planId, holderAddress: alice.address, amount: 1, proof: 'p' })
 
-    expect(ledger.counters).toEqual({ order: 3, balance: 2, redeem: 1 })
+    expect(ledger.counters).toEqual({ order: 3, balance: 2, redeem: 1, plan: 0, verify: 0, settle: 0, delegation: 0, permission: 0 })
   })
 
   it('are a frozen snapshot', async () => {
@@ -181,7 +180,7 @@ describe('counters', () => {
     const { ledger, alice, order } = setup()
     await order(alice.apiKey)
     ledger.resetCounters()
-    expect(ledger.counters).toEqual({ order: 0, balance: 0, redeem: 0 })
+    expect(Object.entries(ledger.counters).filter(([, n]) => n > 0)).toEqual([])
     await order(alice.apiKey)
     expect(ledger.counters.order).toBe(1)
   })

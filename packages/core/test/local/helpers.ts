@@ -19,7 +19,7 @@ export interface Setup {
 export function setup(): Setup {
   let time = START
   const clock = { now: () => time, advance: (ms: number) => void (time += ms) }
-  const ledger = createLocalLedger({ now: clock.now })
+  const ledger = createLocalLedger({ now: clock.now, serveRedeem: true })
   const owner = ledger.createAccount()
   const alice = ledger.createAccount({ funds: 25 })
   const planId = ledger.createPlan({ credits: 2, price: 10, owner: owner.address })
