@@ -22,7 +22,7 @@ async function main() {
   const { port } = server.address() as AddressInfo
 
   console.log(`plangate demo — plan ${planId}: ${CREDITS} credits for ${PRICE}; the subscriber's wallet holds 25; each /ask costs 1 credit.\n`)
-  const rows: string[][] = [['#', 'HTTP', 'credits left', 'orders', 'wallet', 'what happened']]
+  const rows: string[][] = [['#', 'HTTP', 'credits left', 'burned', 'orders', 'wallet', 'what happened']]
   let orders = 0
   for (let n = 1; n <= 8; n++) {
     const response = await fetch(`http://127.0.0.1:${port}/ask`, {
@@ -39,14 +39,48 @@ async function main() {
           ? `no credits left: plan ordered automatically (-${PRICE} from the wallet)`
           : 'served from the cached balance'
         : `${body.code}: wallet cannot pay for another order`
-    rows.push([String(n), String(response.status), response.headers.get('x-credits-remaining') ?? '-', String(orders), String(ledger.wallet(subscriber.address)), what])
+    // Credits burn through x402 settle right after each answer: wait for it to land.
+    const served = response.status === 200 ? n : n - 1
+    for (let i = 0; i < 100 && ledger.redeemed(planId) < served; i++) await new Promise((resolve) => setTimeout(resolve, 5))
+    rows.push([String(n), String(response.status), response.headers.get('x-credits-remaining') ?? '-', String(ledger.redeemed(planId)), String(orders), String(ledger.wallet(subscriber.address)), what])
     if (response.status === 402) break
   }
   printTable(rows)
 
+  await gate.close()
+  const calls = ledger.counters
+  console.log(
+    `\nBurned upstream through x402 settle: ${ledger.redeemed(planId)} credits in ${calls.settle} settle calls, with the x402 token the gate obtained for the subscriber (${calls.delegation} delegation, ${calls.permission} token). The redeem call was never used (${calls.redeem} calls). The agent earned ${ledger.wallet(agent.address)} from ${ledger.orders(planId)} orders.`,
+  )
+
+  await x402Buyer(ledger, planId, port)
   server.close()
   await gate.close()
-  console.log(`\nRedeemed upstream: ${ledger.redeemed(planId)} credits. The agent earned ${ledger.wallet(agent.address)} from ${ledger.orders(planId)} orders.`)
+}
+
+/** A client the way Nevermined's SDK buyer works: a delegation, an x402 token, then payment-signature. */
+async function x402Buyer(ledger: ReturnType<typeof createLocalLedger>, planId: string, port: number) {
+  const buyer = ledger.createAccount({ funds: 25 })
+  const call = async (path: string, body: unknown) => {
+    const res = await ledger.fetch(`${ledger.baseUrl}${path}`, { method: 'POST', headers: { Authorization: `Bearer ${buyer.apiKey}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
+    return (await res.json()) as Record<string, string>
+  }
+  const { delegationId } = await call('/delegation/create', { provider: 'erc4337', spendingLimitCents: 2_000, durationSecs: 3_600, currency: 'usdc', planId })
+  const { accessToken } = await call('/x402/permissions', { accepted: { scheme: 'nvm:erc4337', network: 'eip155:84532', planId, extra: {} }, delegationConfig: { delegationId } })
+  console.log(`\nAn x402 client (no API key: a delegation of 20.00 and an x402 token, sent as payment-signature):`)
+  for (let n = 1; n <= 4; n++) {
+    const response = await fetch(`http://127.0.0.1:${port}/ask`, {
+      method: 'POST',
+      headers: { 'payment-signature': accessToken!, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ question: `x402 question ${n}` }),
+    })
+    const receipt = response.headers.get('payment-response')
+    const settled = receipt ? (JSON.parse(atob(receipt)) as { creditsRedeemed: number; remainingBalance?: number; orderTx?: string }) : undefined
+    console.log(
+      `  #${n} HTTP ${response.status}` +
+        (settled ? `, payment-response: ${settled.creditsRedeemed} credit burned, ${settled.remainingBalance} left${settled.orderTx ? ', topped up by settle (an order within the delegation)' : ''}` : ''),
+    )
+  }
 }
 
 function printTable(rows: string[][]) {

@@ -44,7 +44,7 @@ describe('the local ledger over real HTTP', () => {
     expect(await balance.json()).toEqual({ isSubscriber: true, total: 2, used: 1, remaining: 1, expiresAt: null })
 
     expect(ledger.wallet(alice.address)).toBe(15)
-    expect(ledger.counters).toEqual({ order: 1, balance: 1, redeem: 1 })
+    expect(ledger.counters).toEqual({ order: 1, balance: 1, redeem: 1, plan: 0, verify: 0, settle: 0, delegation: 0, permission: 0 })
   })
 
   it('answers 401, 404 and 405 over HTTP too', async () => {
