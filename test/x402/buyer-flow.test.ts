@@ -1,0 +1,360 @@
+import { createPlanGate, type PlanGate, type PlanGateOptions } from '@plangate/core'
+import { createLocalLedger, type LedgerEndpoint, type LocalAccount, type LocalLedger } from '@plangate/core/local'
+import { requirePlan as expressRequirePlan } from '@plangate/express'
+import { requirePlan as honoRequirePlan } from '@plangate/hono'
+import { serve as honoServe } from '@hono/node-server'
+import express from 'express'
+import { Hono } from 'hono'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { serveLedger } from '../../packages/express/test/helpers'
+import { loadSdk, originOf, type BuyerSdk } from './sdk'
+
+/**
+ * A Nevermined buyer, driven by Nevermined's own SDK (v1.11.0, vendored): it creates a
+ * delegation, gets an x402 access token for it, and calls a route behind `requirePlan` with
+ * `payment-signature: <token>`. Everything over real HTTP on loopback: the ledger, the app
+ * (Express, and Hono on @hono/node-server), the SDK's calls and the gate's.
+ */
+
+const AGENT_ID = 'agent-1'
+const PRICE = 2 // USDC per order: 200 cents
+const CREDITS = 3 // per order
+
+let ledger: LocalLedger
+let ledgerUrl: string
+let closeLedger: () => Promise<void>
+let sdk: BuyerSdk
+
+beforeAll(async () => {
+  // Only the path of baseUrl routes; the SDK joins `/api/v1/…` to the origin it is given.
+  ledger = createLocalLedger({ baseUrl: 'http://127.0.0.1/api/v1' })
+  const served = await serveLedger(ledger)
+  ledgerUrl = served.baseUrl
+  closeLedger = served.close
+  sdk = await loadSdk<BuyerSdk>('nvm-sdk-buyer', originOf(ledgerUrl))
+})
+afterAll(async () => {
+  await closeLedger?.()
+})
+
+/** Everything any client received, and everything any gate logged: no secret may be in either. */
+const seen: string[] = []
+const logged: string[] = []
+const secrets: string[] = []
+const cleanups: Array<() => Promise<void>> = []
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!()
+})
+afterAll(() => {
+  expect(secrets.length).toBeGreaterThan(5)
+  expect(seen.length).toBeGreaterThan(20)
+  const everything = `${seen.join('\n')}\n${logged.join('\n')}`
+  for (const secret of secrets) {
+    expect(everything).not.toContain(secret)
+    // Nor a recognisable piece: the token's payload part, the key's JWT payload.
+    expect(everything).not.toContain(secret.slice(20, 80))
+  }
+})
+
+interface Reply {
+  status: number
+  headers: Headers
+  body: Record<string, unknown>
+}
+
+type Serve = (planId: string, gate: PlanGate) => Promise<string>
+
+// Node's default limit for a request's head (16 KiB) is about the token cap itself (16 KiB): a
+// bigger one lets an oversized token reach the gate, as it would behind a proxy that allows it.
+const MAX_HEADER_SIZE = 64 * 1024
+
+async function started(server: http.Server): Promise<string> {
+  if (!server.listening) await new Promise((resolve) => server.once('listening', resolve))
+  cleanups.push(() => {
+    server.closeAllConnections()
+    return new Promise((resolve) => server.close(() => resolve()))
+  })
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
+
+const frameworks: Array<[string, Serve]> = [
+  [
+    'Express',
+    async (planId, gate) => {
+      const app = express()
+      app.post('/ask', expressRequirePlan(planId, { gate }), (req, res) => {
+        res.json({ answer: 42, balance: req.balance })
+      })
+      return started(http.createServer({ maxHeaderSize: MAX_HEADER_SIZE }, app).listen(0, '127.0.0.1'))
+    },
+  ],
+  [
+    'Hono',
+    async (planId, gate) => {
+      const app = new Hono()
+      app.use('/ask', honoRequirePlan(planId, { gate }))
+      app.post('/ask', (c) => c.json({ answer: 42, balance: c.get('balance') }))
+      return started(honoServe({ fetch: app.fetch, port: 0, hostname: '127.0.0.1', serverOptions: { maxHeaderSize: MAX_HEADER_SIZE } }) as http.Server)
+    },
+  ],
+]
+
+function decodeHeader(value: string | null): Record<string, unknown> {
+  expect(value).toMatch(/^[A-Za-z0-9+/]+={0,2}$/)
+  return JSON.parse(Buffer.from(value!, 'base64').toString('utf8')) as Record<string, unknown>
+}
+
+function snapshot(): Record<LedgerEndpoint, number> {
+  return { ...ledger.counters }
+}
+
+describe.each(frameworks)('a Nevermined buyer (the SDK) paying a %s route with x402', (_name, serve) => {
+  /** A plan of its own, its owner (the agent), a buyer with funds, a gate and the app. */
+  async function world(gateOptions: Partial<PlanGateOptions> = {}) {
+    const owner = ledger.createAccount()
+    const alice = ledger.createAccount({ funds: 100 })
+    const planId = ledger.createPlan({ credits: CREDITS, price: PRICE, owner: owner.address })
+    const logger = { warn: (m: string) => void logged.push(m), error: (m: string) => void logged.push(m) }
+    const gate = createPlanGate({ apiKey: owner.apiKey, environment: ledgerUrl, agentId: AGENT_ID, logger, ...gateOptions })
+    cleanups.push(() => gate.close())
+    secrets.push(owner.apiKey, alice.apiKey)
+    const url = await serve(planId, gate)
+    return { owner, alice, planId, gate, url, logger }
+  }
+
+  /** What a buyer does with the SDK: a delegation, then a token for the plan backed by it. */
+  async function buyerToken(buyer: LocalAccount, planId: string, spendingLimitCents = 10_000): Promise<string> {
+    const { delegationId } = await new sdk.DelegationAPI({ nvmApiKey: buyer.apiKey }).createDelegation({
+      provider: 'erc4337',
+      spendingLimitCents,
+      durationSecs: 3600,
+      currency: 'usdc',
+    })
+    const { accessToken } = await new sdk.X402TokenAPI({ nvmApiKey: buyer.apiKey }).getX402AccessToken(planId, AGENT_ID, { delegationConfig: { delegationId } })
+    expect(accessToken).toEqual(expect.any(String))
+    secrets.push(accessToken)
+    return accessToken
+  }
+
+  async function ask(url: string, headers: Record<string, string> = {}): Promise<Reply> {
+    const res = await fetch(`${url}/ask`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{}' })
+    const text = await res.text()
+    seen.push(`${res.status} ${JSON.stringify([...res.headers])} ${text}`)
+    let body: Record<string, unknown>
+    try {
+      body = JSON.parse(text) as Record<string, unknown>
+    } catch {
+      expect.fail(`answer ${res.status} is not JSON: ${text.slice(0, 200)}`)
+    }
+    return { status: res.status, headers: res.headers, body }
+  }
+
+  async function subscribe(buyer: LocalAccount, planId: string): Promise<void> {
+    const res = await fetch(`${ledgerUrl}/protocol/plans/${planId}/order`, { method: 'POST', headers: { Authorization: `Bearer ${buyer.apiKey}` } })
+    expect(res.status).toBe(200)
+  }
+
+  it('serves a paid call: 200, the balance to the route, a payment-response receipt, and one credit burned', async () => {
+    const { alice, planId, gate, url } = await world()
+    await subscribe(alice, planId)
+    const token = await buyerToken(alice, planId)
+    const before = snapshot()
+
+    const res = await ask(url, { 'payment-signature': token })
+    expect(res.status).toBe(200)
+    expect(res.body).toEqual({ answer: 42, balance: { planId, holderAddress: alice.address, remaining: CREDITS - 1, cost: 1, expiresAt: null } })
+    expect(res.headers.get('x-credits-remaining')).toBe(String(CREDITS - 1))
+    // Settled before the answer went out (immediate settlement), and the receipt says so.
+    const receipt = decodeHeader(res.headers.get('payment-response'))
+    expect(receipt).toMatchObject({ success: true, payer: alice.address, network: 'eip155:84532', creditsRedeemed: 1, remainingBalance: CREDITS - 1 })
+    expect(receipt.transaction).toMatch(/^0x[0-9a-f]{64}$/)
+    expect(ledger.redeemed(planId)).toBe(1)
+
+    // The same token again: no second verify, one more settle.
+    const again = await ask(url, { 'payment-signature': token })
+    expect(again.status).toBe(200)
+    expect((again.body.balance as { remaining: number }).remaining).toBe(CREDITS - 2)
+    expect(decodeHeader(again.headers.get('payment-response'))).toMatchObject({ success: true, creditsRedeemed: 1, remainingBalance: CREDITS - 2 })
+    await gate.close()
+    expect(ledger.redeemed(planId)).toBe(2)
+    expect(ledger.balance(planId, alice.address).remaining).toBe(CREDITS - 2)
+    const after = snapshot()
+    expect(after.verify - before.verify).toBe(1)
+    expect(after.settle - before.settle).toBe(2)
+    expect(after.order - before.order).toBe(0)
+    expect(after.redeem - before.redeem).toBe(0)
+    expect(after.delegation - before.delegation).toBe(0) // the buyer's own token: the gate makes none
+  })
+
+  it('reads the payment-signature header before Authorization: the x402 token pays, not the key', async () => {
+    const { alice, planId, gate, url } = await world()
+    await subscribe(alice, planId)
+    const token = await buyerToken(alice, planId)
+    const before = snapshot()
+    const res = await ask(url, { 'payment-signature': token, authorization: `Bearer ${alice.apiKey}` })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('payment-response')).not.toBeNull()
+    await gate.close()
+    const after = snapshot()
+    // Paying with the key would have made the gate create a delegation and a token of its own.
+    expect(after.delegation - before.delegation).toBe(0)
+    expect(after.permission - before.permission).toBe(0)
+    expect(after.verify - before.verify).toBe(1)
+    expect(ledger.redeemed(planId)).toBe(1)
+  })
+
+  it('answers a call with no credential 401 with a payment-required offer, without calling upstream', async () => {
+    const { planId, url } = await world()
+    const before = snapshot()
+    const res = await ask(url)
+    expect(res.status).toBe(401)
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/)
+    expect(res.body).toMatchObject({ status: 401, code: 'CREDENTIAL_MISSING', planId })
+    const offer = decodeHeader(res.headers.get('payment-required'))
+    expect(offer).toMatchObject({
+      x402Version: 2,
+      resource: { url: '/ask' },
+      accepts: [{ scheme: 'nvm:erc4337', network: 'eip155:84532', planId, extra: { version: '1', agentId: AGENT_ID, httpVerb: 'POST' } }],
+      extensions: {},
+    })
+    expect(offer.accepts).toHaveLength(1)
+    expect(snapshot()).toEqual(before)
+  })
+
+  it('lets settle top up a buyer whose credits run out, within its delegation', async () => {
+    const { alice, planId, gate, url } = await world()
+    // Never ordered: every credit comes from a top-up, paid from the wallet within the delegation.
+    const token = await buyerToken(alice, planId, 1_000)
+    const statuses: number[] = []
+    const orders: number[] = []
+    for (let i = 0; i < CREDITS + 1; i++) {
+      const res = await ask(url, { 'payment-signature': token })
+      statuses.push(res.status)
+      orders.push(ledger.orders(planId))
+    }
+    await gate.close()
+    expect(statuses).toEqual([200, 200, 200, 200])
+    // First call: one order; the fourth (after three credits): a second one.
+    expect(orders).toEqual([1, 1, 1, 2])
+    expect(ledger.wallet(alice.address)).toBe(100 - 2 * PRICE)
+    expect(ledger.redeemed(planId)).toBe(CREDITS + 1)
+    expect(ledger.balance(planId, alice.address).remaining).toBe(2 * CREDITS - (CREDITS + 1))
+  })
+
+  it('answers 402 with a payment-required offer once the delegation cannot pay for another top-up', async () => {
+    const { alice, planId, gate, url } = await world()
+    // Room for one order (200 cents) and not two.
+    const token = await buyerToken(alice, planId, 300)
+    for (let i = 0; i < CREDITS; i++) expect((await ask(url, { 'payment-signature': token })).status).toBe(200)
+    const refused = await ask(url, { 'payment-signature': token })
+    expect(refused.status).toBe(402)
+    expect(refused.body).toMatchObject({ status: 402, code: 'PAYMENT_REQUIRED', planId })
+    const offer = decodeHeader(refused.headers.get('payment-required'))
+    expect(offer).toMatchObject({ x402Version: 2, accepts: [{ scheme: 'nvm:erc4337', planId, extra: { agentId: AGENT_ID } }] })
+    expect(offer.error).toEqual(expect.any(String))
+    await gate.close()
+    expect(ledger.orders(planId)).toBe(1)
+    expect(ledger.wallet(alice.address)).toBe(100 - PRICE)
+    expect(ledger.redeemed(planId)).toBe(CREDITS)
+  })
+
+  it('refuses a token for another plan with 402 and no upstream call', async () => {
+    const { alice, planId, owner, url } = await world()
+    const otherPlan = ledger.createPlan({ credits: 5, price: 1, owner: owner.address })
+    await subscribe(alice, otherPlan)
+    await subscribe(alice, planId)
+    // Warm the gate's knowledge of its own plan (what a 402's offer names), with another buyer.
+    const bob = ledger.createAccount({ funds: 10 })
+    secrets.push(bob.apiKey)
+    await subscribe(bob, planId)
+    expect((await ask(url, { 'payment-signature': await buyerToken(bob, planId) })).status).toBe(200)
+
+    const foreign = await buyerToken(alice, otherPlan)
+    const before = snapshot()
+    const redeemed = ledger.redeemed()
+    for (let i = 0; i < 3; i++) {
+      const res = await ask(url, { 'payment-signature': foreign })
+      expect(res.status).toBe(402)
+      expect(res.body).toMatchObject({ code: 'PAYMENT_REQUIRED', planId })
+      expect(String(res.body.detail)).toContain(`plan ${otherPlan}`)
+      expect(decodeHeader(res.headers.get('payment-required'))).toMatchObject({ accepts: [{ planId }] })
+    }
+    expect(snapshot()).toEqual(before)
+    expect(ledger.redeemed()).toBe(redeemed)
+  })
+
+  it('refuses a malformed or oversized token with 401 CREDENTIAL_INVALID and no upstream call', async () => {
+    const { alice, planId, url } = await world()
+    const real = await buyerToken(alice, planId)
+    const payload = JSON.parse(Buffer.from(real, 'base64url').toString('utf8')) as { payload: { authorization: { from: string } } }
+    payload.payload.authorization.from = '0x1234'
+    const badAddress = Buffer.from(JSON.stringify(payload)).toString('base64url')
+    const tokens = [
+      'not a token!',
+      Buffer.from('plain text, not JSON').toString('base64'),
+      Buffer.from('{"x402Version":2}').toString('base64'),
+      badAddress,
+      'A'.repeat(20_000),
+      `${real}${'A'.repeat(17_000)}`,
+    ]
+    secrets.push(badAddress)
+    const before = snapshot()
+    for (const token of tokens) {
+      const res = await ask(url, { 'payment-signature': token })
+      expect(res.status).toBe(401)
+      expect(res.body).toMatchObject({ status: 401, code: 'CREDENTIAL_INVALID', planId })
+      expect(res.headers.get('payment-required')).toBeNull()
+      expect(JSON.stringify(res.body)).not.toContain(token.slice(0, 40))
+    }
+    expect(snapshot()).toEqual(before)
+  })
+
+  it('keeps the token out of responses and logs when upstream fails', async () => {
+    const { alice, planId, gate, url } = await world({ settle: { maxRetries: 1 } })
+    await subscribe(alice, planId)
+    const token = await buyerToken(alice, planId)
+    const linesBefore = logged.length
+    ledger.inject('verify', { status: 503 })
+    const failed = await ask(url, { 'payment-signature': token })
+    expect(failed.status).toBe(503)
+    expect(failed.body).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' })
+    // A settle that fails for good is logged (and the answer still goes out).
+    ledger.inject('settle', { status: 500, times: 2 })
+    const served = await ask(url, { 'payment-signature': token })
+    expect(served.status).toBe(200)
+    // No receipt for a settle that did not happen.
+    expect(served.headers.get('payment-response')).toBeNull()
+    await gate.close()
+    ledger.clearFaults()
+    const lines = logged.slice(linesBefore).join('\n')
+    expect(lines).toMatch(/fail/)
+    expect(lines).not.toContain(token)
+    expect(lines).not.toContain(token.slice(20, 80))
+  })
+
+  it('pays for an API-key caller through x402 too: orders with its key, makes one delegation and token, burns by settle', async () => {
+    const { alice, planId, gate, url } = await world()
+    const before = snapshot()
+    const remaining: number[] = []
+    for (let i = 0; i < CREDITS + 2; i++) {
+      const res = await ask(url, { authorization: `Bearer ${alice.apiKey}` })
+      expect(res.status).toBe(200)
+      expect(res.headers.get('payment-response')).toBeNull() // a key holder is not an x402 client
+      remaining.push((res.body.balance as { remaining: number }).remaining)
+    }
+    await gate.close()
+    const after = snapshot()
+    expect(remaining).toEqual([2, 1, 0, 2, 1])
+    expect(after.order - before.order).toBe(2) // the gate ordered, with alice's key
+    expect(ledger.orders(planId)).toBe(2)
+    expect(ledger.wallet(alice.address)).toBe(100 - 2 * PRICE)
+    expect(after.delegation - before.delegation).toBe(1)
+    expect(after.permission - before.permission).toBe(1)
+    expect(after.settle - before.settle).toBeGreaterThanOrEqual(1)
+    expect(after.redeem - before.redeem).toBe(0)
+    expect(ledger.redeemed(planId)).toBe(CREDITS + 2)
+    expect(ledger.balance(planId, alice.address).remaining).toBe(2 * CREDITS - (CREDITS + 2))
+  })
+})
