@@ -48,8 +48,9 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!()
 })
 afterAll(() => {
-  expect(secrets.length).toBeGreaterThan(5)
-  expect(seen.length).toBeGreaterThan(20)
+  // Not vacuous: every test that ran added its secrets and what its clients received.
+  expect(secrets.length).toBeGreaterThan(0)
+  expect(seen.length).toBeGreaterThan(0)
   const everything = `${seen.join('\n')}\n${logged.join('\n')}`
   for (const secret of secrets) {
     expect(everything).not.toContain(secret)
@@ -285,6 +286,42 @@ describe.each(frameworks)('a Nevermined buyer (the SDK) paying a %s route with x
     expect(ledger.redeemed()).toBe(redeemed)
   })
 
+  it('asks the plan once, and nothing else, to name it in the 402 for a foreign token on a gate that has not seen it', async () => {
+    const { alice, planId, owner, url } = await world()
+    const otherPlan = ledger.createPlan({ credits: 5, price: 1, owner: owner.address })
+    const foreign = await buyerToken(alice, otherPlan)
+    const before = snapshot()
+    for (let i = 0; i < 3; i++) {
+      const res = await ask(url, { 'payment-signature': foreign })
+      expect(res.status).toBe(402)
+      expect(decodeHeader(res.headers.get('payment-required'))).toMatchObject({ accepts: [{ planId, scheme: 'nvm:erc4337' }] })
+    }
+    const after = snapshot()
+    expect(after.plan - before.plan).toBe(1) // the plan's scheme, for the offer; kept five minutes
+    expect({ ...after, plan: 0 }).toEqual({ ...before, plan: 0 })
+  })
+
+  it("refuses a forged token naming a buyer's address, without spending that buyer's credits", async () => {
+    const { alice, planId, url, gate } = await world()
+    await subscribe(alice, planId)
+    const real = await buyerToken(alice, planId)
+    expect((await ask(url, { 'payment-signature': real })).status).toBe(200)
+    // Same claims (payer, plan), another signature: the API never issued it.
+    const payload = JSON.parse(Buffer.from(real, 'base64url').toString('utf8')) as { payload: { signature: string } }
+    payload.payload.signature = `0x${'5e'.repeat(65)}`
+    const forged = Buffer.from(JSON.stringify(payload)).toString('base64url')
+    secrets.push(forged)
+    for (let i = 0; i < 2; i++) {
+      const res = await ask(url, { 'payment-signature': forged })
+      expect(res.status).toBe(402)
+      expect(res.body).toMatchObject({ code: 'PAYMENT_REQUIRED', planId })
+    }
+    expect((await ask(url, { 'payment-signature': real })).status).toBe(200)
+    await gate.close()
+    expect(ledger.redeemed(planId)).toBe(2)
+    expect(ledger.balance(planId, alice.address).remaining).toBe(CREDITS - 2)
+  })
+
   it('refuses a malformed or oversized token with 401 CREDENTIAL_INVALID and no upstream call', async () => {
     const { alice, planId, url } = await world()
     const real = await buyerToken(alice, planId)
@@ -356,5 +393,47 @@ describe.each(frameworks)('a Nevermined buyer (the SDK) paying a %s route with x
     expect(after.redeem - before.redeem).toBe(0)
     expect(ledger.redeemed(planId)).toBe(CREDITS + 2)
     expect(ledger.balance(planId, alice.address).remaining).toBe(2 * CREDITS - (CREDITS + 2))
+  })
+})
+
+describe('one gate behind routes of two plans', () => {
+  // A gate is shared by every route of a process by default (and may be passed to several).
+  // An x402 token names one plan, and the facilitator settles it for that plan only: a token
+  // the gate has verified for plan B must not be served on a route of plan A.
+  // Known gap: once verified, a token is not checked against the route's plan again (gate.ts,
+  // reserveNow), so it is served on plan A and its settle is refused: A is never paid. This
+  // test states what should happen and is marked as failing until the gate checks it.
+  it.fails('refuses a token verified for plan B on a route of plan A', async () => {
+    const owner = ledger.createAccount()
+    const alice = ledger.createAccount({ funds: 100 })
+    secrets.push(owner.apiKey, alice.apiKey)
+    const planA = ledger.createPlan({ credits: CREDITS, price: PRICE, owner: owner.address })
+    const planB = ledger.createPlan({ credits: CREDITS, price: 1, owner: owner.address })
+    for (const plan of [planA, planB]) {
+      const res = await fetch(`${ledgerUrl}/protocol/plans/${plan}/order`, { method: 'POST', headers: { Authorization: `Bearer ${alice.apiKey}` } })
+      expect(res.status).toBe(200)
+    }
+    const logger = { warn: (m: string) => void logged.push(m), error: (m: string) => void logged.push(m) }
+    const gate = createPlanGate({ apiKey: owner.apiKey, environment: ledgerUrl, agentId: AGENT_ID, logger, settle: { maxRetries: 0 } })
+    cleanups.push(() => gate.close())
+    const app = express()
+    app.post('/a', expressRequirePlan(planA, { gate }), (_req, res) => void res.json({ plan: 'A' }))
+    app.post('/b', expressRequirePlan(planB, { gate }), (_req, res) => void res.json({ plan: 'B' }))
+    const url = await started(http.createServer(app).listen(0, '127.0.0.1'))
+    const { delegationId } = await new sdk.DelegationAPI({ nvmApiKey: alice.apiKey }).createDelegation({ provider: 'erc4337', spendingLimitCents: 1_000, durationSecs: 3600, currency: 'usdc' })
+    const { accessToken } = await new sdk.X402TokenAPI({ nvmApiKey: alice.apiKey }).getX402AccessToken(planB, AGENT_ID, { delegationConfig: { delegationId } })
+    secrets.push(accessToken)
+    const call = async (path: string) => {
+      const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'payment-signature': accessToken } })
+      seen.push(`${res.status} ${JSON.stringify([...res.headers])} ${await res.text()}`)
+      return res.status
+    }
+    expect(await call('/a')).toBe(402) // not seen yet: refused at once
+    expect(await call('/b')).toBe(200)
+    const statuses = [await call('/a'), await call('/a')]
+    await gate.close()
+    expect(ledger.redeemed(planB)).toBe(1)
+    // Served on A means paid on A; refused means nothing to pay.
+    expect({ statuses, redeemedA: ledger.redeemed(planA) }).toEqual({ statuses: [402, 402], redeemedA: 0 })
   })
 })
