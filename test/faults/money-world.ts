@@ -6,7 +6,7 @@
  */
 import { Hono } from 'hono'
 import { createPlanGate, type PlanGateOptions } from '@plangate/core'
-import { createLocalLedger, type LedgerFault } from '@plangate/core/local'
+import { createLocalLedger, type LedgerEndpoint, type LedgerFault } from '@plangate/core/local'
 import { requirePlan, type PlanVariables } from '@plangate/hono'
 import { Recorder, sleep } from './harness'
 
@@ -35,8 +35,13 @@ export interface MoneyWorldOptions {
   gate?: Partial<PlanGateOptions>
 }
 
+/** How the gate burns: x402 settle (the default, as on the live API) or the published redeem call. */
+export type Via = 'x402' | 'redeem'
+export const VIAS: Via[] = ['x402', 'redeem']
+
 export async function moneyWorld(options: MoneyWorldOptions) {
-  const ledger = createLocalLedger()
+  // The redeem call is served so that both ways of burning can be tested on one ledger.
+  const ledger = createLocalLedger({ serveRedeem: true })
   const owner = ledger.createAccount({ funds: 0 })
   const alice = ledger.createAccount({ funds: 1_000_000 })
   const planId = ledger.createPlan({ credits: options.credits, price: 1, owner: owner.address })
@@ -99,14 +104,16 @@ export async function moneyWorld(options: MoneyWorldOptions) {
     },
     /** Orders the gate placed (charged upstream). */
     ordersByGate: () => ledger.orders(planId) - ordersBefore,
-    inject: (endpoint: 'order' | 'balance' | 'redeem', fault: LedgerFault) => ledger.inject(endpoint, fault),
+    inject: (endpoint: LedgerEndpoint, fault: LedgerFault) => ledger.inject(endpoint, fault),
+    /** The endpoint the gate burns through. */
+    burnEndpoint: (options.gate?.settle?.via === 'redeem' ? 'redeem' : 'settle') as LedgerEndpoint,
   }
 }
 
 export const served = (outcomes: Outcome[]) => outcomes.filter((o) => o.status >= 200 && o.status < 300)
 export const sumCost = (outcomes: Outcome[]) => outcomes.reduce((sum, o) => sum + o.cost, 0)
 
-/** Redeem faults by name: the ones the retries must absorb. */
+/** Faults of the burn call (redeem or settle) by name: the ones the retries must absorb. */
 export const REDEEM_FAULTS = {
   '503': { status: 503 },
   '500': { status: 500 },

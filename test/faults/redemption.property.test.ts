@@ -5,8 +5,8 @@
  * its lease's (or batch's) one proof; the ledger counts a repeated proof once.
  */
 import fc from 'fast-check'
-import { describe, expect, it } from 'vitest'
-import { moneyWorld, NOT_APPLIED, REDEEM_FAULTS, served, sumCost, type PaidRequest, type RedeemFaultName } from './money-world'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { moneyWorld, NOT_APPLIED, REDEEM_FAULTS, served, sumCost, VIAS, type PaidRequest, type RedeemFaultName, type Via } from './money-world'
 
 const TIMEOUT_MS = 100
 
@@ -19,19 +19,22 @@ const faultNames = Object.keys(REDEEM_FAULTS) as RedeemFaultName[]
 
 type Input = { credits: number; requests: PaidRequest[]; faults: RedeemFaultName[]; batchMs: number; maxRetries: number; waves: number }
 
+let via: Via = 'x402'
+
 async function run(input: Input, timeoutMs = TIMEOUT_MS) {
   const world = await moneyWorld({
     credits: input.credits,
-    gate: { timeoutMs, autoOrder: { maxOrders: 1_000 }, settle: { batchMs: input.batchMs, maxRetries: input.maxRetries } },
+    gate: { timeoutMs, autoOrder: { maxOrders: 1_000 }, settle: { batchMs: input.batchMs, maxRetries: input.maxRetries, via } },
   })
-  for (const name of input.faults) world.inject('redeem', REDEEM_FAULTS[name])
+  for (const name of input.faults) world.inject(world.burnEndpoint, REDEEM_FAULTS[name])
   const outcomes = await world.waves(input.requests, input.waves)
   await world.gate.close()
   return { world, outcomes, owed: sumCost(served(outcomes)) }
 }
 
-/** Calls grouped by proof: one amount per proof, at most maxRetries + 1 calls each. */
+/** Redeem calls grouped by proof: one amount per proof, at most maxRetries + 1 calls each (x402 settle has no proof). */
 function proofsOf(calls: Array<{ proof: string; amount: number }>, maxRetries: number) {
+  if (via !== 'redeem') return new Map<string, { amount: number; calls: number }>()
   const byProof = new Map<string, { amount: number; calls: number }>()
   for (const call of calls) {
     const seen = byProof.get(call.proof)
@@ -44,8 +47,10 @@ function proofsOf(calls: Array<{ proof: string; amount: number }>, maxRetries: n
   return byProof
 }
 
-describe('redeemed upstream == Σ cost of 2xx responses', () => {
-  it('when the retries cover the injected faults (immediate and batched settlement)', async () => {
+describe.each(VIAS)('burned upstream (via %s) == Σ cost of 2xx responses', (way) => {
+  beforeAll(() => void (via = way))
+
+  it('when the retries cover the injected faults (immediate and batched settlement)', { timeout: 90_000 }, async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.record({
@@ -61,10 +66,12 @@ describe('redeemed upstream == Σ cost of 2xx responses', () => {
           const { world, outcomes, owed } = await run(input)
           expect(world.ledger.redeemed(world.planId)).toBe(owed)
           expect(world.recorder.unredeemed).toBe(0)
-          const proofs = proofsOf(world.redeemCalls, input.maxRetries)
-          // One proof per lease (or batch): the proofs' amounts add up to what was owed, not more.
-          expect([...proofs.values()].reduce((sum, p) => sum + p.amount, 0)).toBe(owed)
-          if (input.batchMs === 0) expect(proofs.size).toBe(served(outcomes).filter((o) => o.cost > 0).length)
+          if (via === 'redeem') {
+            const proofs = proofsOf(world.redeemCalls, input.maxRetries)
+            // One proof per lease (or batch): the proofs' amounts add up to what was owed, not more.
+            expect([...proofs.values()].reduce((sum, p) => sum + p.amount, 0)).toBe(owed)
+            if (input.batchMs === 0) expect(proofs.size).toBe(served(outcomes).filter((o) => o.cost > 0).length)
+          } else expect(world.ledger.counters.redeem).toBe(0)
         },
       ),
       { numRuns: 40 },
@@ -81,7 +88,7 @@ describe('redeemed upstream == Σ cost of 2xx responses', () => {
       waves: fc.integer({ min: 1, max: 3 }),
     })
 
-  it('when the retries run out: redeemed + amounts reported to onError == Σ cost', async () => {
+  it('when the retries run out: redeemed + amounts reported to onError == Σ cost', { timeout: 90_000 }, async () => {
     // Answers that say the redemption was not applied (5xx); a long timeoutMs, so that no healthy
     // call times out on a loaded machine (its last try could have been applied).
     await fc.assert(
@@ -94,7 +101,7 @@ describe('redeemed upstream == Σ cost of 2xx responses', () => {
     )
   })
 
-  it('when the retries run out on any fault: redeemed ≤ Σ cost ≤ redeemed + amounts reported', async () => {
+  it('when the retries run out on any fault: redeemed ≤ Σ cost ≤ redeemed + amounts reported', { timeout: 90_000 }, async () => {
     // A last try applied upstream whose answer was lost is reported too: the gate cannot know.
     await fc.assert(
       fc.asyncProperty(exhausting(faultNames), async (input) => {

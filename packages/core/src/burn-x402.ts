@@ -17,6 +17,8 @@ export interface X402BurnerOptions {
   paymentRequired(redemption: Redemption): Promise<PaymentRequired>
   /** Credits the gate counted as available before any top-up bought them (see the gate's top-up). */
   promised(key: string): number
+  /** Credits the gate's own orders have bought for `key` so far (a running total). */
+  bought(key: string): number
   /** A settle ordered the plan first (auto top-up): the gate reads the balance again. */
   onToppedUp(redemption: Redemption): void
   hooks: BurnHooks
@@ -36,6 +38,8 @@ class SettleRefused extends PaymentRequiredError {}
 export class X402Burner implements Burner {
   readonly parallel = false
   readonly #o: X402BurnerOptions
+  /** Keys whose last settle ended without an exact answer. */
+  readonly #dirty = new Set<string>()
 
   constructor(options: X402BurnerOptions) {
     this.#o = options
@@ -45,26 +49,33 @@ export class X402Burner implements Burner {
     const { client, agentKey, store, maxRetries } = this.#o
     const { key, amount } = redemption
     const startedAt = await store.snapshot(key)
-    const promisedAtStart = this.#o.promised(key)
+    let base: Baseline | undefined
     let token: string | undefined
     let paymentRequired: PaymentRequired | undefined
     let renewedToken = false
     /** A settle went out and its outcome is not known. */
     let unsure = false
     let lastError: unknown
-    for (let attempt = 0; attempt <= maxRetries; attempt++) {
+    let uncertain = false
+    for (let attempt = 0; attempt <= maxRetries && !uncertain; attempt++) {
       if (attempt > 0) await backoff(attempt - 1)
       try {
         if (unsure) {
-          const verdict = await this.#reconcile(redemption, startedAt, promisedAtStart)
-          if (verdict.applied) {
+          const verdict = await this.#reconcile(redemption, base!)
+          if (verdict.kind === 'burned') {
             await store.settle(key, amount, { ok: true, remainingAfter: verdict.remaining, startedAt: verdict.at })
+            this.#dirty.delete(key)
             safely(() => this.#o.hooks.onBurned(redemption, verdict.remaining))
             if (verdict.toppedUp) safely(() => this.#o.onToppedUp(redemption))
             return undefined
           }
+          if (verdict.kind === 'uncertain') {
+            uncertain = true
+            break
+          }
           unsure = false
         }
+        base ??= await this.#baseline(redemption, startedAt)
         token ??= redemption.payer.kind === 'x402' ? redemption.payer.token : await this.#o.tokens.get(key, redemption.planId, redemption.payer.apiKey)
         paymentRequired ??= await this.#o.paymentRequired(redemption)
         unsure = true
@@ -89,19 +100,39 @@ export class X402Burner implements Burner {
         }
       }
     }
+    // What the store knows of this holder is no longer exact: the next settle reads the balance first.
+    this.#dirty.add(key)
     await Promise.resolve(store.settle(key, amount, { ok: false })).catch(() => {})
-    const error = unsure
-      ? new UpstreamUnavailableError(
-          `Nevermined settle of ${amount} credit(s) could not be confirmed or ruled out after ${maxRetries + 1} attempt(s); the balance will be read again.`,
-          { cause: lastError },
-        )
-      : lastError
+    const error =
+      unsure || uncertain
+        ? new UpstreamUnavailableError(
+            uncertain
+              ? `Nevermined settle of ${amount} credit(s) lost its answer and the balance does not tell whether it burned; it is not sent again, so as never to burn twice.`
+              : `Nevermined settle of ${amount} credit(s) could not be confirmed or ruled out after ${maxRetries + 1} attempt(s); it is not sent again.`,
+            { cause: lastError },
+          )
+        : lastError
     safely(() => this.#o.hooks.onFailed(redemption, error))
     return undefined
   }
 
+  /**
+   * What the balance should be if the settle does not burn. From the store when its view is exact;
+   * read from the API first when an earlier settle of this holder ended without an exact answer
+   * (the store then counts that one as spent, which may be wrong).
+   */
+  async #baseline(redemption: Redemption, startedAt: EntrySnapshot): Promise<Baseline> {
+    const { key } = redemption
+    const common = { bought: this.#o.bought(key), promised: this.#o.promised(key) }
+    if (!this.#dirty.has(key)) return { ...common, upstream: startedAt.upstream, acked: startedAt.acked, total: startedAt.total }
+    const at = await this.#o.store.snapshot(key)
+    const balance = await this.#o.client.balance(redemption.planId, redemption.holderAddress, this.#o.agentKey)
+    return { bought: common.bought, promised: 0, upstream: balance.remaining, acked: at.acked, total: balance.total }
+  }
+
   async #settled(redemption: Redemption, startedAt: EntrySnapshot, answer: SettleAnswer): Promise<SettlementReceipt> {
     const { store } = this.#o
+    if (answer.remainingBalance !== undefined) this.#dirty.delete(redemption.key)
     // Without a remaining balance the store counts the credits as spent and reads again next time.
     await store.settle(
       redemption.key,
@@ -122,29 +153,39 @@ export class X402Burner implements Burner {
   }
 
   /**
-   * Did a settle whose answer was lost burn? Compared with what the store knew when it started
-   * (less credits other processes acknowledged since, less credits promised ahead of a top-up):
-   * the balance fell by the amount → burned; it is unchanged → not burned; it rose → a top-up
-   * happened, which only a settle does → burned. Anything else (someone else spent from the
-   * same plan meanwhile) counts as burned, so it is never sent twice, and is logged.
+   * Did a settle whose answer was lost burn? The balance now, against the baseline (plus credits
+   * the gate's own orders bought since, less credits other processes acknowledged since): fallen
+   * by exactly the amount → burned; unchanged → not burned, send it again; more credits bought in
+   * all than the gate's orders account for → a top-up, which only a settle does → burned.
+   * Anything else (someone else spent from the same plan meanwhile) is uncertain: it is not sent
+   * again, and is reported.
    */
-  async #reconcile(redemption: Redemption, startedAt: EntrySnapshot, promised: number): Promise<{ applied: boolean; remaining: number; toppedUp: boolean; at: EntrySnapshot }> {
+  async #reconcile(redemption: Redemption, base: Baseline): Promise<Verdict> {
     const { store, client, agentKey } = this.#o
     const at = await store.snapshot(redemption.key)
     const balance = await client.balance(redemption.planId, redemption.holderAddress, agentKey)
-    const baseline = startedAt.upstream - promised - (at.acked - startedAt.acked)
-    const boughtMore = balance.total !== undefined && startedAt.total !== undefined && balance.total > startedAt.total
+    const bought = this.#o.bought(redemption.key) - base.bought
+    const expected = base.upstream + bought - base.promised - (at.acked - base.acked)
     const remaining = balance.remaining
-    if (boughtMore || remaining > baseline) return { applied: true, remaining, toppedUp: true, at }
-    if (remaining === baseline) return { applied: false, remaining, toppedUp: false, at }
-    if (remaining !== baseline - redemption.amount) {
-      this.#o.logger.warn(
-        `settle of ${redemption.amount} credit(s) of plan ${redemption.planId} for ${redemption.holderAddress} lost its answer; the balance moved by ${baseline - remaining}, so it is counted as burned and not sent again.`,
-      )
-    }
-    return { applied: true, remaining, toppedUp: false, at }
+    if (remaining === expected - redemption.amount) return { kind: 'burned', remaining, toppedUp: false, at }
+    if (remaining === expected) return { kind: 'not burned' }
+    if (balance.total !== undefined && base.total !== undefined && balance.total > base.total + bought) return { kind: 'burned', remaining, toppedUp: true, at }
+    this.#o.logger.warn(
+      `settle of ${redemption.amount} credit(s) of plan ${redemption.planId} for ${redemption.holderAddress} lost its answer, and the balance moved by ${expected - remaining}: whether it burned is not known.`,
+    )
+    return { kind: 'uncertain' }
   }
 }
+
+interface Baseline {
+  upstream: number
+  acked: number
+  total: number | undefined
+  bought: number
+  promised: number
+}
+
+type Verdict = { kind: 'burned'; remaining: number; toppedUp: boolean; at: EntrySnapshot } | { kind: 'not burned' } | { kind: 'uncertain' }
 
 /** An error after which a settle may or may not have burned. */
 function isAmbiguous(error: unknown): boolean {

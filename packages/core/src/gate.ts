@@ -81,6 +81,8 @@ class Gate implements PlanGate {
   readonly #topUps = new Map<string, Promise<void>>()
   /** Credits counted as available ahead of the top-up a settle will buy (x402 payers), per key. */
   readonly #promised = new Map<string, number>()
+  /** Credits the gate's own orders bought, per key (a running total; see X402Burner's reconciliation). */
+  readonly #bought = new Map<string, number>()
   readonly #storeWrites = new Set<Promise<void>>()
   readonly #plans: PlanDirectory
   readonly settlesImmediately: boolean
@@ -119,6 +121,7 @@ class Gate implements PlanGate {
             }),
             paymentRequired: (r) => this.#paymentRequired(r.planId, r.resource),
             promised: (key) => this.#promised.get(key) ?? 0,
+            bought: (key) => this.#bought.get(key) ?? 0,
             onToppedUp: (r) => this.#refresh(r.key, r.planId, r.holderAddress),
             hooks,
             logger: config.logger,
@@ -365,6 +368,7 @@ class Gate implements PlanGate {
       this.#hook(() => this.#config.hooks.onOrder?.({ planId: who.plan, holderAddress: who.address, txHash: answer.txHash, balance: answer.balance }))
       let landed = observation(answer.balance)
       if (!raised(before, landed, Date.now())) landed = await this.#waitForCredits(who, before, autoOrder.pollTimeoutMs)
+      this.#bought.set(who.key, (this.#bought.get(who.key) ?? 0) + boughtBy(before, landed, Date.now()))
       await this.#observe(who.key, landed, before)
     } finally {
       await this.#quietly(lock.release())
@@ -611,6 +615,13 @@ function raised(before: EntrySnapshot, after: Observation, now: number): boolean
   if (afterRemaining > beforeRemaining) return true
   if (before.total !== undefined && after.total !== undefined && after.total > before.total) return !expired(after.expiresAt)
   return false
+}
+
+/** Credits an order added: by the totals when the API gives them, else by what remains. */
+function boughtBy(before: EntrySnapshot, after: Observation, now: number): number {
+  if (before.total !== undefined && after.total !== undefined && after.total >= before.total) return after.total - before.total
+  const expired = before.expiresAt !== null && before.expiresAt <= now
+  return Math.max(0, after.remaining - (expired ? 0 : before.upstream))
 }
 
 /**
