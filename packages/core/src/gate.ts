@@ -68,6 +68,8 @@ interface KnownKey {
   /** The last expiry a lease of it carried, and that as ISO text (see expiryText). */
   expiresAt?: number
   expiresText?: string
+  /** For an x402 token: the one plan it pays for. */
+  tokenPlan?: string
 }
 
 class Gate implements PlanGate {
@@ -158,9 +160,12 @@ class Gate implements PlanGate {
     const now = Date.now()
     const fingerprint = sha256Hex(secret)
     const known = this.#knownKey(fingerprint, now)
+    if (x402 && known !== undefined && known.tokenPlan !== plan) {
+      throw new PaymentRequiredError(`The x402 access token is for plan ${known.tokenPlan}, not plan ${plan}: get a token for plan ${plan}.`)
+    }
     // An unknown key or token is checked upstream before it may spend anything cached for its
     // address: a forged one naming someone else's address must not spend their credits.
-    const address = known ? known.address : x402 ? this.#tokenHolder(secret, plan, resource) : parseApiKey(secret).address
+    const address = known ? known.address : x402 ? tokenHolder(secret, plan) : parseApiKey(secret).address
     const key = known ? storeKeyOf(known, plan) : `${plan}:${address}`
     const payer: Payer = x402 ? { kind: 'x402', token: secret } : { kind: 'key', apiKey: secret }
 
@@ -189,16 +194,6 @@ class Gate implements PlanGate {
   ): Lease {
     const expiresAt = expiryText(outcome.expiresAt, known)
     return new GateLease(this, key, { planId: plan, holderAddress: address, remaining: outcome.remaining, cost, expiresAt }, payer, resource)
-  }
-
-  /** The holder an x402 token names, read locally; a token for another plan is refused here. */
-  #tokenHolder(token: string, plan: string, resource: PaidResource): string {
-    const claims = parseX402Token(token)
-    if (claims.planId !== plan) {
-      throw new PaymentRequiredError(`The x402 access token is for plan ${claims.planId}, not plan ${plan}: get a token for plan ${plan}.`)
-    }
-    void resource
-    return claims.holderAddress
   }
 
   paymentRequired(planId: PlanId, resource: PaidResource, options: { lookup?: boolean } = {}): Promise<PaymentRequired> {
@@ -472,7 +467,15 @@ class Gate implements PlanGate {
       // later cost each holder an extra array, about 24 bytes).
       // A token is known only once verify accepted it, not because a read with the agent's key worked.
       if (who.payer.kind === 'key' || isVerified(result)) {
-        const known: KnownKey = { address: who.address, acceptedAt: Date.now(), plan: who.plan, storeKey: who.key, expiresAt: undefined, expiresText: undefined }
+        const known: KnownKey = {
+          address: who.address,
+          acceptedAt: Date.now(),
+          plan: who.plan,
+          storeKey: who.key,
+          expiresAt: undefined,
+          expiresText: undefined,
+          tokenPlan: who.payer.kind === 'x402' ? who.plan : undefined,
+        }
         this.#knownKeys.set(who.fingerprint, known)
       }
       return result
@@ -544,6 +547,15 @@ interface Caller {
 }
 
 const NO_RESOURCE: PaidResource = { url: '', method: '' }
+
+/** The holder an x402 token names, read locally; a token for another plan is refused here. */
+function tokenHolder(token: string, plan: string): string {
+  const claims = parseX402Token(token)
+  if (claims.planId !== plan) {
+    throw new PaymentRequiredError(`The x402 access token is for plan ${claims.planId}, not plan ${plan}: get a token for plan ${plan}.`)
+  }
+  return claims.holderAddress
+}
 
 /** The holder's own key, for the calls only it may make (order); x402 payers never get here. */
 function subscriberKey(who: Caller): string {
