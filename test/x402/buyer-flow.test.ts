@@ -447,10 +447,8 @@ describe.each(frameworks)('a Nevermined buyer (the SDK) paying a %s route with x
 describe('one gate behind routes of two plans', () => {
   // A gate is shared by every route of a process by default (and may be passed to several).
   // An x402 token names one plan, and the facilitator settles it for that plan only: a token
-  // the gate has verified for plan B must not be served on a route of plan A.
-  // Known gap: once verified, a token is not checked against the route's plan again (gate.ts,
-  // reserveNow), so it is served on plan A and its settle is refused: A is never paid. This
-  // test states what should happen and is marked as failing until the gate checks it.
+  // the gate has verified for plan B must not be served on a route of plan A (it would be
+  // served, its settle refused, and A never paid).
   it('refuses a token verified for plan B on a route of plan A', async () => {
     const owner = ledger.createAccount()
     const alice = ledger.createAccount({ funds: 100 })
