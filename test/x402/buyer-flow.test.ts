@@ -8,7 +8,7 @@ import { Hono } from 'hono'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { serveLedger } from '../../packages/express/test/helpers'
+import { eventually, serveLedger } from '../../packages/express/test/helpers'
 import { loadSdk, originOf, type BuyerSdk } from './sdk'
 
 /**
@@ -481,5 +481,76 @@ describe('one gate behind routes of two plans', () => {
     expect(ledger.redeemed(planB)).toBe(1)
     // Served on A means paid on A; refused means nothing to pay.
     expect({ statuses, redeemedA: ledger.redeemed(planA) }).toEqual({ statuses: [402, 402], redeemedA: 0 })
+  })
+})
+
+describe('a plan paid by card (fiat)', () => {
+  it('is offered as nvm:card-delegation once the gate has looked the plan up, and a card-delegation token pays for it', async () => {
+    const owner = ledger.createAccount()
+    const alice = ledger.createAccount({ funds: 100 })
+    secrets.push(owner.apiKey, alice.apiKey)
+    const planId = ledger.createPlan({ credits: CREDITS, price: PRICE, owner: owner.address, fiat: true })
+    const logger = { warn: (m: string) => void logged.push(m), error: (m: string) => void logged.push(m) }
+    const gate = createPlanGate({ apiKey: owner.apiKey, environment: ledgerUrl, agentId: AGENT_ID, logger })
+    cleanups.push(() => gate.close())
+    const url = await frameworks[0]![1](planId, gate)
+    const { delegationId } = await new sdk.DelegationAPI({ nvmApiKey: alice.apiKey }).createDelegation({ provider: 'erc4337', spendingLimitCents: 1_000, durationSecs: 3600, currency: 'usdc' })
+    const { accessToken } = await new sdk.X402TokenAPI({ nvmApiKey: alice.apiKey }).getX402AccessToken(planId, AGENT_ID, {
+      scheme: 'nvm:card-delegation',
+      delegationConfig: { delegationId },
+    })
+    secrets.push(accessToken)
+    const post = async (headers: Record<string, string>) => {
+      const res = await fetch(`${url}/ask`, { method: 'POST', headers })
+      seen.push(`${res.status} ${JSON.stringify([...res.headers])} ${await res.text()}`)
+      return res
+    }
+    const paid = await post({ 'payment-signature': accessToken })
+    expect(paid.status).toBe(200)
+    expect(decodeHeader(paid.headers.get('payment-response'))).toMatchObject({ success: true, network: 'stripe', creditsRedeemed: 1 })
+    const offer = decodeHeader((await post({})).headers.get('payment-required'))
+    expect(offer).toMatchObject({ accepts: [{ scheme: 'nvm:card-delegation', network: 'stripe', planId }] })
+    await gate.close()
+    expect(ledger.orders(planId)).toBe(1) // topped up by settle: the buyer had no credits
+    expect(ledger.redeemed(planId)).toBe(1)
+  })
+})
+
+describe('an API-key caller whose delegation has ended upstream', () => {
+  it('gets a new delegation and token from the gate, once, and its credits are still burned', async () => {
+    // A ledger of its own, with a clock this test moves: the delegation ends upstream while the
+    // gate still holds its token.
+    const clock = { now: Date.now() }
+    const own = createLocalLedger({ baseUrl: 'http://127.0.0.1/api/v1', now: () => clock.now })
+    const served = await serveLedger(own)
+    cleanups.push(served.close)
+    const owner = own.createAccount()
+    const alice = own.createAccount({ funds: 100 })
+    secrets.push(owner.apiKey, alice.apiKey)
+    const planId = own.createPlan({ credits: 10, price: PRICE, owner: owner.address })
+    const lines: string[] = []
+    const logger = { warn: (m: string) => void lines.push(m), error: (m: string) => void lines.push(m) }
+    const gate = createPlanGate({ apiKey: owner.apiKey, environment: served.baseUrl, agentId: AGENT_ID, logger, x402: { delegationSecs: 3600 } })
+    cleanups.push(() => gate.close())
+    const url = await frameworks[0]![1](planId, gate)
+    const post = async () => {
+      const res = await fetch(`${url}/ask`, { method: 'POST', headers: { authorization: `Bearer ${alice.apiKey}` } })
+      seen.push(`${res.status} ${JSON.stringify([...res.headers])} ${await res.text()}`)
+      return res.status
+    }
+    expect(await post()).toBe(200)
+    // A key holder's settle runs after the answer: wait for it.
+    await eventually(() => expect(own.redeemed(planId)).toBe(1))
+    expect(own.counters.delegation).toBe(1)
+    clock.now += 2 * 3600 * 1000 // upstream, the delegation has expired; the gate does not know
+    expect(await post()).toBe(200)
+    expect(await post()).toBe(200)
+    await gate.close()
+    expect(own.counters.delegation).toBe(2)
+    expect(own.counters.permission).toBe(2)
+    expect(own.redeemed(planId)).toBe(3)
+    expect(own.balance(planId, alice.address).remaining).toBe(7)
+    expect(lines).toEqual([])
+    logged.push(...lines)
   })
 })
