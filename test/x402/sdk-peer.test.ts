@@ -1,4 +1,6 @@
+import { createPlanGate } from '@plangate/core'
 import { createLocalLedger, type LocalAccount, type LocalLedger } from '@plangate/core/local'
+import { requirePlan } from '@plangate/express'
 import express from 'express'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { serveLedger } from '../../packages/express/test/helpers'
@@ -170,5 +172,25 @@ describe("Nevermined's paymentMiddleware against the local ledger", () => {
     const res = await ask(url, accessToken)
     expect(res.status).toBe(402)
     expect(ledger.redeemed(planId)).toBe(0)
+  })
+
+  it("and plangate's requirePlan on the same ledger send a payment-response with the same fields", async () => {
+    const { owner, alice, planId, url } = await world()
+    await subscribe(alice, planId)
+    const gate = createPlanGate({ apiKey: owner.apiKey, environment: ledgerUrl, agentId: AGENT_ID, logger: { warn: () => {}, error: () => {} } })
+    cleanups.push(() => gate.close())
+    const app = express()
+    app.post('/ask', requirePlan(planId, { gate }), (_req, res) => void res.json({ answer: 42 }))
+    const ours = await listen(app)
+    cleanups.push(ours.close)
+    const token = await tokenFor(alice, planId)
+
+    const theirs = decodeHeader((await ask(url, token)).headers.get('payment-response'))
+    const mine = decodeHeader((await ask(ours.url, token)).headers.get('payment-response'))
+    expect(Object.keys(mine).sort()).toEqual(Object.keys(theirs).sort())
+    expect(mine).toMatchObject({ success: true, payer: theirs.payer, network: theirs.network })
+    // Both burned from the one balance the token pays from.
+    expect(ledger.redeemed(planId)).toBe(2)
+    expect(Number(theirs.remainingBalance) - 1).toBe(Number(mine.remainingBalance))
   })
 })
