@@ -554,3 +554,41 @@ describe('an API-key caller whose delegation has ended upstream', () => {
     logged.push(...lines)
   })
 })
+
+describe('concurrent requests of a buyer with no credits and room for one top-up', () => {
+  // The facilitator's verify does not hold anything: two verifies before the first top-up lands
+  // both say the delegation can pay for an order, though it can pay for one only. What the gate
+  // has counted ahead of a top-up it must ask about too, or it serves what nobody pays for.
+  // Known gap (gate.ts, #topUp: verify asks for one order's worth, not for that plus what is
+  // already promised): all five are served, one credit is burned. Marked failing until fixed.
+  it.fails('serves no more than the delegation pays for', async () => {
+    const owner = ledger.createAccount()
+    const alice = ledger.createAccount({ funds: 100 })
+    secrets.push(owner.apiKey, alice.apiKey)
+    const planId = ledger.createPlan({ credits: CREDITS, price: PRICE, owner: owner.address })
+    const logger = { warn: (m: string) => void logged.push(m), error: (m: string) => void logged.push(m) }
+    const gate = createPlanGate({ apiKey: owner.apiKey, environment: ledgerUrl, agentId: AGENT_ID, logger, settle: { maxRetries: 0 } })
+    cleanups.push(() => gate.close())
+    const url = await frameworks[0]![1](planId, gate)
+    // Room for one order (200 cents) of three credits.
+    const { delegationId } = await new sdk.DelegationAPI({ nvmApiKey: alice.apiKey }).createDelegation({ provider: 'erc4337', spendingLimitCents: 300, durationSecs: 3600, currency: 'usdc' })
+    const { accessToken } = await new sdk.X402TokenAPI({ nvmApiKey: alice.apiKey }).getX402AccessToken(planId, AGENT_ID, { delegationConfig: { delegationId } })
+    secrets.push(accessToken)
+    // The first settle (the one that orders) lands late, as a real on-chain order does.
+    ledger.inject('settle', { delayMs: 300 })
+    const statuses = await Promise.all(
+      Array.from({ length: CREDITS + 2 }, async () => {
+        const res = await fetch(`${url}/ask`, { method: 'POST', headers: { 'payment-signature': accessToken } })
+        seen.push(`${res.status} ${JSON.stringify([...res.headers])} ${await res.text()}`)
+        return res.status
+      }),
+    )
+    await gate.close()
+    ledger.clearFaults()
+    const served = statuses.filter((status) => status === 200).length
+    expect(ledger.orders(planId)).toBeLessThanOrEqual(1)
+    // Every answer served is paid for, and no more than one order's worth can be.
+    expect(served).toBeGreaterThanOrEqual(1)
+    expect({ served, burned: ledger.redeemed(planId), atMost: served <= CREDITS }).toEqual({ served, burned: served, atMost: true })
+  })
+})
