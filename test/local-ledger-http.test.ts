@@ -21,7 +21,7 @@ async function listen(ledger: LocalLedger): Promise<string> {
 
 describe('the local ledger over real HTTP', () => {
   it('orders, reads balances and redeems with the host and port of the server', async () => {
-    const ledger = createLocalLedger()
+    const ledger = createLocalLedger({ serveRedeem: true })
     const owner = ledger.createAccount()
     const alice = ledger.createAccount({ funds: 25 })
     const planId = ledger.createPlan({ credits: 2, price: 10, owner: owner.address })

@@ -7,6 +7,7 @@
  * - the spend guard is never exceeded, whatever the concurrency.
  */
 import fc from 'fast-check'
+import type { LedgerEndpoint } from '@plangate/core/local'
 import { describe, expect, it } from 'vitest'
 import { sleep } from './harness'
 import { moneyWorld, served, sumCost, type PaidRequest } from './money-world'
@@ -15,8 +16,10 @@ const ok = (cost = 1): PaidRequest => ({ cost, status: 200, waitMs: 0 })
 type Delays = { order: number; balance: number; redeem: number }
 /** Upstream latencies, so that waves arrive while orders, reads and redemptions are in flight. */
 const delays = fc.record({ order: fc.constantFrom(0, 0, 3), balance: fc.constantFrom(0, 0, 2, 8), redeem: fc.constantFrom(0, 0, 4) })
-function slowDown(world: { inject: (e: 'order' | 'balance' | 'redeem', f: { delayMs: number; times: number }) => void }, d?: Delays) {
-  for (const endpoint of ['order', 'balance', 'redeem'] as const) if (d?.[endpoint]) world.inject(endpoint, { delayMs: d[endpoint], times: 100_000 })
+function slowDown(world: { inject: (e: LedgerEndpoint, f: { delayMs: number; times: number }) => void; burnEndpoint: LedgerEndpoint }, d?: Delays) {
+  for (const endpoint of ['order', 'balance', 'redeem'] as const) {
+    if (d?.[endpoint]) world.inject(endpoint === 'redeem' ? world.burnEndpoint : endpoint, { delayMs: d[endpoint], times: 100_000 })
+  }
 }
 const fewestOrders = (demand: number, initial: number, credits: number) => Math.ceil(Math.max(0, demand - initial) / credits)
 
@@ -30,7 +33,7 @@ describe('no overspend (auto-order off)', () => {
     })
     if (input.balanceFaults > 0) world.inject('balance', { status: 503, times: input.balanceFaults })
     // Slow redemptions keep credits "pending" while other requests read the balance.
-    if (input.redeemDelayMs > 0) world.inject('redeem', { delayMs: input.redeemDelayMs, times: 10_000 })
+    if (input.redeemDelayMs > 0) world.inject(world.burnEndpoint, { delayMs: input.redeemDelayMs, times: 10_000 })
     const outcomes = await world.waves(input.requests, input.waves)
     await world.gate.close()
 
@@ -121,7 +124,7 @@ describe('auto-order places the fewest orders that cover the demand', () => {
 
   it('a balance read that races a redemption does not buy credits the holder still has', async () => {
     const world = await moneyWorld({ credits: 2, initialOrders: 1, gate: { cache: { ttlMs: 0 } } })
-    world.inject('redeem', { delayMs: 50 }) // the first request's redemption lands at ~50 ms…
+    world.inject(world.burnEndpoint, { delayMs: 50 }) // the first request's redemption lands at ~50 ms…
     expect((await world.send(ok())).status).toBe(200)
     world.inject('balance', { delayMs: 80 }) // …and the second request's read answers at ~80 ms, including it
     expect((await world.send(ok())).status).toBe(200)

@@ -157,18 +157,21 @@ function orderRows(): FaultRow[] {
   ]
 }
 
+/** With `settle: { via: 'redeem' }`, for an API or proxy that serves the published redeem call. */
+const VIA_REDEEM = { settle: { via: 'redeem' as const } }
+
 function redeemRows(): FaultRow[] {
   // The request was served (200) before its redemption; retries land it exactly once.
-  const retried = { at: 'redeem' as const, ...SERVED, budgetMs: FAST, ordered: 0, redeemed: 1 }
+  const retried = { at: 'redeem' as const, ...SERVED, budgetMs: FAST, ordered: 0, redeemed: 1, gate: VIA_REDEEM }
   // A final answer (no retry): onError gets the amount, nothing is redeemed.
-  const final = { at: 'redeem' as const, ...SERVED, budgetMs: FAST, ordered: 0, redeemed: 0, unredeemed: 1 }
+  const final = { at: 'redeem' as const, ...SERVED, budgetMs: FAST, ordered: 0, redeemed: 0, unredeemed: 1, gate: VIA_REDEEM }
   return [
     { ...retried, name: 'time-out past timeoutMs (retried)', inject: { delayMs: HANG } },
     { ...retried, name: 'time-out after it was applied (retried with the same proof)', inject: { delayMs: HANG, afterApply: true } },
     {
       ...retried,
       name: 'connection refused (retried until the ledger is back)',
-      gate: { settle: { batchMs: 60_000 } },
+      gate: { settle: { batchMs: 60_000, via: 'redeem' } },
       after: async (w) => {
         await w.upstream.stop()
         setTimeout(() => void w.upstream.start(), 400)
@@ -179,14 +182,71 @@ function redeemRows(): FaultRow[] {
     ...badBodies('redeem').map(([name, body]) => ({ ...retried, name: `${name} (retried)`, inject: { body } })),
     { ...retried, name: 'truncated JSON after it was applied (retried with the same proof)', inject: { body: '{"succ', afterApply: true } },
     { ...retried, name: 'success: false (retried)', inject: { body: '{"success":false,"creditsRedeemed":0,"remainingBalance":3}' } },
-    { ...final, name: '503 past maxRetries: onError gets the amount', inject: { status: 503, times: 3 }, gate: { settle: { maxRetries: 2 } } },
+    { ...final, name: '503 past maxRetries: onError gets the amount', inject: { status: 503, times: 3 }, gate: { settle: { maxRetries: 2, via: 'redeem' } } },
     { ...final, name: '401 (the agent key refused)', inject: { status: 401 } },
     { ...final, name: '402 (too few credits upstream)', inject: { status: 402 } },
     { ...final, name: '404', inject: { status: 404 } },
   ]
 }
 
-export const FAULT_ROWS: FaultRow[] = [...balanceRows(), ...orderRows(), ...redeemRows()]
+const settleWith = (credits: string) => `{"success":true,"transaction":"0xabc","network":"eip155:84532","creditsRedeemed":"1","remainingBalance":${credits}}`
+
+/**
+ * x402 settle, the default way to burn (how the live API burns). Settle has no idempotency key:
+ * a settle whose answer was lost is reconciled from the balance before it is sent again.
+ */
+function settleRows(): FaultRow[] {
+  const retried = { at: 'settle' as const, ...SERVED, budgetMs: FAST, ordered: 0, redeemed: 1 }
+  const final = { at: 'settle' as const, ...SERVED, budgetMs: FAST, ordered: 0, redeemed: 0, unredeemed: 1 }
+  const bodies: Array<[string, string]> = [
+    ['truncated JSON', '{"success":tr'],
+    ['malformed JSON', '{"success": true,,}'],
+    ['an empty body', ''],
+    ['negative credits', settleWith('"-1"')],
+    ['non-integer credits', settleWith('1.5')],
+    ['credits past MAX_SAFE_INTEGER', settleWith('"9007199254740993"')],
+    ['missing fields', '{"transaction":"0xabc"}'],
+  ]
+  return [
+    { ...retried, name: 'time-out past timeoutMs (not applied: the balance says so, sent again)', inject: { delayMs: HANG } },
+    { ...retried, name: 'time-out after it was applied (the balance says so: not sent again)', inject: { delayMs: HANG, afterApply: true } },
+    {
+      ...retried,
+      name: 'connection refused (retried until the ledger is back)',
+      gate: { settle: { batchMs: 60_000 } },
+      after: async (w) => {
+        await w.upstream.stop()
+        setTimeout(() => void w.upstream.start(), 400)
+      },
+    },
+    ...STATUS_FAULTS.map(([name, inject]) => ({ ...retried, name: `${name} (reconciled, sent again)`, inject })),
+    { ...retried, name: '500 after it was applied (reconciled: not sent again)', inject: { status: 500, afterApply: true } },
+    { ...retried, name: 'connection reset after it was applied (reconciled: not sent again)', inject: { network: true, afterApply: true } },
+    ...bodies.map(([name, body]) => ({ ...retried, name: `${name} (reconciled, sent again)`, inject: { body } })),
+    { ...retried, name: 'truncated JSON after it was applied (reconciled: not sent again)', inject: { body: '{"succ', afterApply: true } },
+    { ...retried, name: '401 once (the token refused): a new token, then burned', inject: { status: 401 } },
+    { ...retried, name: '402 BCK.X402.0005 once (delegation exhausted): a new token, then burned', inject: { status: 402, body: '{"message":"exhausted","code":"BCK.X402.0005"}' } },
+    { ...final, name: 'success: false: onError gets the amount', inject: { body: '{"success":false,"errorReason":"refused","transaction":"","network":"eip155:84532"}' } },
+    { ...final, name: '503 past maxRetries: onError gets the amount', inject: { status: 503, times: 3 }, gate: { settle: { maxRetries: 2 } } },
+    { ...final, name: '401 twice (the new token refused too): onError gets the amount', inject: { status: 401, times: 2 } },
+    { ...final, name: '404', inject: { status: 404 } },
+  ]
+}
+
+/** The x402 token the gate obtains for a holder who pays by API key: its two calls. */
+function tokenRows(): FaultRow[] {
+  const retried = { ...SERVED, budgetMs: FAST, ordered: 0, redeemed: 1 }
+  const final = { ...SERVED, budgetMs: FAST, ordered: 0, redeemed: 0, unredeemed: 1 }
+  return [
+    { ...retried, at: 'delegation', name: '503 (retried)', inject: { status: 503 } },
+    { ...retried, at: 'permission', name: 'time-out past timeoutMs (retried)', inject: { delayMs: HANG } },
+    { ...retried, at: 'permission', name: 'a body that breaks the contract (retried)', inject: { body: '{"token":1}' } },
+    { ...final, at: 'delegation', name: '401 (the holder key refused): onError gets the amount', inject: { status: 401, times: 2 } },
+    { ...final, at: 'permission', name: '402: onError gets the amount', inject: { status: 402, times: 2 } },
+  ]
+}
+
+export const FAULT_ROWS: FaultRow[] = [...balanceRows(), ...orderRows(), ...redeemRows(), ...settleRows(), ...tokenRows()]
 
 /** The row as docs/RELIABILITY.md prints it (a test keeps the two in sync). */
 export function docLine(row: FaultRow): string {
@@ -201,7 +261,7 @@ export function docLine(row: FaultRow): string {
             ? 'charged once; served once the credits show'
             : 'charged once; the next request uses those credits, no second order'
         : row.unredeemed
-          ? 'not redeemed: `onError` gets the amount'
-          : 'redeemed exactly once'
+          ? 'not burned: `onError` gets the amount'
+          : 'burned exactly once'
   return `| ${row.at} | ${row.name} | ${answer} | < ${(row.budgetMs / 1000).toFixed(1)} s | ${money} |`
 }

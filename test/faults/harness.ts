@@ -200,7 +200,8 @@ export interface World {
 }
 
 export async function startWorld(adapter: Adapter, options: WorldOptions = {}): Promise<World> {
-  const ledger = createLocalLedger()
+  // The redeem call is served so that rows can test it (`settle: { via: 'redeem' }`) beside x402 settle.
+  const ledger = createLocalLedger({ serveRedeem: true })
   const owner = ledger.createAccount({ funds: 0 })
   const alice = ledger.createAccount({ funds: options.funds ?? 100 })
   const planId = ledger.createPlan({ credits: options.credits ?? 3, price: options.price ?? 10, owner: owner.address })

@@ -13,6 +13,7 @@ const SHAPES = {
   balance: { isSubscriber: true, total: 5, used: 0, remaining: 5, expiresAt: null },
   order: { success: true, txHash: '0xabc', balance: { isSubscriber: true, total: 5, used: 0, remaining: 5, expiresAt: null } },
   redeem: { success: true, creditsRedeemed: 1, remainingBalance: 4 },
+  settle: { success: true, transaction: '0xabc', network: 'eip155:84532', creditsRedeemed: '1', remainingBalance: '1' },
 }
 type Endpoint = keyof typeof SHAPES
 
@@ -63,13 +64,18 @@ function expectWellFormed(outcomes: Outcome[]): void {
 
 async function run(endpoint: Endpoint, body: string, status: number, afterApply: boolean) {
   // Balance: the holder has 2 credits and auto-order is off. Order: no credits, auto-order on.
-  // Redeem: 2 credits; the redemption is applied, then its answer replaced by the hostile one.
+  // Redeem and settle: 2 credits; the burn is applied, then its answer replaced by the hostile one.
+  const burn = endpoint === 'redeem' || endpoint === 'settle'
   const world = await moneyWorld({
     credits: 2,
     initialOrders: endpoint === 'order' ? 0 : 1,
-    gate: { autoOrder: endpoint === 'order' ? { maxOrders: 2, pollTimeoutMs: 100 } : false, timeoutMs: 2_000, settle: { maxRetries: 2 } },
+    gate: {
+      autoOrder: endpoint === 'order' ? { maxOrders: 2, pollTimeoutMs: 100 } : false,
+      timeoutMs: 2_000,
+      settle: { maxRetries: 2, via: endpoint === 'redeem' ? 'redeem' : 'x402' },
+    },
   })
-  world.inject(endpoint, { body, status, afterApply: endpoint === 'redeem' ? true : afterApply })
+  world.inject(endpoint, { body, status, afterApply: burn ? true : afterApply })
   const first = await world.send({ cost: 1, status: 200, waitMs: 0 })
   world.ledger.clearFaults()
   const second = await world.send({ cost: 1, status: 200, waitMs: 0 })
@@ -109,6 +115,17 @@ describe('hostile upstream bodies', () => {
         else expect(world.ordersByGate()).toBeLessThanOrEqual(1)
       }),
       { numRuns: 150 },
+    )
+  })
+
+  it('settle: applied upstream, answered with anything: burned exactly once (never sent again once the balance shows it)', async () => {
+    await fc.assert(
+      fc.asyncProperty(hostileBody('settle'), hostileStatus, async (body, status) => {
+        const { world, served } = await run('settle', body, status, true)
+        expect(served).toBe(2)
+        expect(world.ledger.redeemed(world.planId)).toBe(2)
+      }),
+      { numRuns: 60 },
     )
   })
 

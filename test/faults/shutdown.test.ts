@@ -15,22 +15,22 @@ afterEach(async () => {
 })
 
 describe.each(ADAPTERS)('%s: gate.close()', (adapter) => {
-  it('redeems what is batched, at once, and waits for the slow redemption it starts', async () => {
+  it('settles what is batched, at once, and waits for the slow settle it starts', async () => {
     const w = (world = await startWorld(adapter, { credits: 10, subscribed: true, gate: { settle: { batchMs: 3_600_000 } } }))
     for (let i = 0; i < 4; i++) expect((await w.call('?cost=2')).status).toBe(200)
-    expect(w.ledger.counters.redeem).toBe(0) // gathered, not sent: the batch timer is an hour away
-    w.ledger.inject('redeem', { delayMs: 300 })
+    expect(w.ledger.counters.settle).toBe(0) // gathered, not sent: the batch timer is an hour away
+    w.ledger.inject('settle', { delayMs: 300 })
     const started = performance.now()
     await w.gate.close()
     expect(performance.now() - started).toBeGreaterThanOrEqual(250)
-    expect(w.ledger.counters.redeem).toBe(1)
+    expect(w.ledger.counters.settle).toBe(1)
     expect(w.ledger.redeemed(w.planId)).toBe(8)
   })
 
-  it('waits for redemptions in flight, including ones being retried', async () => {
+  it('waits for settles in flight, including ones being retried', async () => {
     const w = (world = await startWorld(adapter, { credits: 10, subscribed: true }))
-    w.ledger.inject('redeem', { delayMs: 200, times: 3 })
-    w.ledger.inject('redeem', { status: 503, times: 2 })
+    w.ledger.inject('settle', { delayMs: 200, times: 3 })
+    w.ledger.inject('settle', { status: 503, times: 2 })
     const served = await Promise.all(Array.from({ length: 5 }, () => w.call()))
     expect(served.every((r) => r.status === 200)).toBe(true)
     expect(w.ledger.redeemed(w.planId)).toBeLessThan(5)
