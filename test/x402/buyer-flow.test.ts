@@ -592,3 +592,41 @@ describe('concurrent requests of a buyer with no credits and room for one top-up
     expect({ served, burned: ledger.redeemed(planId), atMost: served <= CREDITS }).toEqual({ served, burned: served, atMost: true })
   })
 })
+
+describe('an upstream reason that repeats the token', () => {
+  // What the facilitator says about a refused token is text from outside: it may quote what it
+  // was sent. The token must not travel on from there into an answer, its payment-required
+  // header, or a log line. Known gap (gate.ts #verifyToken and burn-x402.ts pass the reason on,
+  // clipped to 200 characters, on the assumption that it never contains the token): marked
+  // failing until reasons are cleaned of the token.
+  it.fails('is not passed on to the client or the logs', async () => {
+    const owner = ledger.createAccount()
+    const alice = ledger.createAccount({ funds: 100 })
+    secrets.push(owner.apiKey, alice.apiKey) // the keys still must not leak; the tokens do, upstream
+    const planId = ledger.createPlan({ credits: CREDITS, price: PRICE, owner: owner.address })
+    await fetch(`${ledgerUrl}/protocol/plans/${planId}/order`, { method: 'POST', headers: { Authorization: `Bearer ${alice.apiKey}` } })
+    // Kept apart from the file's own record of answers and log lines, which must stay clean.
+    const lines: string[] = []
+    const logger = { warn: (m: string) => void lines.push(m), error: (m: string) => void lines.push(m) }
+    const gate = createPlanGate({ apiKey: owner.apiKey, environment: ledgerUrl, agentId: AGENT_ID, logger, settle: { maxRetries: 0 } })
+    cleanups.push(() => gate.close())
+    const url = await frameworks[0]![1](planId, gate)
+    const token = async () => {
+      const { delegationId } = await new sdk.DelegationAPI({ nvmApiKey: alice.apiKey }).createDelegation({ provider: 'erc4337', spendingLimitCents: 1_000, durationSecs: 3600, currency: 'usdc' })
+      return (await new sdk.X402TokenAPI({ nvmApiKey: alice.apiKey }).getX402AccessToken(planId, AGENT_ID, { delegationConfig: { delegationId } })).accessToken
+    }
+    const refused = await token()
+    ledger.inject('verify', { body: JSON.stringify({ isValid: false, invalidReason: `token ${refused} is not valid` }) })
+    const res = await fetch(`${url}/ask`, { method: 'POST', headers: { 'payment-signature': refused } })
+    const answer = `${await res.text()} ${Buffer.from(res.headers.get('payment-required') ?? '', 'base64').toString('utf8')}`
+    expect(res.status).toBe(402)
+
+    const settled = await token()
+    ledger.inject('settle', { body: JSON.stringify({ success: false, errorReason: `token ${settled} cannot be settled`, transaction: '', network: 'eip155:84532' }) })
+    expect((await fetch(`${url}/ask`, { method: 'POST', headers: { 'payment-signature': settled } })).status).toBe(200)
+    await gate.close()
+    ledger.clearFaults()
+    expect(lines.length).toBeGreaterThan(0)
+    expect({ answer: answer.includes(refused.slice(0, 60)), log: lines.join('\n').includes(settled.slice(0, 60)) }).toEqual({ answer: false, log: false })
+  })
+})
