@@ -46,6 +46,8 @@ const secrets: string[] = []
 const cleanups: Array<() => Promise<void>> = []
 afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!()
+  // A test that failed half-way must not leave its faults to the next one.
+  ledger?.clearFaults()
 })
 afterAll(() => {
   // Not vacuous: every test that ran added its secrets and what its clients received.
