@@ -56,7 +56,7 @@ export type Command = { id: number; type: 'counters' | 'quiesce' | 'cpu' | 'clos
 export interface Reply {
   id: number
   /** Upstream calls the ledger has answered so far (the in-process ledger, or the HTTP ledger). */
-  counters?: { order: number; balance: number; redeem: number }
+  counters?: Record<string, number> & { order: number; balance: number; redeem: number }
   /** quiesce: credits still reserved or awaiting redemption when it gave up waiting (0 = idle). */
   outstanding?: number
   /** cpu: the process's CPU time so far, in microseconds (process.cpuUsage()). */

@@ -75,10 +75,10 @@ export function workloadTable(results: WorkloadResult[], batchMs: number): strin
     batched: `plangate, batched (${batchMs} ms)`,
   }
   return table(
-    ['workload', 'middleware', 'balance reads', 'orders', 'redeems', 'upstream calls', 'calls/request', 'credits bought'],
+    ['workload', 'middleware', 'balance reads', 'orders', 'burns (settle or redeem)', 'x402 set-up (plan, delegation, token)', 'upstream calls', 'calls/request', 'credits bought'],
     results.map((r) => {
-      const calls = r.balance + r.order + r.redeem
-      return [r.workload.name, label[r.mode], int(r.balance), int(r.order), int(r.redeem), `**${int(calls)}**`, (calls / r.workload.requests).toFixed(3), int(r.bought)]
+      const calls = r.balance + r.order + r.redeem + r.setup
+      return [r.workload.name, label[r.mode], int(r.balance), int(r.order), int(r.redeem), int(r.setup), `**${int(calls)}**`, (calls / r.workload.requests).toFixed(3), int(r.bought)]
     }),
   )
 }

@@ -18,7 +18,8 @@ export const BIG_PLAN_CREDITS = 1_000_000_000
 export const PLAN_DURATION_SECONDS = 365 * 24 * 3600
 
 export async function createBenchLedger(options: { subscribers: number; baseUrl?: string; credits?: number }): Promise<BenchLedger> {
-  const ledger = createLocalLedger(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl })
+  // The redeem call is served for the naive baseline, which burns through it.
+  const ledger = createLocalLedger({ serveRedeem: true, ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl }) })
   const agent = ledger.createAccount({ funds: 0 })
   const planId = ledger.createPlan({ credits: options.credits ?? BIG_PLAN_CREDITS, price: 1, owner: agent.address, durationSeconds: PLAN_DURATION_SECONDS })
   const keys: string[] = []

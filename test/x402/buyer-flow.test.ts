@@ -172,7 +172,7 @@ describe.each(frameworks)('a Nevermined buyer (the SDK) paying a %s route with x
     expect(res.headers.get('x-credits-remaining')).toBe(String(CREDITS - 1))
     // Settled before the answer went out (immediate settlement), and the receipt says so.
     const receipt = decodeHeader(res.headers.get('payment-response'))
-    expect(receipt).toMatchObject({ success: true, payer: alice.address, network: 'eip155:84532', creditsRedeemed: 1, remainingBalance: CREDITS - 1 })
+    expect(receipt).toMatchObject({ success: true, payer: alice.address, network: 'eip155:84532', creditsRedeemed: '1', remainingBalance: String(CREDITS - 1) })
     expect(receipt.transaction).toMatch(/^0x[0-9a-f]{64}$/)
     expect(ledger.redeemed(planId)).toBe(1)
 
@@ -180,7 +180,7 @@ describe.each(frameworks)('a Nevermined buyer (the SDK) paying a %s route with x
     const again = await ask(url, { 'payment-signature': token })
     expect(again.status).toBe(200)
     expect((again.body.balance as { remaining: number }).remaining).toBe(CREDITS - 2)
-    expect(decodeHeader(again.headers.get('payment-response'))).toMatchObject({ success: true, creditsRedeemed: 1, remainingBalance: CREDITS - 2 })
+    expect(decodeHeader(again.headers.get('payment-response'))).toMatchObject({ success: true, creditsRedeemed: '1', remainingBalance: String(CREDITS - 2) })
     await gate.close()
     expect(ledger.redeemed(planId)).toBe(2)
     expect(ledger.balance(planId, alice.address).remaining).toBe(CREDITS - 2)
@@ -509,7 +509,7 @@ describe('a plan paid by card (fiat)', () => {
     }
     const paid = await post({ 'payment-signature': accessToken })
     expect(paid.status).toBe(200)
-    expect(decodeHeader(paid.headers.get('payment-response'))).toMatchObject({ success: true, network: 'stripe', creditsRedeemed: 1 })
+    expect(decodeHeader(paid.headers.get('payment-response'))).toMatchObject({ success: true, network: 'stripe', creditsRedeemed: '1' })
     const offer = decodeHeader((await post({})).headers.get('payment-required'))
     expect(offer).toMatchObject({ accepts: [{ scheme: 'nvm:card-delegation', network: 'stripe', planId }] })
     await gate.close()
@@ -563,7 +563,7 @@ describe('concurrent requests of a buyer with no credits and room for one top-up
   // has counted ahead of a top-up it must ask about too, or it serves what nobody pays for.
   // Known gap (gate.ts, #topUp: verify asks for one order's worth, not for that plus what is
   // already promised): all five are served, one credit is burned. Marked failing until fixed.
-  it.fails('serves no more than the delegation pays for', async () => {
+  it('serves no more than the delegation pays for', async () => {
     const owner = ledger.createAccount()
     const alice = ledger.createAccount({ funds: 100 })
     secrets.push(owner.apiKey, alice.apiKey)
@@ -601,7 +601,7 @@ describe('an upstream reason that repeats the token', () => {
   // header, or a log line. Known gap (gate.ts #verifyToken and burn-x402.ts pass the reason on,
   // clipped to 200 characters, on the assumption that it never contains the token): marked
   // failing until reasons are cleaned of the token.
-  it.fails('is not passed on to the client or the logs', async () => {
+  it('is not passed on to the client or the logs', async () => {
     const owner = ledger.createAccount()
     const alice = ledger.createAccount({ funds: 100 })
     secrets.push(owner.apiKey, alice.apiKey) // the keys still must not leak; the tokens do, upstream

@@ -6,6 +6,7 @@ import type { BalanceStore, EntrySnapshot } from './store/balance-store'
 import type { HolderTokens } from './x402/holder-tokens'
 import type { PaymentRequired } from './x402/payment-required'
 import type { SettleAnswer } from './x402/schemas'
+import { redactReason } from './x402/token'
 
 export interface X402BurnerOptions {
   client: NeverminedClient
@@ -81,7 +82,7 @@ export class X402Burner implements Burner {
         unsure = true
         const answer = await client.settle({ paymentRequired, x402AccessToken: token, maxAmount: String(amount) }, agentKey)
         unsure = false
-        if (!answer.success) throw new SettleRefused(`Nevermined settle answered success: false${answer.reason ? ` (${clip(answer.reason)})` : ''}.`)
+        if (!answer.success) throw new SettleRefused(`Nevermined settle answered success: false${answer.reason ? ` (${redactReason(answer.reason, token)})` : ''}.`)
         return await this.#settled(redemption, startedAt, answer)
       } catch (error) {
         lastError = error
@@ -146,8 +147,9 @@ export class X402Burner implements Burner {
       transaction: answer.transaction,
       network: answer.network,
       payer: answer.payer ?? redemption.holderAddress,
-      creditsRedeemed: answer.creditsRedeemed ?? redemption.amount,
-      remainingBalance: answer.remainingBalance,
+      // Decimal strings, as the API answers them and Nevermined's middleware passes them on.
+      creditsRedeemed: String(answer.creditsRedeemed ?? redemption.amount),
+      remainingBalance: answer.remainingBalance === undefined ? undefined : String(answer.remainingBalance),
       orderTx: answer.orderTx,
     }
   }
@@ -187,11 +189,13 @@ interface Baseline {
 
 type Verdict = { kind: 'burned'; remaining: number; toppedUp: boolean; at: EntrySnapshot } | { kind: 'not burned' } | { kind: 'uncertain' }
 
-/** An error after which a settle may or may not have burned. */
+/**
+ * An error after which a settle may or may not have burned: no answer, a 5xx, a 408 or 429, or
+ * an answer that breaks the contract. Any other 4xx is the API refusing it: nothing burned.
+ */
 function isAmbiguous(error: unknown): boolean {
-  return !(error instanceof PlanGateError) || error instanceof UpstreamUnavailableError
-}
-
-function clip(text: string): string {
-  return text.length > 200 ? `${text.slice(0, 200)}…` : text
+  if (!(error instanceof PlanGateError)) return true
+  if (!(error instanceof UpstreamUnavailableError)) return false
+  const status = error.upstreamStatus
+  return status === undefined || status >= 500 || status === 408 || status === 429 || status < 400
 }

@@ -252,6 +252,7 @@ function statusError(call: Call, response: FetchResponse): PlanGateError {
   const retryAfter = Number(response.headers.get('retry-after'))
   return new UpstreamUnavailableError(`Nevermined ${call} answered ${status}.`, {
     retryAfterSeconds: Number.isInteger(retryAfter) && retryAfter > 0 ? Math.min(retryAfter, 300) : undefined,
+    upstreamStatus: status,
   })
 }
 

@@ -57,9 +57,12 @@ export class UpstreamUnavailableError extends PlanGateError {
   readonly code = 'UPSTREAM_UNAVAILABLE'
   readonly status = 503
   override readonly headers: Record<string, string>
-  constructor(message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
+  /** The HTTP status the API answered with, when it answered one. */
+  readonly upstreamStatus: number | undefined
+  constructor(message: string, options?: { cause?: unknown; retryAfterSeconds?: number; upstreamStatus?: number }) {
     super(message, options)
     this.headers = { 'Retry-After': String(options?.retryAfterSeconds ?? 2) }
+    this.upstreamStatus = options?.upstreamStatus
   }
 }
 

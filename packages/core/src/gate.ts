@@ -13,7 +13,7 @@ import { Settler, type Payer, type Redemption, type SettlementReceipt } from './
 import { HolderTokens } from './x402/holder-tokens'
 import { paymentRequired, type PaidResource, type PaymentRequired } from './x402/payment-required'
 import { PlanDirectory } from './x402/plan-directory'
-import { parseX402Token } from './x402/token'
+import { parseX402Token, redactReason } from './x402/token'
 import { available, type BalanceStore, type EntrySnapshot, type MaybePromise, type Observation, type ReserveOutcome } from './store/balance-store'
 import { MemoryBalanceStore } from './store/memory-store'
 import { sleep } from './timers'
@@ -393,12 +393,12 @@ class Gate implements PlanGate {
     const token = (who.payer as Extract<Payer, { kind: 'x402' }>).token
     await this.#singleFlight(this.#reads, `${who.key}#${who.fingerprint}`, async () => {
       const required = await this.#paymentRequired(who.plan, who.resource)
-      const answer = await this.#upstream('balance', who, () =>
+      const answer = await this.#upstream('verify', who, () =>
         this.#client.verify({ paymentRequired: required, x402AccessToken: token, maxAmount: String(Math.max(cost, 1)) }, this.#config.apiKey),
       )
       if (!answer.valid) {
         this.#knownKeys.delete(who.fingerprint)
-        throw new PaymentRequiredError(`Nevermined did not accept the x402 access token${answer.reason ? `: ${clip(answer.reason)}` : ''}.`)
+        throw new PaymentRequiredError(`Nevermined did not accept the x402 access token${answer.reason ? `: ${redactReason(answer.reason, token)}` : ''}.`)
       }
     })
     who.verified = this.#knownKey(who.fingerprint, Date.now()) !== undefined
@@ -421,12 +421,16 @@ class Gate implements PlanGate {
       const credit = Math.max(short, facts.creditsPerOrder ?? 0, 1)
       const required = await this.#paymentRequired(who.plan, who.resource)
       const token = (who.payer as Extract<Payer, { kind: 'x402' }>).token
-      const answer = await this.#upstream('order', who, () =>
-        this.#client.verify({ paymentRequired: required, x402AccessToken: token, maxAmount: String(credit) }, this.#config.apiKey),
+      // Verify is asked for everything still to be burned — the credits held and served but not
+      // settled yet (some of them promised by earlier top-ups) — and these new ones: the
+      // delegation must pay for all of it, not just for the last order's worth.
+      const owed = before.reserved + before.pending + credit
+      const answer = await this.#upstream('verify', who, () =>
+        this.#client.verify({ paymentRequired: required, x402AccessToken: token, maxAmount: String(owed) }, this.#config.apiKey),
       )
       if (!answer.valid) {
         throw new PaymentRequiredError(
-          `Plan ${who.plan} has too few credits for this request and the holder's delegation cannot top it up${answer.reason ? ` (${clip(answer.reason)})` : ''}.`,
+          `Plan ${who.plan} has too few credits for this request and the holder's delegation cannot top it up${answer.reason ? ` (${redactReason(answer.reason, token)})` : ''}.`,
         )
       }
       const now = Date.now()
@@ -459,7 +463,7 @@ class Gate implements PlanGate {
   }
 
   /** Runs an upstream call for a request; notes keys the API accepted, forgets ones it refused. */
-  async #upstream<T>(during: 'order' | 'balance', who: Caller, call: () => Promise<T>): Promise<T> {
+  async #upstream<T>(during: 'order' | 'balance' | 'verify', who: Caller, call: () => Promise<T>): Promise<T> {
     try {
       const result = await call()
       // The store's key string too, the very one the store was given: one string per holder. Every
@@ -565,10 +569,6 @@ function subscriberKey(who: Caller): string {
 
 function isVerified(result: unknown): boolean {
   return typeof result === 'object' && result !== null && (result as { valid?: unknown }).valid === true
-}
-
-function clip(text: string): string {
-  return text.length > 200 ? `${text.slice(0, 200)}…` : text
 }
 
 class GateLease implements Lease {

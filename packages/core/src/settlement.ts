@@ -22,8 +22,9 @@ export interface SettlementReceipt {
   transaction: string | undefined
   network: string | undefined
   payer: string | undefined
-  creditsRedeemed: number
-  remainingBalance: number | undefined
+  /** Decimal strings, as the API answers them. */
+  creditsRedeemed: string
+  remainingBalance: string | undefined
   orderTx: string | undefined
 }
 

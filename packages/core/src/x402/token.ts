@@ -74,3 +74,14 @@ export function encodeBase64(text: string): string {
   for (const byte of bytes) binary += String.fromCharCode(byte)
   return btoa(binary)
 }
+
+/**
+ * Text from the facilitator (an invalid or error reason) as it may be passed on: the token, and
+ * anything long enough to be a piece of one or of a key, replaced. Nothing the API says about a
+ * token may carry the token itself into a response or a log line.
+ */
+export function redactReason(text: string, token: string | undefined): string {
+  let safe = token ? text.split(token).join('[redacted]') : text
+  safe = safe.replace(/[A-Za-z0-9+/_=.:-]{32,}/g, '[redacted]')
+  return safe.length > 200 ? `${safe.slice(0, 200)}…` : safe
+}
