@@ -30,7 +30,7 @@ export function createForwarder(config: ResolvedProxyOptions): (incoming: Incomi
     if (UNFORWARDABLE.has(method)) {
       return problemResponse('METHOD_NOT_FORWARDED', config.planId, `${method} requests are not forwarded; nothing was charged.`)
     }
-    const headers = upstreamRequestHeaders(request.headers, { reserved, clientAddress, protocol: url.protocol.slice(0, -1) })
+    const headers = upstreamRequestHeaders(request.headers, { reserved, clientAddress, host: url.host, protocol: url.protocol.slice(0, -1) })
     if (balance) {
       if (names.remaining) headers.set(names.remaining, String(balance.remaining))
       if (names.holder) headers.set(names.holder, balance.holderAddress)
@@ -83,6 +83,9 @@ export function createForwarder(config: ResolvedProxyOptions): (incoming: Incomi
     } finally {
       answered = true
       clearTimeout(timer)
+      // From here the server cancels the body it is sending when the caller leaves, and the
+      // cancel reaches the upstream: an abort now would only turn that into an error to log.
+      signal.removeEventListener('abort', onClientGone)
     }
     return new Response(response.body, { status: response.status, statusText: response.statusText, headers: callerResponseHeaders(response, method) })
   }

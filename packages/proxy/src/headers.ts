@@ -26,15 +26,15 @@ function hasZstd(): boolean {
 /** The upstream's request headers, from the caller's. `reserved`: names only the proxy may set (lower case). */
 export function upstreamRequestHeaders(
   incoming: Headers,
-  context: { reserved: readonly string[]; clientAddress: string | undefined; protocol: string },
+  context: { reserved: readonly string[]; clientAddress: string | undefined; host: string; protocol: string },
 ): Headers {
   const headers = new Headers(incoming)
   for (const name of [...HOP_BY_HOP, ...CREDENTIALS, ...NOT_FORWARDED, ...context.reserved, ...connectionTokens(incoming)]) headers.delete(name)
   // Node's fetch decompresses every answer and cannot be told not to: asking for compression
   // would only cost both sides the work, and the caller gets the body decoded either way.
   headers.set('accept-encoding', 'identity')
-  const host = incoming.get('host')
-  if (host && !headers.has('x-forwarded-host')) headers.set('x-forwarded-host', host)
+  // The request URL's host: the Host header on a server, and there even when there is none (a Request built by hand).
+  if (!headers.has('x-forwarded-host')) headers.set('x-forwarded-host', context.host)
   if (!headers.has('x-forwarded-proto')) headers.set('x-forwarded-proto', context.protocol)
   if (context.clientAddress) {
     const chain = headers.get('x-forwarded-for')

@@ -163,15 +163,15 @@ export function resolveProxyOptions(input: unknown): ResolvedProxyOptions {
 }
 
 /** The upstream as a base to append request paths to; throws a `TypeError` on anything else. */
-export function upstreamBase(upstream: string | URL, name = 'option "upstream"'): string {
+export function upstreamBase(upstream: string | URL, name = 'invalid option "upstream"'): string {
   let url: URL
   try {
     url = new URL(String(upstream))
   } catch {
-    throw new TypeError(`plangate-proxy: invalid ${name}: expected the API's base URL, such as http://127.0.0.1:8080.`)
+    throw new TypeError(`plangate-proxy: ${name}: expected the API's base URL, such as http://127.0.0.1:8080.`)
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`plangate-proxy: invalid ${name}: the URL must be http:// or https://.`)
-  if (url.username || url.password) throw new TypeError(`plangate-proxy: invalid ${name}: the URL must not hold a user name or password.`)
-  if (url.search || url.hash) throw new TypeError(`plangate-proxy: invalid ${name}: the URL must not have a query or a fragment.`)
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`plangate-proxy: ${name}: the URL must be http:// or https://.`)
+  if (url.username || url.password) throw new TypeError(`plangate-proxy: ${name}: the URL must not hold a user name or password.`)
+  if (url.search || url.hash) throw new TypeError(`plangate-proxy: ${name}: the URL must not have a query or a fragment.`)
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`
 }

@@ -125,7 +125,7 @@ function bySpecificity(a: Pattern, b: Pattern): number {
 export function normalizePath(pathname: string): string[] {
   const decoded = pathname.replace(/%([0-9A-Fa-f]{2})/g, (escape, hex: string) => {
     const char = String.fromCharCode(parseInt(hex, 16))
-    return /[A-Za-z0-9\-._~/\\]/.test(char) ? char : escape.toUpperCase()
+    return /[A-Za-z0-9\-._~/\\]/.test(char) ? char : escape
   })
   const out: string[] = []
   for (const part of decoded.replace(/\\/g, '/').split('/')) {

@@ -23,11 +23,14 @@ export interface Upstream {
   uploaded(): number
   /** Lets `GET /v1/sse` send its last event and end. */
   releaseStream(): void
+  /** Event streams whose connection closed before they ended (the caller went away). */
+  streamsCut(): number
   close(): Promise<void>
 }
 
 export async function startUpstream(): Promise<Upstream> {
   let uploaded = 0
+  let cut = 0
   let release: () => void = () => {}
   let released = new Promise<void>((resolve) => (release = resolve))
   const seen: Seen[] = []
@@ -57,6 +60,9 @@ export async function startUpstream(): Promise<Upstream> {
     if (path === '/v1/sse') {
       res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' })
       res.write('data: first\n\n')
+      res.on('close', () => {
+        if (!res.writableFinished) cut += 1
+      })
       void released.then(() => res.end('data: last\n\n'))
       return
     }
@@ -94,6 +100,7 @@ export async function startUpstream(): Promise<Upstream> {
     url: `http://127.0.0.1:${port}`,
     seen,
     uploaded: () => uploaded,
+    streamsCut: () => cut,
     releaseStream() {
       release()
       released = new Promise<void>((resolve) => (release = resolve))
