@@ -13,8 +13,8 @@ export interface ProxyProcess {
   url: string
   child: ChildProcess
   output(): string
-  /** SIGTERM (SIGKILL 10 s later if still running); resolves with how it exited. */
-  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+  /** SIGTERM, or `signal` (SIGKILL 10 s later if still running); resolves with how it exited. */
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>
 }
 
 const running = new Set<ProxyProcess>()
@@ -39,9 +39,9 @@ export function spawnProxy(args: string[], env: NodeJS.ProcessEnv = localLedgerE
     url: '',
     child,
     output: () => output,
-    async stop() {
+    async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM')
+        child.kill(signal)
         const killer = setTimeout(() => child.kill('SIGKILL'), 10_000)
         const result = await exited
         clearTimeout(killer)

@@ -46,13 +46,15 @@ describe('createProxy: bad options throw a TypeError naming them, at creation', 
 describe('createProxy as a fetch handler (no server of its own)', () => {
   it('forwards to the upstream base path, charges a 2xx and tells the upstream the balance', async () => {
     const { ledger, alice, planId, gate } = localGate()
-    const proxy = createProxy({ plan: planId, upstream: `${upstream.url}/v1/status`, gate, routes: { 'GET /200': 2 }, upstreamHeaders: { holder: false, cost: false } })
+    const proxy = createProxy({ plan: planId, upstream: `${upstream.url}/v1/status`, gate, routes: { 'GET /200': 2 }, upstreamHeaders: { remaining: 'X-Balance', holder: false, cost: false } })
     const response = await proxy.fetch(new Request('http://proxy.example/200?x=1', { headers: { Authorization: `Bearer ${alice.apiKey}` } }))
     expect(response.status).toBe(200)
     expect(response.headers.get('x-credits-remaining')).toBe('8')
     const seen = upstream.seen.at(-1)!
     expect(seen.url).toBe('/v1/status/200?x=1')
-    expect(seen.headers['x-plangate-remaining']).toBe('8')
+    expect(seen.headers['x-balance']).toBe('8')
+    expect(seen.headers['x-plangate-remaining']).toBeUndefined()
+    expect(seen.headers['x-plangate-plan']).toBe(planId)
     expect(seen.headers['x-plangate-holder']).toBeUndefined()
     expect(seen.headers['x-plangate-cost']).toBeUndefined()
     expect(seen.headers['x-forwarded-host']).toBe('proxy.example')

@@ -264,7 +264,7 @@ describe('plangate-proxy in front of a node:http API, on the local ledger over H
 })
 
 describe('plangate-proxy in front of an upstream that is down', () => {
-  it('answers 502 problem+json and charges nothing', async () => {
+  it('answers 502 problem+json and charges nothing; SIGINT stops it cleanly too', async () => {
     const dead = await startUpstream()
     await dead.close() // a port nobody listens on any more
     const carol = ledger.createAccount({ funds: 10 })
@@ -274,8 +274,8 @@ describe('plangate-proxy in front of an upstream that is down', () => {
     const redeemed = ledger.redeemed(planId)
     const answer = await send(`${proxy.url}/v1/echo`, { method: 'POST', headers: bearer(carol.apiKey), body: '{}' })
     expectProblem(answer, 502, 'UPSTREAM_UNREACHABLE', [carol.apiKey, dead.url])
-    const exit = await proxy.stop()
-    expect(exit.code).toBe(0)
+    expect(await proxy.stop('SIGINT')).toEqual({ code: 0, signal: null })
+    expect(proxy.output()).toContain('plangate-proxy: SIGINT: finishing the requests in flight')
     expect(ledger.redeemed(planId)).toBe(redeemed)
     expect(ledger.balance(planId, carol.address).remaining).toBe(100)
     expect(proxy.output()).toMatch(/could not be reached for POST \/v1\/echo \(502\)/)
