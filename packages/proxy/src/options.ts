@@ -115,8 +115,8 @@ const optionsSchema = z.strictObject({
 export function describeIssue(error: z.ZodError, known: string[], noun = 'option'): string {
   const issue = error.issues[0]!
   if (issue.code === 'unrecognized_keys') {
-    const where = issue.path.length > 0 ? ` in "${issue.path.join('.')}"` : ''
-    return `unknown ${noun} "${issue.keys.join('", "')}"${where}; the ${noun}s are ${known.join(', ')}`
+    if (issue.path.length > 0) return `unknown ${noun} "${issue.path.join('.')}.${issue.keys.join('", "')}"`
+    return `unknown ${noun} "${issue.keys.join('", "')}"; the ${noun}s are ${known.join(', ')}`
   }
   const name = issue.path.length > 0 ? issue.path.join('.') : '(options)'
   return `invalid ${noun} "${name}": ${issue.message}`

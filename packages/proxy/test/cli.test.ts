@@ -76,6 +76,7 @@ describe('plangate-proxy: a mistake in the flags, the config file or the environ
     ['key.json', { gate: { apiKey: 'nvm:x' } }, /key\.json: key "gate\.apiKey": the agent key is read from NVM_API_KEY, never from a file\.$/],
     ['batch.json', { gate: { settle: { batchMs: -1 } } }, /batch\.json key "gate": invalid option "settle\.batchMs": /],
     ['gate.json', { gate: { batchMs: 100 } }, /gate\.json key "gate": invalid option "batchMs": unknown option; the options are /],
+    ['nested.json', { upstreamHeaders: { balance: 'X-B' } }, /nested\.json: unknown key "upstreamHeaders\.balance"\.$/],
     ['header.json', { upstreamHeaders: { remaining: 'Authorization' } }, /header\.json: invalid key "upstreamHeaders\.remaining": that header is the caller's/],
   ])('config file %s', async (name, content, message) => {
     expect(await usageError([...base, '--config', configFile(name, content)])).toMatch(message)
