@@ -7,8 +7,10 @@
  * Express 5; the workspace's own tests run the newest. Needs the builds (CI runs `pnpm build`
  * first; here a missing or stale dist/ is rebuilt) and the npm registry.
  */
-import { execFile, spawnSync } from 'node:child_process'
+import { execFile, spawn, spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -17,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const run = promisify(execFile)
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const PACKAGES = ['core', 'express', 'hono', 'node'] as const
+const PACKAGES = ['core', 'express', 'hono', 'node', 'proxy'] as const
 const PEERS = ['express@^5', 'express4@npm:express@4.17.0', 'hono@4.7.7']
 
 /** pnpm as this test run was started (`pnpm test` sets npm_execpath), else from PATH, else npx. */
@@ -91,4 +93,36 @@ describe('the packed packages, installed with npm outside the workspace', () => 
     }
     expect(Object.keys(runs).sort()).toEqual(['express4', 'express5', 'hono', 'nodeFetch'])
   })
+
+  it('runs `npx @plangate/proxy`: --local puts a plan in front of an API and prints a curl that works', async () => {
+    expect((await run('npx', ['--no', '--', '@plangate/proxy', '--version'], { cwd: app })).stdout.trim()).toBe(
+      JSON.parse(readFileSync(join(ROOT, 'packages/proxy/package.json'), 'utf8')).version,
+    )
+    const api = createServer((req, res) => res.end(JSON.stringify({ url: req.url, authorization: req.headers.authorization ?? null })))
+    await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve))
+    const upstream = `http://127.0.0.1:${(api.address() as AddressInfo).port}`
+    const child = spawn(process.execPath, [join(app, 'node_modules/@plangate/proxy/dist/cli.js'), '--local', '--upstream', upstream, '--port', '0'], { cwd: app })
+    let output = ''
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
+    try {
+      const deadline = Date.now() + 30_000
+      let curl: RegExpExecArray | null = null
+      while (!(curl = /^curl -i (\S+) -H 'Authorization: Bearer (\S+)'$/m.exec(output)) && Date.now() < deadline && child.exitCode === null) {
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      expect(curl, output).not.toBeNull()
+      const response = await fetch(curl![1]!, { headers: { Authorization: `Bearer ${curl![2]!}` } })
+      expect(response.status).toBe(200)
+      expect(await response.json()).toEqual({ url: '/', authorization: null })
+      expect(response.headers.get('x-credits-remaining')).toBe('9')
+      child.kill('SIGTERM')
+      expect(await exited).toBe(0)
+      expect(output).toContain('1 credit(s) redeemed on the local ledger')
+    } finally {
+      child.kill('SIGKILL')
+      await new Promise((resolve) => api.close(resolve))
+    }
+  }, 60_000)
 })

@@ -1,0 +1,118 @@
+import type { PlanBalance } from '@plangate/core'
+import { callerResponseHeaders, upstreamRequestHeaders } from './headers'
+import type { ResolvedProxyOptions } from './options'
+import { problemResponse } from './problem'
+
+/** What the forwarder needs of a request: the Request itself, and what the server knows of it. */
+export interface Incoming {
+  request: Request
+  /** The caller's balance after this request, on a charged route. */
+  balance: PlanBalance | undefined
+  /** The peer's IP address, where the server says it. */
+  clientAddress: string | undefined
+}
+
+// Methods fetch refuses to send (a CONNECT tunnel is not an HTTP request to forward either).
+const UNFORWARDABLE = new Set(['CONNECT', 'TRACE', 'TRACK'])
+
+/**
+ * Sends a request on to the upstream and answers with what it answers, both bodies streamed:
+ * nothing is held in memory but the chunk in transit. A refused or broken connection is a 502;
+ * an upstream that stays silent for `timeoutMs` (no upload progress, no response headers) a 504.
+ */
+export function createForwarder(config: ResolvedProxyOptions): (incoming: Incoming) => Promise<Response> {
+  const names = config.upstreamHeaders
+  const reserved = Object.values(names).filter((name): name is string => name !== false).map((name) => name.toLowerCase())
+
+  return async function forward({ request, balance, clientAddress }) {
+    const method = request.method
+    const url = new URL(request.url)
+    if (UNFORWARDABLE.has(method)) {
+      return problemResponse('METHOD_NOT_FORWARDED', config.planId, `${method} requests are not forwarded; nothing was charged.`)
+    }
+    const headers = upstreamRequestHeaders(request.headers, { reserved, clientAddress, host: url.host, protocol: url.protocol.slice(0, -1) })
+    if (balance) {
+      if (names.remaining) headers.set(names.remaining, String(balance.remaining))
+      if (names.holder) headers.set(names.holder, balance.holderAddress)
+      if (names.plan) headers.set(names.plan, balance.planId)
+      if (names.cost) headers.set(names.cost, String(balance.cost))
+    }
+
+    const controller = new AbortController()
+    // The caller leaving cancels the upstream call, body included.
+    const signal = request.signal
+    const onClientGone = () => controller.abort(signal.reason)
+    if (signal.aborted) onClientGone()
+    else signal.addEventListener('abort', onClientGone, { once: true })
+
+    let answered = false
+    let timedOut = false
+    const expire = () => {
+      timedOut = true
+      controller.abort(new Error('upstream timed out'))
+    }
+    let timer = setTimeout(expire, config.timeoutMs)
+    // Every chunk of the upload restarts the clock: a long upload is not a silent upstream.
+    const progress = () => {
+      if (answered) return
+      if (typeof timer === 'object' && typeof timer.refresh === 'function') timer.refresh()
+      else {
+        clearTimeout(timer)
+        timer = setTimeout(expire, config.timeoutMs)
+      }
+    }
+
+    const body = hasBody(request) ? watch(request.body!, progress) : undefined
+    let response: Response
+    try {
+      response = await config.fetch(`${config.upstream}${url.pathname}${url.search}`, {
+        method,
+        headers,
+        body,
+        duplex: 'half',
+        redirect: 'manual',
+        signal: controller.signal,
+      })
+    } catch (error) {
+      if (timedOut) {
+        config.logger.warn(`the upstream sent no answer to ${method} ${url.pathname} within ${config.timeoutMs} ms (504)`)
+        return problemResponse('UPSTREAM_TIMEOUT', config.planId, `The API behind this proxy did not answer within ${config.timeoutMs} ms; nothing was charged.`)
+      }
+      if (!signal.aborted) config.logger.warn(`the upstream could not be reached for ${method} ${url.pathname} (502): ${reason(error)}`)
+      return problemResponse('UPSTREAM_UNREACHABLE', config.planId, 'The API behind this proxy could not be reached; nothing was charged.')
+    } finally {
+      answered = true
+      clearTimeout(timer)
+      // From here the server cancels the body it is sending when the caller leaves, and the
+      // cancel reaches the upstream: an abort now would only turn that into an error to log.
+      signal.removeEventListener('abort', onClientGone)
+    }
+    return new Response(response.body, { status: response.status, statusText: response.statusText, headers: callerResponseHeaders(response, method) })
+  }
+}
+
+/** HTTP/1.1 (RFC 9112 §6.3): a request has a body when it says a length or a transfer coding. */
+function hasBody(request: Request): boolean {
+  if (request.body === null || request.method === 'GET' || request.method === 'HEAD') return false
+  const length = request.headers.get('content-length')
+  return request.headers.has('transfer-encoding') || (length !== null && length.trim() !== '0')
+}
+
+function watch(body: ReadableStream<Uint8Array>, onChunk: () => void): ReadableStream<Uint8Array> {
+  return body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        onChunk()
+        controller.enqueue(chunk)
+      },
+      flush: onChunk,
+    }),
+  )
+}
+
+/** The network error behind fetch's "fetch failed", for the log: `connect ECONNREFUSED 127.0.0.1:8080`. */
+function reason(error: unknown): string {
+  const cause = (error as { cause?: unknown } | null)?.cause
+  const message = cause instanceof Error ? cause.message : error instanceof Error ? error.message : String(error)
+  return message.slice(0, 200)
+}

@@ -1,0 +1,74 @@
+/**
+ * What crosses the proxy in each direction. Hop-by-hop headers (RFC 9110 §7.6.1) describe one
+ * connection and never cross; the caller's credential stops here, so the upstream never holds a
+ * key it could spend or leak.
+ */
+
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']
+
+/** The caller's credentials: the API key (`Authorization`) and an x402 access token. */
+const CREDENTIALS = ['authorization', 'payment-signature']
+
+// `host` is the upstream's (fetch sets it); `expect` is one fetch refuses (and Node has already
+// answered the 100-continue); `accept-encoding` is replaced, see upstreamRequestHeaders.
+const NOT_FORWARDED = ['host', 'expect', 'accept-encoding']
+
+/** Content codings Node's fetch decodes itself, so their header no longer describes the body. */
+const DECODED_BY_FETCH = new Set(['gzip', 'x-gzip', 'deflate', 'br', ...(hasZstd() ? ['zstd'] : [])])
+
+/** Node's fetch decodes zstd exactly where node:zlib can (Node 23.8 and later). */
+function hasZstd(): boolean {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
+  const zlib = proc?.getBuiltinModule?.('node:zlib') as { createZstdDecompress?: unknown } | undefined
+  return typeof zlib?.createZstdDecompress === 'function'
+}
+
+/** The upstream's request headers, from the caller's. `reserved`: names only the proxy may set (lower case). */
+export function upstreamRequestHeaders(
+  incoming: Headers,
+  context: { reserved: readonly string[]; clientAddress: string | undefined; host: string; protocol: string },
+): Headers {
+  const headers = new Headers(incoming)
+  for (const name of [...HOP_BY_HOP, ...CREDENTIALS, ...NOT_FORWARDED, ...context.reserved, ...connectionTokens(incoming)]) headers.delete(name)
+  // Node's fetch decompresses every answer and cannot be told not to: asking for compression
+  // would only cost both sides the work, and the caller gets the body decoded either way.
+  headers.set('accept-encoding', 'identity')
+  // The request URL's host: the Host header on a server, and there even when there is none (a Request built by hand).
+  if (!headers.has('x-forwarded-host')) headers.set('x-forwarded-host', context.host)
+  if (!headers.has('x-forwarded-proto')) headers.set('x-forwarded-proto', context.protocol)
+  if (context.clientAddress) {
+    const chain = headers.get('x-forwarded-for')
+    headers.set('x-forwarded-for', chain ? `${chain}, ${context.clientAddress}` : context.clientAddress)
+  }
+  return headers
+}
+
+/** The caller's response headers, from the upstream's answer to `method`. */
+export function callerResponseHeaders(upstream: Response, method: string): Headers {
+  const headers = new Headers(upstream.headers)
+  for (const name of [...HOP_BY_HOP, ...connectionTokens(upstream.headers)]) headers.delete(name)
+  if (bodyWasDecoded(upstream, method)) {
+    // The body arrives decoded: its coding and its (encoded) length would both be lies.
+    headers.delete('content-encoding')
+    headers.delete('content-length')
+  }
+  return headers
+}
+
+/** Mirrors when Node's fetch decodes a body: every listed coding is one it knows, and there is a body. */
+function bodyWasDecoded(upstream: Response, method: string): boolean {
+  const coding = upstream.headers.get('content-encoding')
+  if (!coding || method === 'HEAD' || upstream.body === null) return false
+  // Like fetch: one coding it does not know (identity included) and it decodes nothing at all.
+  return coding.split(',').every((c) => DECODED_BY_FETCH.has(c.trim().toLowerCase()))
+}
+
+/** The names a `Connection` header lists: hop-by-hop for this connection only. */
+function connectionTokens(headers: Headers): string[] {
+  const value = headers.get('connection')
+  if (!value) return []
+  return value
+    .split(',')
+    .map((token) => token.trim().toLowerCase())
+    .filter((token) => token !== '')
+}

@@ -1,0 +1,71 @@
+import { createPlanGate, type PlanBalance, type PlanGate, type PlanGateOptions } from '@plangate/core'
+import { requirePlan, type PlanVariables } from '@plangate/hono'
+import { Hono, type Context, type MiddlewareHandler } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import { createForwarder } from './forward'
+import { resolveProxyOptions, type ProxyOptions } from './options'
+import { problemResponse } from './problem'
+
+type Env = { Variables: PlanVariables }
+
+/** A proxy ready to serve: a Hono app, its fetch handler, and the gate it spends through. */
+export interface Proxy {
+  /** Mount it (`parent.route('/', proxy.app)`) or serve it as it is. */
+  readonly app: Hono<Env>
+  /** The web-standard handler: `serve({ fetch: proxy.fetch, port })`. */
+  readonly fetch: Hono<Env>['fetch']
+  readonly gate: PlanGate
+  /** Redeems what the gate has batched and waits for redemptions in flight: call it on shutdown. */
+  close(): Promise<void>
+}
+
+/**
+ * Puts a Nevermined plan in front of an existing HTTP API: every request is charged its route's
+ * cost through `@plangate/hono`'s `requirePlan` and sent on to `upstream`, both bodies streamed.
+ * The caller's key never reaches the upstream, which is told who paid in `X-Plangate-*` headers.
+ * Only an upstream 2xx is charged; routes that cost 0 are not gated at all.
+ *
+ * @example
+ * const proxy = createProxy({ plan: 7, upstream: 'http://127.0.0.1:8080', routes: { 'POST /v1/chat': 5, 'GET /health': 0 } })
+ * serve({ fetch: proxy.fetch, port: 3000 })
+ * process.on('SIGTERM', () => void proxy.close())
+ */
+export function createProxy(options: ProxyOptions): Proxy {
+  const config = resolveProxyOptions(options)
+  const gate = options.gate ?? gateFrom(options.gateOptions)
+  // One middleware per cost, each with a fixed cost: the gate's synchronous path on a warm request.
+  const charge = new Map<number, MiddlewareHandler<Env>>()
+  for (const cost of config.costs) charge.set(cost, requirePlan(config.planId, { gate, cost, headers: config.creditHeaders }))
+  const forward = createForwarder(config)
+
+  const app = new Hono<Env>()
+  app.use(async function chargeRoute(c, next) {
+    const cost = config.costOf(c.req.method, new URL(c.req.url).pathname)
+    if (cost === 0) return next()
+    return charge.get(cost)!(c, next)
+  })
+  app.all('*', (c) => forward({ request: c.req.raw, balance: c.var.balance as PlanBalance | undefined, clientAddress: clientAddress(c) }))
+  app.onError((error) => {
+    // The gate's denials (401, 402, …) carry their problem+json answer.
+    if (error instanceof HTTPException) return error.getResponse()
+    config.logger.error(`unexpected failure: ${error instanceof Error ? error.message : String(error)}`)
+    return problemResponse('INTERNAL_ERROR', config.planId, 'The proxy failed unexpectedly; nothing was charged.')
+  })
+
+  return { app, fetch: app.fetch, gate, close: () => gate.close() }
+}
+
+function gateFrom(gateOptions: Partial<PlanGateOptions> | undefined): PlanGate {
+  try {
+    return createPlanGate(gateOptions)
+  } catch (error) {
+    if (error instanceof TypeError) throw new TypeError(`plangate-proxy: invalid option "gateOptions": ${error.message.replace(/^plangate: /, '')}`)
+    throw error
+  }
+}
+
+/** The peer's address on @hono/node-server (its Node request is in the bindings). */
+function clientAddress(c: Context<Env>): string | undefined {
+  const address = (c.env as { incoming?: { socket?: { remoteAddress?: unknown } } } | undefined)?.incoming?.socket?.remoteAddress
+  return typeof address === 'string' ? address : undefined
+}
