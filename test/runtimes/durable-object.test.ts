@@ -53,8 +53,8 @@ async function burst(route: string, apiKey: string, n: number) {
   )
   return Promise.all(
     answers.map(async (response) => {
-      const body = (await response.json()) as { code?: string }
-      return { status: response.status, isolate: response.headers.get('x-isolate'), code: body.code }
+      const body = (await response.json()) as { code?: string; detail?: string }
+      return { status: response.status, isolate: response.headers.get('x-isolate'), code: body.code, detail: body.detail }
     }),
   )
 }
@@ -87,11 +87,28 @@ describe('the Durable Object store on workerd, two isolates, one namespace', () 
     expect(ledger.balance(holder.planId, holder.address).remaining).toBe(orders * credits - demand)
   }, HOOK_TIMEOUT_MS)
 
+  it('slow orders: the order lock in the object keeps the other isolate from ordering too', async () => {
+    // Each order answers 400 ms late: both isolates find the balance empty at once, one orders,
+    // the other is refused the lock, waits and reads what the first bought.
+    ledger.inject('order', { delayMs: 400, times: 10 })
+    try {
+      const credits = 4
+      const holder = await subscriber(credits, { funds: 200, orders: 0 })
+      const answers = await burst(`/auto/${holder.planId}`, holder.apiKey, credits)
+      expect(answers.map((x) => x.status), a.output()).toEqual(Array(credits).fill(200))
+      await vi.waitFor(() => expect(ledger.redeemed(holder.planId)).toBe(credits), { timeout: 10_000, interval: 50 })
+      expect(ledger.orders(holder.planId)).toBe(1)
+    } finally {
+      ledger.clearFaults()
+    }
+  }, HOOK_TIMEOUT_MS)
+
   it('a store that hangs or throws: 503 UPSTREAM_UNAVAILABLE, nothing spent', async () => {
     const holder = await subscriber(2, { funds: 10, orders: 1 })
-    for (const route of ['stalled', 'failing']) {
+    const detail = { stalled: /did not answer reserve within 500 ms/, failing: /failed during reserve: storage is unavailable/ }
+    for (const route of ['stalled', 'failing'] as const) {
       const [answer] = await burst(`/${route}/${holder.planId}`, holder.apiKey, 1)
-      expect(answer, a.output()).toMatchObject({ status: 503, code: 'UPSTREAM_UNAVAILABLE' })
+      expect(answer, a.output()).toMatchObject({ status: 503, code: 'UPSTREAM_UNAVAILABLE', detail: expect.stringMatching(detail[route]) })
     }
     expect(ledger.redeemed(holder.planId)).toBe(0)
   }, HOOK_TIMEOUT_MS)
