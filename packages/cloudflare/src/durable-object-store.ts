@@ -82,7 +82,7 @@ export function createDurableObjectStore(namespace: PlanGateStoreNamespace, opti
       const reason = error instanceof Error ? error.message : 'unknown error'
       throw new UpstreamUnavailableError(`The balance store (Durable Object) failed during ${method}: ${reason}`, { cause: error })
     } finally {
-      clearTimeout(timer)
+      if (timer !== undefined) clearTimeout(timer)
     }
   }
 
