@@ -4,6 +4,9 @@
  * two isolates with a gate each, as Cloudflare runs a Worker in many — against one namespace, one
  * local ledger served by this test over loopback, and real HTTP from here.
  */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { MemoryBalanceStore } from '@plangate/core'
 import { createLocalLedger } from '@plangate/core/local'
 import fc from 'fast-check'
@@ -234,3 +237,46 @@ function callArbitrary(): fc.Arbitrary<ContractCall> {
     fc.record({ method: fc.constant('recordOrder' as const), key, now, windowMs: fc.constantFrom(100, 1_000), max: fc.integer({ min: 0, max: 3 }) }),
   )
 }
+
+describe('the object keeps its record in storage', () => {
+  it('a workerd stopped and started again carries on from what the object last said', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'plangate-do-'))
+    try {
+      const serve = async () => {
+        const port = await freePort()
+        const args = ['serve', `${DO_WORKER_DIR}config-disk.capnp`, '--socket-addr', `a=127.0.0.1:${port}`, '--directory-path', `store-disk=${dir}`]
+        return start(binary('workerd/bin/workerd'), args, { port, env: localLedgerEnv() })
+      }
+      const call = async (worker: Running, calls: ContractCall[]) => {
+        const response = await fetch(`${worker.url}/contract`, { method: 'POST', body: JSON.stringify({ calls }) })
+        expect(response.status, worker.output()).toBe(200)
+        return ((await response.json()) as { answers: unknown[] }).answers
+      }
+      const key = 'plan-9:0x00000000000000000000000000000000000000dd'
+      const before = { acked: 0, epoch: 0, upstream: 0, total: undefined, expiresAt: null, reserved: 0, pending: 0 }
+      const first = await serve()
+      expect(
+        await call(first, [
+          { method: 'observe', key, observation: { remaining: 5, total: 5, expiresAt: null }, startedAt: before, now: 1_000 },
+          { method: 'reserve', key, cost: 2, now: 1_001, ttlMs: null },
+          { method: 'commit', key, cost: 1 },
+          { method: 'recordOrder', key, now: 1_000, windowMs: 60_000, max: 1 },
+          { method: 'lockOrder', key, ttlMs: 600_000 },
+        ]),
+      ).toEqual([null, { ok: true, remaining: 3, expiresAt: null }, null, true, true])
+      await first.stop()
+
+      const second = await serve()
+      expect(
+        await call(second, [
+          { method: 'snapshot', key },
+          { method: 'recordOrder', key, now: 2_000, windowMs: 60_000, max: 1 },
+          { method: 'lockOrder', key, ttlMs: 600_000 },
+        ]),
+      ).toEqual([{ acked: 0, epoch: 1, upstream: 5, total: 5, expiresAt: null, reserved: 1, pending: 1 }, false, false])
+      await second.stop()
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, HOOK_TIMEOUT_MS * 2)
+})
