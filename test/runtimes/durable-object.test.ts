@@ -117,12 +117,38 @@ describe('the Durable Object store on workerd, two isolates, one namespace', () 
   }, HOOK_TIMEOUT_MS)
 })
 
+/** Runs store calls in the Worker (its TEST ONLY /contract route) and returns the answers. */
+async function contract(calls: ContractCall[], worker: { url: string } = a, options: { store?: string; timeoutMs?: number } = {}): Promise<unknown[]> {
+  const response = await fetch(`${worker.url}/contract`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ calls, ...options }) })
+  expect(response.status, a.output()).toBe(200)
+  return ((await response.json()) as { answers: unknown[] }).answers
+}
+
+describe('a reservation whose answer does not arrive is taken back', () => {
+  const snapshot = { acked: 0, epoch: 0, upstream: 0, total: undefined, expiresAt: null, reserved: 0, pending: 0 }
+  const rejected = { rejected: expect.stringMatching(/did not answer reserve within 300 ms/) }
+
+  it.each([
+    ['LATE_STORE', 'landed, its answer late'],
+    ['STALLED_STORE', 'landing after the store gave up'],
+  ])('%s (%s): refused, and nothing stays reserved', async (store) => {
+    const key = `plan-8:0x00000000000000000000000000000000000000e${store.length}`
+    const answers = await contract(
+      [
+        { method: 'observe', key, observation: { remaining: 5, total: 5, expiresAt: null }, startedAt: snapshot, now: 1_000 },
+        { method: 'reserve', key, cost: 2, now: 1_001, ttlMs: null },
+        // Past the object's 1 s delay, so that the reservation has landed (or been refused).
+        { method: 'sleep', ms: 1_500 },
+        { method: 'snapshot', key },
+      ],
+      a,
+      { store, timeoutMs: 300 },
+    )
+    expect(answers.slice(1)).toEqual([rejected, null, { ...snapshot, total: 5, upstream: 5, epoch: 1 }])
+  }, HOOK_TIMEOUT_MS)
+})
+
 describe('the store contract: the Durable Object store answers as MemoryBalanceStore does', () => {
-  const contract = async (calls: ContractCall[], worker: { url: string } = a): Promise<unknown[]> => {
-    const response = await fetch(`${worker.url}/contract`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ calls }) })
-    expect(response.status, a.output()).toBe(200)
-    return ((await response.json()) as { answers: unknown[] }).answers
-  }
 
   it('random call sequences give the same answers', async () => {
     let run = 0

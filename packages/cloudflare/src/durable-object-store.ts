@@ -15,7 +15,8 @@ import {
  * is one.
  */
 export interface PlanGateStoreStub {
-  reserve(key: string, cost: number, now: number, ttlMs: number): Promise<ReserveOutcome>
+  reserve(key: string, cost: number, now: number, ttlMs: number, id?: string): Promise<ReserveOutcome>
+  cancelReservation(key: string, id: string): Promise<void>
   release(key: string, cost: number): Promise<void>
   commit(key: string, cost: number): Promise<void>
   settle(key: string, amount: number, settlement: Settlement): Promise<void>
@@ -35,7 +36,8 @@ export interface PlanGateStoreNamespace {
 export interface DurableObjectStoreOptions {
   /**
    * Most milliseconds one call to the object may take; past it the request is refused with a 503
-   * (fail closed: nothing is handed out that the object has not granted). Default 5,000.
+   * (fail closed: nothing is handed out that the object has not granted). A reservation that
+   * fails is then cancelled in the object, within as long again. Default 5,000.
    */
   timeoutMs?: number
 }
@@ -87,7 +89,17 @@ export function createDurableObjectStore(namespace: PlanGateStoreNamespace, opti
   }
 
   return {
-    reserve: (key, cost, now, ttlMs) => call(key, 'reserve', (stub) => stub.reserve(key, cost, now, ttlMs)),
+    async reserve(key, cost, now, ttlMs): Promise<ReserveOutcome> {
+      const id = crypto.randomUUID()
+      try {
+        return await call(key, 'reserve', (stub) => stub.reserve(key, cost, now, ttlMs, id))
+      } catch (error) {
+        // The reservation may have landed with its answer lost, or may land later: the request is
+        // refused, so take it back (or stop it landing) before saying so. Best effort, bounded.
+        await call(key, 'cancelReservation', (stub) => stub.cancelReservation(key, id)).catch(() => undefined)
+        throw error
+      }
+    },
     release: (key, cost) => call(key, 'release', (stub) => stub.release(key, cost)),
     commit: (key, cost) => call(key, 'commit', (stub) => stub.commit(key, cost)),
     settle: (key, amount, settlement) => call(key, 'settle', (stub) => stub.settle(key, amount, settlement)),

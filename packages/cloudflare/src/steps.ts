@@ -12,21 +12,52 @@ export interface HolderState {
   orders: number[]
   /** Who holds the order lock, and until when (ms, the object's clock). */
   lock: { token: string; until: number } | undefined
+  /** The latest reservations made with a request id, `[id, cost]`, oldest first: what a cancel can take back. */
+  granted: [string, number][]
+  /** Ids cancelled before their reservation arrived: it must not land when it does. */
+  cancelled: string[]
 }
+
+/** How many granted and cancelled ids are kept: a cancel follows its reservation within one time-out. */
+const KEPT_IDS = 16
 
 export function emptyState(): HolderState {
-  return { entry: undefined, orders: [], lock: undefined }
+  return { entry: undefined, orders: [], lock: undefined, granted: [], cancelled: [] }
 }
 
-export function reserve(state: HolderState, cost: number, now: number, ttlMs: number): ReserveOutcome {
+/**
+ * `id` (optional) names the reservation for `cancelReservation`, which the store sends when the
+ * answer did not arrive: MemoryBalanceStore's semantics otherwise, id or not.
+ */
+export function reserve(state: HolderState, cost: number, now: number, ttlMs: number, id?: string): ReserveOutcome {
   const { entry } = state
+  if (id !== undefined && state.cancelled.includes(id)) {
+    // Its caller gave up and was refused: nothing is held for it.
+    state.cancelled = state.cancelled.filter((cancelled) => cancelled !== id)
+    return { ok: false, reason: 'stale', remaining: entry ? Math.max(0, available(entry, now)) : 0 }
+  }
   if (entry === undefined || entry.observedAt === 0 || now - entry.observedAt > ttlMs) {
     return { ok: false, reason: 'stale', remaining: entry ? Math.max(0, available(entry, now)) : 0 }
   }
   const left = available(entry, now)
   if (left < cost) return { ok: false, reason: 'insufficient', remaining: Math.max(0, left) }
   entry.reserved += cost
+  if (id !== undefined) state.granted = [...state.granted, [id, cost] as [string, number]].slice(-KEPT_IDS)
   return { ok: true, remaining: left - cost, expiresAt: entry.expiresAt }
+}
+
+/**
+ * A reservation whose answer never reached its caller (a time-out, a lost connection): the caller
+ * refused its request, so the credits go back; if it has not arrived yet, it never lands.
+ */
+export function cancelReservation(state: HolderState, id: string): void {
+  const granted = state.granted.find(([grantedId]) => grantedId === id)
+  if (granted === undefined) {
+    state.cancelled = [...state.cancelled, id].slice(-KEPT_IDS)
+    return
+  }
+  state.granted = state.granted.filter((other) => other !== granted)
+  if (state.entry !== undefined) state.entry.reserved -= granted[1]
 }
 
 export function release(state: HolderState, cost: number): void {

@@ -29,11 +29,19 @@ export class PlanGateStore extends DurableObject {
   readonly #states = new Map<string, HolderState>()
   readonly #loading = new Map<string, Promise<HolderState>>()
 
-  async reserve(key: string, cost: number, now: number, ttlMs: number): Promise<ReserveOutcome> {
+  /** `id` names the reservation for `cancelReservation` (sent when its answer does not arrive). */
+  async reserve(key: string, cost: number, now: number, ttlMs: number, id?: string): Promise<ReserveOutcome> {
     const state = await this.#state(key)
-    const outcome = steps.reserve(state, cost, now, ttlMs)
-    if (outcome.ok) await this.#save(key, state)
+    const { cancelled } = state
+    const outcome = steps.reserve(state, cost, now, ttlMs, id)
+    if (outcome.ok || state.cancelled !== cancelled) await this.#save(key, state)
     return outcome
+  }
+
+  async cancelReservation(key: string, id: string): Promise<void> {
+    const state = await this.#state(key)
+    steps.cancelReservation(state, id)
+    await this.#save(key, state)
   }
 
   async release(key: string, cost: number): Promise<void> {
@@ -95,7 +103,7 @@ export class PlanGateStore extends DurableObject {
       loading = this.ctx.storage
         .get<HolderState>(storageKey(key))
         .then((stored) => {
-          const state = stored ?? steps.emptyState()
+          const state = { ...steps.emptyState(), ...stored }
           this.#states.set(key, state)
           return state
         })

@@ -25,6 +25,7 @@ const workerA :Workerd.Worker = (
   durableObjectNamespaces = [
     (className = "PlanGateStore", uniqueKey = "plangate-test-PlanGateStore"),
     (className = "StalledStore", uniqueKey = "plangate-test-StalledStore"),
+    (className = "LateStore", uniqueKey = "plangate-test-LateStore"),
     (className = "FailingStore", uniqueKey = "plangate-test-FailingStore"),
   ],
   durableObjectStorage = (inMemory = void),
@@ -32,6 +33,7 @@ const workerA :Workerd.Worker = (
     (name = "ISOLATE", text = "a"),
     (name = "PLANGATE_STORE", durableObjectNamespace = "PlanGateStore"),
     (name = "STALLED_STORE", durableObjectNamespace = "StalledStore"),
+    (name = "LATE_STORE", durableObjectNamespace = "LateStore"),
     (name = "FAILING_STORE", durableObjectNamespace = "FailingStore"),
     (name = "NVM_API_KEY", fromEnvironment = "NVM_API_KEY"),
     (name = "NVM_ENVIRONMENT", fromEnvironment = "NVM_ENVIRONMENT"),
@@ -46,6 +48,7 @@ const workerB :Workerd.Worker = (
     (name = "ISOLATE", text = "b"),
     (name = "PLANGATE_STORE", durableObjectNamespace = (className = "PlanGateStore", serviceName = "a")),
     (name = "STALLED_STORE", durableObjectNamespace = (className = "StalledStore", serviceName = "a")),
+    (name = "LATE_STORE", durableObjectNamespace = (className = "LateStore", serviceName = "a")),
     (name = "FAILING_STORE", durableObjectNamespace = (className = "FailingStore", serviceName = "a")),
     (name = "NVM_API_KEY", fromEnvironment = "NVM_API_KEY"),
     (name = "NVM_ENVIRONMENT", fromEnvironment = "NVM_ENVIRONMENT"),

@@ -25,7 +25,10 @@ export type ContractCall =
 export async function runCalls(store: BalanceStore, calls: ContractCall[]): Promise<unknown[]> {
   const locks: OrderLock[] = []
   const answers: unknown[] = []
-  for (const call of calls) answers.push(await runCall(store, call, locks))
+  for (const call of calls) {
+    // A rejection is an answer too: its message.
+    answers.push(await runCall(store, call, locks).catch((error: unknown) => ({ rejected: error instanceof Error ? error.message : String(error) })))
+  }
   return JSON.parse(JSON.stringify(answers)) as unknown[]
 }
 

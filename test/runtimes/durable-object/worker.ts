@@ -6,7 +6,7 @@
  *
  * - `POST /ask/:plan`: one credit of plan `:plan`, no automatic order (402 when it runs out);
  * - `POST /auto/:plan`: the same, ordering the plan automatically;
- * - `POST /stalled/:plan`, `POST /failing/:plan`: stores whose object hangs or throws (503);
+ * - `POST /stalled/:plan`, `POST /failing/:plan`: stores whose object is too slow or throws (503);
  * - `POST /contract` (TEST ONLY): runs a list of store calls on the Durable Object store.
  */
 import { createPlanGate, type PlanGate } from '@plangate/core'
@@ -17,11 +17,22 @@ import { runCalls, type ContractCall } from './contract'
 
 export { PlanGateStore }
 
-/** Never answers reserve in time (a timer keeps it from counting as hung): the store's timeout must. */
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Takes a reservation only after the store has given up on it (1 s, past its 500 ms time-out). */
 export class StalledStore extends PlanGateStore {
-  override async reserve(): Promise<never> {
-    await new Promise((resolve) => setTimeout(resolve, 30_000))
-    throw new Error('stalled')
+  override async reserve(...args: Parameters<PlanGateStore['reserve']>): ReturnType<PlanGateStore['reserve']> {
+    await sleep(1_000)
+    return super.reserve(...args)
+  }
+}
+
+/** Takes a reservation at once and answers it too late (1 s). */
+export class LateStore extends PlanGateStore {
+  override async reserve(...args: Parameters<PlanGateStore['reserve']>): ReturnType<PlanGateStore['reserve']> {
+    const outcome = await super.reserve(...args)
+    await sleep(1_000)
+    return outcome
   }
 }
 
@@ -35,6 +46,7 @@ export class FailingStore extends PlanGateStore {
 interface Env {
   PLANGATE_STORE: PlanGateStoreNamespace
   STALLED_STORE: PlanGateStoreNamespace
+  LATE_STORE: PlanGateStoreNamespace
   FAILING_STORE: PlanGateStoreNamespace
   NVM_API_KEY: string
   NVM_ENVIRONMENT: string
@@ -84,9 +96,10 @@ app.post('/:mode{ask|auto|stalled|failing}/:plan', (c, next) => {
 }, (c) => c.json({ balance: c.get('balance') }))
 
 // TEST ONLY: the store contract, checked against MemoryBalanceStore by the test.
+// `store` picks another namespace than PLANGATE_STORE, `timeoutMs` the store's time-out.
 app.post('/contract', async (c) => {
-  const { calls } = await c.req.json<{ calls: ContractCall[] }>()
-  return c.json({ answers: await runCalls(createDurableObjectStore(c.env.PLANGATE_STORE), calls) })
+  const { calls, store = 'PLANGATE_STORE', timeoutMs } = await c.req.json<{ calls: ContractCall[]; store?: 'PLANGATE_STORE' | 'STALLED_STORE' | 'LATE_STORE'; timeoutMs?: number }>()
+  return c.json({ answers: await runCalls(createDurableObjectStore(c.env[store], { timeoutMs }), calls) })
 })
 
 export default app
