@@ -52,14 +52,15 @@ export interface DurableObjectStoreOptions {
  * every call (a Worker may not use one request's I/O objects in another).
  *
  * @example
- * import { createPlanGate } from '@plangate/core'
  * import { createDurableObjectStore, PlanGateStore } from '@plangate/cloudflare'
- * export { PlanGateStore }
+ * export { PlanGateStore } // bound as PLANGATE_STORE in wrangler.toml
  *
- * let gate
- * app.use('/ask', (c, next) => {
- *   gate ??= createPlanGate({ apiKey: c.env.NVM_API_KEY, store: createDurableObjectStore(c.env.PLANGATE_STORE) })
- *   return requirePlan(c.env.NVM_PLAN_ID, { gate })(c, next)
+ * app.use('/ask/*', (c, next) => {
+ *   const vars = env<Bindings>(c) // from 'hono/adapter'
+ *   charge ??= requirePlan(vars.NVM_PLAN_ID, {
+ *     gate: createPlanGate({ apiKey: vars.NVM_API_KEY, store: createDurableObjectStore(vars.PLANGATE_STORE) }),
+ *   })
+ *   return charge(c, next)
  * })
  */
 export function createDurableObjectStore(namespace: PlanGateStoreNamespace, options: DurableObjectStoreOptions = {}): BalanceStore {
