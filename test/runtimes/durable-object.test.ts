@@ -106,7 +106,7 @@ describe('the Durable Object store on workerd, two isolates, one namespace', () 
     }
   }, HOOK_TIMEOUT_MS)
 
-  it('a store that hangs or throws: 503 UPSTREAM_UNAVAILABLE, nothing spent', async () => {
+  it('a store that is too slow or throws: 503 UPSTREAM_UNAVAILABLE, nothing spent', async () => {
     const holder = await subscriber(2, { funds: 10, orders: 1 })
     const detail = { stalled: /did not answer reserve within 500 ms/, failing: /failed during reserve: storage is unavailable/ }
     for (const route of ['stalled', 'failing'] as const) {
