@@ -9,6 +9,7 @@ export default defineConfig({
     alias: [
       { find: /^@plangate\/core\/local$/, replacement: src('./packages/core/src/local/index.ts') },
       { find: /^@plangate\/core$/, replacement: src('./packages/core/src/index.ts') },
+      { find: /^@plangate\/cloudflare$/, replacement: src('./packages/cloudflare/src/index.ts') },
       { find: /^@plangate\/express$/, replacement: src('./packages/express/src/index.ts') },
       { find: /^@plangate\/hono$/, replacement: src('./packages/hono/src/index.ts') },
       { find: /^@plangate\/node$/, replacement: src('./packages/node/src/index.ts') },

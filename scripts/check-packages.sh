@@ -10,7 +10,7 @@ BIN=node_modules/.bin
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-for pkg in core express hono node proxy; do
+for pkg in core express hono node proxy cloudflare; do
   if [[ ! -f packages/$pkg/dist/index.js ]]; then
     echo "packages/$pkg/dist is missing: run pnpm build first" >&2
     exit 1
@@ -21,3 +21,9 @@ for pkg in core express hono node proxy; do
   "$BIN/publint" run --strict "$tarball"
   "$BIN/attw" --profile strict --format table-flipped "$tarball"
 done
+
+# A Worker as a user writes one, compiled against the built types of @plangate/cloudflare with the
+# Workers types and no DOM: DurableObjectNamespace<PlanGateStore> must be what the store takes.
+printf '\n=== @plangate/cloudflare in a Worker project (tsc, @cloudflare/workers-types) ===\n'
+"$BIN/tsc" -p packages/cloudflare/worker-types/tsconfig.json
+echo 'No problems found'

@@ -6,7 +6,8 @@ import ts from 'typescript'
 import { describe, expect, it } from 'vitest'
 
 /**
- * `@plangate/core` (and `@plangate/hono`) must run on workerd, Deno and Bun: Web APIs only. This
+ * `@plangate/core` (and `@plangate/hono`) must run on workerd, Deno and Bun, `@plangate/cloudflare`
+ * on workerd: Web APIs only. This
  * reads their sources as TypeScript (so comments and strings such as a JSDoc `process.env`
  * example do not count) and refuses:
  * - imports of Node built-ins (`node:*`, or a bare built-in name such as `crypto` or `fs`);
@@ -18,7 +19,7 @@ import { describe, expect, it } from 'vitest'
  */
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
-const SCANNED = ['packages/core/src', 'packages/hono/src']
+const SCANNED = ['packages/core/src', 'packages/hono/src', 'packages/cloudflare/src']
 const ENV_FILE = 'packages/core/src/env.ts'
 const NODE_BUILTINS = new Set(builtinModules.filter((name) => !name.startsWith('_')))
 

@@ -1,0 +1,105 @@
+/**
+ * The Worker of the Durable Object store test: Hono, `@plangate/hono`, and a gate whose store is
+ * `createDurableObjectStore(env.PLANGATE_STORE)`, reaching a local ledger the test serves over
+ * loopback (`NVM_ENVIRONMENT`). config.capnp runs it as two Worker services (two isolates, each
+ * with its own gate) that share one `PlanGateStore` namespace.
+ *
+ * - `POST /ask/:plan`: one credit of plan `:plan`, no automatic order (402 when it runs out);
+ * - `POST /auto/:plan`: the same, ordering the plan automatically;
+ * - `POST /stalled/:plan`, `POST /failing/:plan`: stores whose object is too slow or throws (503);
+ * - `POST /contract` (TEST ONLY): runs a list of store calls on the Durable Object store.
+ */
+import { createPlanGate, type PlanGate } from '@plangate/core'
+import { createDurableObjectStore, PlanGateStore, type PlanGateStoreNamespace } from '@plangate/cloudflare'
+import { requirePlan } from '@plangate/hono'
+import { Hono, type MiddlewareHandler } from 'hono'
+import { runCalls, type ContractCall } from './contract'
+
+export { PlanGateStore }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Takes a reservation only after the store has given up on it (1 s, past its 500 ms time-out). */
+export class StalledStore extends PlanGateStore {
+  override async reserve(...args: Parameters<PlanGateStore['reserve']>): ReturnType<PlanGateStore['reserve']> {
+    await sleep(1_000)
+    return super.reserve(...args)
+  }
+}
+
+/** Takes a reservation at once and answers it too late (1 s). */
+export class LateStore extends PlanGateStore {
+  override async reserve(...args: Parameters<PlanGateStore['reserve']>): ReturnType<PlanGateStore['reserve']> {
+    const outcome = await super.reserve(...args)
+    await sleep(1_000)
+    return outcome
+  }
+}
+
+/** Throws on every reserve, as an object whose storage fails would. */
+export class FailingStore extends PlanGateStore {
+  override async reserve(): Promise<never> {
+    throw new Error('storage is unavailable')
+  }
+}
+
+interface Env {
+  PLANGATE_STORE: PlanGateStoreNamespace
+  STALLED_STORE: PlanGateStoreNamespace
+  LATE_STORE: PlanGateStoreNamespace
+  FAILING_STORE: PlanGateStoreNamespace
+  NVM_API_KEY: string
+  NVM_ENVIRONMENT: string
+  /** Which of the two services this is, echoed by /health. */
+  ISOLATE: string
+}
+
+type Mode = 'ask' | 'auto' | 'stalled' | 'failing'
+
+const app = new Hono<{ Bindings: Env }>()
+// Built on the first request (bindings are known only then), kept for the isolate's life.
+const gates = new Map<Mode, PlanGate>()
+const charges = new Map<string, MiddlewareHandler>()
+
+function gateFor(mode: Mode, env: Env): PlanGate {
+  let gate = gates.get(mode)
+  if (gate === undefined) {
+    const namespace = mode === 'stalled' ? env.STALLED_STORE : mode === 'failing' ? env.FAILING_STORE : env.PLANGATE_STORE
+    gate = createPlanGate({
+      apiKey: env.NVM_API_KEY,
+      environment: env.NVM_ENVIRONMENT,
+      store: createDurableObjectStore(namespace, { timeoutMs: mode === 'stalled' ? 500 : 5_000 }),
+      autoOrder: mode === 'auto' ? { maxOrders: 20, windowMs: 60_000 } : false,
+    })
+    gates.set(mode, gate)
+  }
+  return gate
+}
+
+// Every answer says which isolate gave it, denials included.
+app.use('*', async (c, next) => {
+  await next()
+  c.res.headers.set('X-Isolate', c.env.ISOLATE)
+})
+
+app.get('/health', (c) => c.json({ ok: true, isolate: c.env.ISOLATE }))
+
+app.post('/:mode{ask|auto|stalled|failing}/:plan', (c, next) => {
+  const mode = c.req.param('mode') as Mode
+  const plan = c.req.param('plan')
+  let charge = charges.get(`${mode}:${plan}`)
+  if (charge === undefined) {
+    charge = requirePlan(plan, { gate: gateFor(mode, c.env) }) as unknown as MiddlewareHandler
+    charges.set(`${mode}:${plan}`, charge)
+  }
+  return charge(c, next)
+}, (c) => c.json({ balance: c.get('balance') }))
+
+// TEST ONLY: the store contract, checked against MemoryBalanceStore by the test.
+// `store` picks another namespace than PLANGATE_STORE, `timeoutMs` the store's time-out.
+app.post('/contract', async (c) => {
+  const { calls, store = 'PLANGATE_STORE', timeoutMs } = await c.req.json<{ calls: ContractCall[]; store?: 'PLANGATE_STORE' | 'STALLED_STORE' | 'LATE_STORE'; timeoutMs?: number }>()
+  return c.json({ answers: await runCalls(createDurableObjectStore(c.env[store], { timeoutMs }), calls) })
+})
+
+export default app
