@@ -1,3 +1,4 @@
+import { decodeBase64, encodeBase64 } from './base64'
 import { CredentialInvalidError } from './errors'
 
 /** What plangate learns from an API key without any network call. */
@@ -43,7 +44,7 @@ export function parseApiKey(apiKey: string): ParsedApiKey {
 
   let payload: unknown
   try {
-    payload = JSON.parse(decodeBase64Url(parts[1]!))
+    payload = JSON.parse(decodeBase64(parts[1]!))
   } catch {
     throw invalid('the key payload is not base64url-encoded JSON')
   }
@@ -66,18 +67,7 @@ function invalid(reason: string): CredentialInvalidError {
   return new CredentialInvalidError(`The API key is not a valid Nevermined key: ${reason}.`)
 }
 
-function decodeBase64Url(text: string): string {
-  const base64 = text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4)
-  const binary = atob(base64)
-  const bytes = new Uint8Array(binary.length)
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
-  return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
-}
-
 /** base64url without padding: used by the local ledger to mint keys in the real format. */
 export function encodeBase64Url(text: string): string {
-  const bytes = new TextEncoder().encode(text)
-  let binary = ''
-  for (const byte of bytes) binary += String.fromCharCode(byte)
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+  return encodeBase64(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 }

@@ -236,7 +236,15 @@ class Gate implements PlanGate {
       // (it waits for the write, then flushes the settler: it must not wait out a batch timer).
       // A failed write (the store is down) still burns what was served.
       let redeemed: Promise<SettlementReceipt | undefined> = Promise.resolve(undefined)
-      const written = this.#track(done.finally(() => (served ? (redeemed = this.#redeem(lease)) : undefined)))
+      const burn = () => {
+        if (served) redeemed = this.#redeem(lease)
+      }
+      const written = this.#track(
+        done.then(burn, (error: unknown) => {
+          burn()
+          throw error
+        }),
+      )
       return written.then(() => redeemed)
     }
     return served ? this.#redeem(lease) : Promise.resolve(undefined)

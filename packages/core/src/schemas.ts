@@ -16,16 +16,16 @@ export interface NeverminedBalance {
 }
 
 // Credits are integers; past MAX_SAFE_INTEGER a JSON number has already been rounded, so refuse it.
-const credits = z
+export const credits = z
   .number()
   .refine((n) => Number.isSafeInteger(n) && n >= 0, 'expected a non-negative safe integer')
-const decimalCredits = z
+export const decimalCredits = z
   .string()
   .regex(/^[0-9]{1,20}$/, 'expected a decimal string')
   // zod runs this refine even when the regex failed: BigInt() must only see digits.
   .refine((s) => !/^[0-9]{1,20}$/.test(s) || BigInt(s) <= BigInt(Number.MAX_SAFE_INTEGER), 'larger than Number.MAX_SAFE_INTEGER')
   .transform((s) => Number(s))
-const creditsOrDecimal = z.union([credits, decimalCredits])
+export const creditsOrDecimal = z.union([credits, decimalCredits])
 const dateTime = z.union([z.iso.datetime({ offset: true }), z.null()]).optional()
 
 const publishedBalance = z.object({

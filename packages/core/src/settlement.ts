@@ -153,26 +153,36 @@ export class Settler {
     const { burner } = this.#options
     if (!burner.parallel && this.#running.has(redemption.key)) return merge(this.#queued, redemption).settled
     if (!burner.parallel) this.#running.add(redemption.key)
-    const promise = burner.burn(redemption).finally(() => {
-      // The next one starts before this one leaves #inFlight, so close() never sees a gap.
-      if (!burner.parallel) this.#next(redemption.key)
-      this.#inFlight.delete(promise)
-    })
-    this.#inFlight.set(promise, redemption.key)
-    return promise
+    const burned = burner.burn(redemption)
+    // The redemptions that waited for this one are started from here, and this promise covers
+    // them too: on Workers a request's pending work ends with its waitUntil promise, and they run
+    // on its behalf.
+    const promise = burner.parallel ? burned : burned.then(async (receipt) => (await this.#next(redemption.key), receipt))
+    const tracked = promise.finally(() => this.#inFlight.delete(tracked))
+    this.#inFlight.set(tracked, redemption.key)
+    return tracked
   }
 
-  #next(key: string): void {
+  /** Starts what waited for `key`'s redemption in flight, if anything, and resolves when it is done. */
+  #next(key: string): Promise<unknown> | undefined {
     this.#running.delete(key)
     const queued = this.#queued.get(key)
-    if (queued === undefined) return
+    if (queued === undefined) return undefined
     this.#queued.delete(key)
-    this.#startBatch(queued)
+    const started = this.#start(stripBatch(queued))
+    queued.settle(started)
+    // Wait for the waiting batch's own promise too, not just the burn: it belongs to another
+    // request, and on Workers it settles only while the request that resolves it is alive.
+    return started.then(() => queued.settled)
   }
 
-  #startBatch({ settled: _settled, settle, ...redemption }: Batch): void {
-    settle(this.#start(redemption))
+  #startBatch(batch: Batch): void {
+    batch.settle(this.#start(stripBatch(batch)))
   }
+}
+
+function stripBatch({ settled: _settled, settle: _settle, ...redemption }: Batch): Redemption {
+  return redemption
 }
 
 /** Adds a redemption to the batch of its key in `batches`, creating it; the latest payer wins. */

@@ -2,7 +2,7 @@ import { bearerToken } from '../api-key'
 import { normalizePlanId } from '../plan-id'
 import type { Accounts } from './accounts'
 import type { Facilitator } from './facilitator'
-import { errorResponse, jsonResponse, type Route } from './http'
+import { errorResponse, jsonObject, jsonResponse, type Route } from './http'
 import type { PlanBook, Redemption } from './plans'
 import type { LedgerBalance } from './types'
 import { isAddress } from './validate'
@@ -117,15 +117,9 @@ async function redeem(state: LedgerState, request: Request, caller: string): Pro
 
 /** The redeem body, checked field by field; a string is the reason it was refused. */
 function parseRedemption(text: string): Redemption | string {
-  if (text.length > MAX_BODY_CHARS) return 'The body is too large.'
-  let body: unknown
-  try {
-    body = JSON.parse(text)
-  } catch {
-    return 'The body is not JSON.'
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'The body must be a JSON object.'
-  const { planId, holderAddress, amount, proof } = body as Record<string, unknown>
+  const body = jsonObject(text, MAX_BODY_CHARS)
+  if (typeof body === 'string') return body
+  const { planId, holderAddress, amount, proof } = body
 
   let canonicalPlanId: string
   try {

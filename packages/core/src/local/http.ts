@@ -89,3 +89,16 @@ function isRequestLike(input: unknown): input is Request {
     typeof (input as Request).headers === 'object'
   )
 }
+
+/** A request body that must be one JSON object of at most `maxChars`; a string is why it is refused. */
+export function jsonObject(text: string, maxChars: number): Record<string, unknown> | string {
+  if (text.length > maxChars) return 'The body is too large.'
+  let body: unknown
+  try {
+    body = JSON.parse(text)
+  } catch {
+    return 'The body is not JSON.'
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'The body must be a JSON object.'
+  return body as Record<string, unknown>
+}

@@ -1,7 +1,7 @@
 import { normalizePlanId } from '../plan-id'
 import type { Accepted } from './facilitator'
 import type { LedgerState } from './handlers'
-import { errorResponse, jsonResponse } from './http'
+import { errorResponse, jsonObject, jsonResponse } from './http'
 
 // Bodies here are a PaymentRequired and a token of a few KiB; anything this big is not one.
 const MAX_BODY_CHARS = 64 * 1024
@@ -117,16 +117,7 @@ async function facilitatorBody(state: LedgerState, request: Request, caller: str
 }
 
 async function jsonBody(request: Request): Promise<Record<string, unknown> | string> {
-  const text = await request.text()
-  if (text.length > MAX_BODY_CHARS) return 'The body is too large.'
-  let body: unknown
-  try {
-    body = JSON.parse(text)
-  } catch {
-    return 'The body is not JSON.'
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'The body must be a JSON object.'
-  return body as Record<string, unknown>
+  return jsonObject(await request.text(), MAX_BODY_CHARS)
 }
 
 function canonicalPlanId(value: unknown): string | undefined {

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { creditsOrDecimal } from '../schemas'
 
 /**
  * The facilitator's answers, as Nevermined's SDK v1.11.0 reads them from the live API, with the
@@ -6,13 +7,6 @@ import { z } from 'zod'
  * depends on these numbers.
  */
 
-const credits = z.number().refine((n) => Number.isSafeInteger(n) && n >= 0, 'expected a non-negative safe integer')
-const decimalCredits = z
-  .string()
-  .regex(/^[0-9]{1,20}$/, 'expected a decimal string')
-  .refine((s) => !/^[0-9]{1,20}$/.test(s) || BigInt(s) <= BigInt(Number.MAX_SAFE_INTEGER), 'larger than Number.MAX_SAFE_INTEGER')
-  .transform((s) => Number(s))
-const creditsOrDecimal = z.union([credits, decimalCredits])
 const text = z.string().max(2_000)
 
 /** `POST /x402/verify`, normalised. */

@@ -1,3 +1,4 @@
+import { decodeBase64 } from '../base64'
 import { CredentialInvalidError } from '../errors'
 
 /** What plangate reads from an x402 access token locally, without any network call. */
@@ -58,22 +59,6 @@ function invalid(reason: string): CredentialInvalidError {
   return new CredentialInvalidError(`The x402 access token (payment-signature header) is not valid: ${reason}.`)
 }
 
-/** base64 or base64url, padded or not, to UTF-8 text. */
-export function decodeBase64(text: string): string {
-  const base64 = text.replace(/=+$/, '').replace(/-/g, '+').replace(/_/g, '/')
-  const binary = atob(base64 + '='.repeat((4 - (base64.length % 4)) % 4))
-  const bytes = new Uint8Array(binary.length)
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
-  return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
-}
-
-/** UTF-8 text to standard, padded base64: how x402 headers carry JSON. */
-export function encodeBase64(text: string): string {
-  const bytes = new TextEncoder().encode(text)
-  let binary = ''
-  for (const byte of bytes) binary += String.fromCharCode(byte)
-  return btoa(binary)
-}
 
 /**
  * Text from the facilitator (an invalid or error reason) as it may be passed on: the token, and
