@@ -1,4 +1,18 @@
-import { available, type BalanceEntry, type EntrySnapshot, type Observation, type ReserveOutcome, type Settlement } from '@plangate/core'
+import {
+  available,
+  commitTo,
+  countOrder,
+  newEntry,
+  observeOn,
+  reserveFrom,
+  settleOn,
+  snapshotOf,
+  type BalanceEntry,
+  type EntrySnapshot,
+  type Observation,
+  type ReserveOutcome,
+  type Settlement,
+} from '@plangate/core'
 
 /**
  * What the Durable Object keeps for one store key (`<plan>:<holder>`): the balance entry, the spend
@@ -36,14 +50,9 @@ export function reserve(state: HolderState, cost: number, now: number, ttlMs: nu
     state.cancelled = state.cancelled.filter((cancelled) => cancelled !== id)
     return { ok: false, reason: 'stale', remaining: entry ? Math.max(0, available(entry, now)) : 0 }
   }
-  if (entry === undefined || entry.observedAt === 0 || now - entry.observedAt > ttlMs) {
-    return { ok: false, reason: 'stale', remaining: entry ? Math.max(0, available(entry, now)) : 0 }
-  }
-  const left = available(entry, now)
-  if (left < cost) return { ok: false, reason: 'insufficient', remaining: Math.max(0, left) }
-  entry.reserved += cost
-  if (id !== undefined) state.granted = [...state.granted, [id, cost] as [string, number]].slice(-KEPT_IDS)
-  return { ok: true, remaining: left - cost, expiresAt: entry.expiresAt }
+  const outcome = reserveFrom(entry, cost, now, ttlMs)
+  if (outcome.ok && id !== undefined) state.granted = [...state.granted, [id, cost] as [string, number]].slice(-KEPT_IDS)
+  return outcome
 }
 
 /**
@@ -65,48 +74,25 @@ export function release(state: HolderState, cost: number): void {
 }
 
 export function commit(state: HolderState, cost: number): void {
-  const { entry } = state
-  if (entry === undefined) return
-  entry.reserved -= cost
-  entry.pending += cost
+  if (state.entry !== undefined) commitTo(state.entry, cost)
 }
 
 export function settle(state: HolderState, amount: number, settlement: Settlement): void {
-  const { entry } = state
-  if (entry === undefined) return
-  entry.pending -= amount
-  if (settlement.ok && settlement.startedAt.epoch === entry.epoch) {
-    // Fresh word from upstream, less what other redemptions may have taken since it started.
-    entry.upstream = settlement.remainingAfter - (entry.acked - settlement.startedAt.acked)
-  } else {
-    // A balance was observed while this redemption was in flight and may not include it.
-    entry.upstream -= amount
-    if (!settlement.ok) entry.observedAt = 0
-  }
-  entry.acked += amount
+  if (state.entry !== undefined) settleOn(state.entry, amount, settlement)
 }
 
 export function observe(state: HolderState, observation: Observation, startedAt: EntrySnapshot, now: number): void {
-  const entry = (state.entry ??= { upstream: 0, reserved: 0, pending: 0, acked: 0, epoch: 0, total: undefined, expiresAt: null, observedAt: 0 })
-  entry.upstream = observation.remaining - (entry.acked - startedAt.acked)
-  entry.total = observation.total
-  entry.expiresAt = observation.expiresAt
-  entry.observedAt = now
-  entry.epoch += 1
+  observeOn((state.entry ??= newEntry()), observation, startedAt, now)
 }
 
 export function snapshot(state: HolderState): EntrySnapshot {
-  const { entry } = state
-  if (entry === undefined) return { acked: 0, epoch: 0, upstream: 0, total: undefined, expiresAt: null, reserved: 0, pending: 0 }
-  const { acked, epoch, upstream, total, expiresAt, reserved, pending } = entry
-  return { acked, epoch, upstream, total, expiresAt, reserved, pending }
+  return snapshotOf(state.entry)
 }
 
 export function recordOrder(state: HolderState, now: number, windowMs: number, max: number): boolean {
-  state.orders = state.orders.filter((at) => now - at < windowMs)
-  if (state.orders.length >= max) return false
-  state.orders.push(now)
-  return true
+  const { times, allowed } = countOrder(state.orders, now, windowMs, max)
+  state.orders = times
+  return allowed
 }
 
 /** The lock's token for the caller, or undefined while someone else holds it. */

@@ -45,3 +45,4 @@ export {
   type Settlement,
 } from './store/balance-store'
 export { MemoryBalanceStore, type MemoryStoreOptions } from './store/memory-store'
+export { commitTo, countOrder, newEntry, observeOn, reserveFrom, settleOn, snapshotOf } from './store/entry-steps'

@@ -58,6 +58,7 @@ interface Batch extends Redemption {
 export class Settler {
   readonly #options: SettlerOptions
   readonly #batches = new Map<string, Batch>()
+  /** Burns under way, by key (not what waits for them). */
   readonly #inFlight = new Map<Promise<unknown>, string>()
   /** Per key, while one is in flight (non-parallel burners): the redemptions waiting for it, merged. */
   readonly #running = new Set<string>()
@@ -132,7 +133,9 @@ export class Settler {
   async close(): Promise<void> {
     this.#closing = true
     this.#flushAll()
-    while (this.#inFlight.size > 0 || this.#waiting.size > 0) await Promise.all([...this.#inFlight.keys(), ...this.#waiting])
+    while (this.#inFlight.size > 0 || this.#waiting.size > 0 || this.#queued.size > 0) {
+      await Promise.all([...this.#inFlight.keys(), ...this.#waiting, ...[...this.#queued.values()].map((batch) => batch.settled)])
+    }
   }
 
   #flushAll(): void {
@@ -153,14 +156,15 @@ export class Settler {
     const { burner } = this.#options
     if (!burner.parallel && this.#running.has(redemption.key)) return merge(this.#queued, redemption).settled
     if (!burner.parallel) this.#running.add(redemption.key)
+    // Drain and close wait for the burn itself; what waited for it starts once it ends.
     const burned = burner.burn(redemption)
-    // The redemptions that waited for this one are started from here, and this promise covers
-    // them too: on Workers a request's pending work ends with its waitUntil promise, and they run
-    // on its behalf.
-    const promise = burner.parallel ? burned : burned.then(async (receipt) => (await this.#next(redemption.key), receipt))
-    const tracked = promise.finally(() => this.#inFlight.delete(tracked))
-    this.#inFlight.set(tracked, redemption.key)
-    return tracked
+    const own = burned.finally(() => this.#inFlight.delete(own))
+    this.#inFlight.set(own, redemption.key)
+    if (burner.parallel) return own
+    // The redemptions that waited for this one are started from here, and the promise handed back
+    // covers them too: on Workers a request's pending work ends with its waitUntil promise, and
+    // they run on its behalf.
+    return own.then(async (receipt) => (await this.#next(redemption.key), receipt))
   }
 
   /** Starts what waited for `key`'s redemption in flight, if anything, and resolves when it is done. */

@@ -1,6 +1,5 @@
 import { LRUCache } from 'lru-cache'
 import {
-  available,
   type BalanceEntry,
   type BalanceStore,
   type EntrySnapshot,
@@ -9,6 +8,7 @@ import {
   type ReserveOutcome,
   type Settlement,
 } from './balance-store'
+import { commitTo, countOrder, newEntry, observeOn, reserveFrom, settleOn, snapshotOf } from './entry-steps'
 
 export interface MemoryStoreOptions {
   /** Most (plan, holder) pairs kept; the least recently used go first. Default 10,000. */
@@ -58,14 +58,7 @@ export class MemoryBalanceStore implements BalanceStore {
   }
 
   reserve(key: string, cost: number, now: number, ttlMs: number): ReserveOutcome {
-    const entry = this.#find(key)
-    if (entry === undefined || entry.observedAt === 0 || now - entry.observedAt > ttlMs) {
-      return { ok: false, reason: 'stale', remaining: entry ? Math.max(0, available(entry, now)) : 0 }
-    }
-    const left = available(entry, now)
-    if (left < cost) return { ok: false, reason: 'insufficient', remaining: Math.max(0, left) }
-    entry.reserved += cost
-    return { ok: true, remaining: left - cost, expiresAt: entry.expiresAt }
+    return reserveFrom(this.#find(key), cost, now, ttlMs)
   }
 
   release(key: string, cost: number): void {
@@ -77,54 +70,28 @@ export class MemoryBalanceStore implements BalanceStore {
 
   commit(key: string, cost: number): void {
     const entry = this.#find(key)
-    if (entry === undefined) return
-    entry.reserved -= cost
-    entry.pending += cost
+    if (entry !== undefined) commitTo(entry, cost)
   }
 
   settle(key: string, amount: number, settlement: Settlement): void {
     const entry = this.#find(key)
     if (entry === undefined) return
-    entry.pending -= amount
-    if (settlement.ok && settlement.startedAt.epoch === entry.epoch) {
-      // Fresh word from upstream, less what other redemptions may have taken since it started.
-      entry.upstream = settlement.remainingAfter - (entry.acked - settlement.startedAt.acked)
-    } else {
-      // A balance was observed while this redemption was in flight and may not include it.
-      entry.upstream -= amount
-      if (!settlement.ok) entry.observedAt = 0
-    }
-    entry.acked += amount
+    settleOn(entry, amount, settlement)
     this.#unpin(key, entry)
   }
 
   observe(key: string, observation: Observation, startedAt: EntrySnapshot, now: number): void {
-    const entry = this.#find(key) ?? this.#create(key)
-    entry.upstream = observation.remaining - (entry.acked - startedAt.acked)
-    entry.total = observation.total
-    entry.expiresAt = observation.expiresAt
-    entry.observedAt = now
-    entry.epoch += 1
+    observeOn(this.#find(key) ?? this.#create(key), observation, startedAt, now)
   }
 
   snapshot(key: string): EntrySnapshot {
-    const entry = this.#find(key)
-    if (entry === undefined) {
-      return { acked: 0, epoch: 0, upstream: 0, total: undefined, expiresAt: null, reserved: 0, pending: 0 }
-    }
-    const { acked, epoch, upstream, total, expiresAt, reserved, pending } = entry
-    return { acked, epoch, upstream, total, expiresAt, reserved, pending }
+    return snapshotOf(this.#find(key))
   }
 
   recordOrder(key: string, now: number, windowMs: number, max: number): boolean {
-    const recent = (this.#orders.get(key) ?? []).filter((at) => now - at < windowMs)
-    if (recent.length >= max) {
-      this.#orders.set(key, recent)
-      return false
-    }
-    recent.push(now)
-    this.#orders.set(key, recent)
-    return true
+    const { times, allowed } = countOrder(this.#orders.get(key) ?? [], now, windowMs, max)
+    this.#orders.set(key, times)
+    return allowed
   }
 
   lockOrder(): OrderLock {
@@ -137,16 +104,7 @@ export class MemoryBalanceStore implements BalanceStore {
   }
 
   #create(key: string): BalanceEntry {
-    const entry: BalanceEntry = {
-      upstream: 0,
-      reserved: 0,
-      pending: 0,
-      acked: 0,
-      epoch: 0,
-      total: undefined,
-      expiresAt: null,
-      observedAt: 0,
-    }
+    const entry = newEntry()
     this.#entries.set(key, entry)
     return entry
   }
