@@ -152,11 +152,11 @@ class Gate implements PlanGate {
     // address: a forged one naming someone else's address must not spend their credits.
     const address = known ? known.address : x402 ? tokenHolder(secret, plan) : parseApiKey(secret).address
     const key = known ? storeKeyOf(known, plan) : `${plan}:${address}`
-    const payer: Payer = x402 ? { kind: 'x402', token: secret } : { kind: 'key', apiKey: secret }
 
     // The default store answers synchronously; a shared one with a promise.
     const outcome = known ? this.store.reserve(key, cost, now, this.#config.cache.ttlMs) : undefined
-    if (outcome !== undefined && !(outcome instanceof Promise) && outcome.ok) return this.#lease(key, plan, address, cost, outcome, payer, resource, known)
+    if (outcome !== undefined && !(outcome instanceof Promise) && outcome.ok) return this.#lease(key, plan, address, cost, outcome, secret, x402, resource, known)
+    const payer: Payer = x402 ? { kind: 'x402', token: secret } : { kind: 'key', apiKey: secret }
     const who: Caller = { key, plan, address, payer, fingerprint, verified: known !== undefined, resource }
     return this.#reserveLater(who, cost, outcome)
   }
@@ -164,7 +164,9 @@ class Gate implements PlanGate {
   async #reserveLater(who: Caller, cost: number, pending: MaybePromise<ReserveOutcome> | undefined): Promise<Lease> {
     let outcome = await pending
     if (!outcome?.ok) outcome = await this.#reserveSlowly(who, cost)
-    return this.#lease(who.key, who.plan, who.address, cost, outcome, who.payer, who.resource)
+    const { payer } = who
+    const secret = payer.kind === 'x402' ? payer.token : payer.apiKey
+    return this.#lease(who.key, who.plan, who.address, cost, outcome, secret, payer.kind === 'x402', who.resource)
   }
 
   #lease(
@@ -173,12 +175,13 @@ class Gate implements PlanGate {
     address: string,
     cost: number,
     outcome: Extract<ReserveOutcome, { ok: true }>,
-    payer: Payer,
+    secret: string,
+    x402: boolean,
     resource: PaidResource,
     known?: KnownKey,
   ): Lease {
     const expiresAt = expiryText(outcome.expiresAt, known)
-    return new GateLease(this, key, { planId: plan, holderAddress: address, remaining: outcome.remaining, cost, expiresAt }, payer, resource)
+    return new GateLease(this, key, { planId: plan, holderAddress: address, remaining: outcome.remaining, cost, expiresAt }, secret, x402, resource)
   }
 
   paymentRequired(planId: PlanId, resource: PaidResource, options: { lookup?: boolean } = {}): Promise<PaymentRequired> {
@@ -243,7 +246,8 @@ class Gate implements PlanGate {
       planId: balance.planId,
       holderAddress: balance.holderAddress,
       amount: balance.cost,
-      payer: lease.payer,
+      // Made here, not per request: only a served lease needs it.
+      payer: lease.x402 ? { kind: 'x402', token: lease.secret } : { kind: 'key', apiKey: lease.secret },
       resource: lease.resource,
     })
   }
@@ -570,12 +574,14 @@ class GateLease implements Lease {
     private readonly gate: Gate,
     readonly key: string,
     readonly balance: PlanBalance,
-    readonly payer: Payer,
+    /** The API key or x402 token the request paid with: a secret, kept only until it is settled. */
+    readonly secret: string,
+    readonly x402: boolean,
     readonly resource: PaidResource,
   ) {}
 
   get paidWith(): 'x402' | 'apiKey' {
-    return this.payer.kind === 'x402' ? 'x402' : 'apiKey'
+    return this.x402 ? 'x402' : 'apiKey'
   }
 
   commit(): Promise<SettlementReceipt | undefined> {
