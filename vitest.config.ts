@@ -12,6 +12,7 @@ export default defineConfig({
       { find: /^@plangate\/express$/, replacement: src('./packages/express/src/index.ts') },
       { find: /^@plangate\/hono$/, replacement: src('./packages/hono/src/index.ts') },
       { find: /^@plangate\/node$/, replacement: src('./packages/node/src/index.ts') },
+      { find: /^@plangate\/redis$/, replacement: src('./packages/redis/src/index.ts') },
     ],
   },
   test: {

@@ -26,6 +26,7 @@ export {
   PaymentRequiredError,
   PlanGateError,
   PlanNotFoundError,
+  StoreUnavailableError,
   UpstreamUnavailableError,
   type PlanBalance,
   type PlanGate,
