@@ -12,7 +12,8 @@
  * await client.connect()
  * const gate = createPlanGate({ store: createRedisStore({ sendCommand: (...args) => client.sendCommand(args) }) })
  */
-export { createRedisStore } from './redis-store'
+export { createRedisStore, type RedisBalanceStore } from './redis-store'
+export { firstKey } from './cluster'
 export type { SendCommand } from './commands'
 export type { RedisStoreOptions } from './options'
 export { SCRIPTS, type ScriptName } from './scripts'

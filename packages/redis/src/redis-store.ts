@@ -36,13 +36,25 @@ import { integers, one } from './replies'
  * const client = new Redis(process.env.REDIS_URL)
  * const store = createRedisStore({ sendCommand: (command, ...args) => client.call(command, ...args) })
  */
-export function createRedisStore(options: RedisStoreOptions): BalanceStore {
-  return new RedisBalanceStore(options)
+export function createRedisStore(options: RedisStoreOptions): RedisBalanceStore {
+  return new RedisStore(options)
+}
+
+/** A `BalanceStore` whose every method answers with a promise. */
+export interface RedisBalanceStore extends BalanceStore {
+  reserve(key: string, cost: number, now: number, ttlMs: number): Promise<ReserveOutcome>
+  release(key: string, cost: number): Promise<void>
+  commit(key: string, cost: number): Promise<void>
+  settle(key: string, amount: number, settlement: Settlement): Promise<void>
+  observe(key: string, observation: Observation, startedAt: EntrySnapshot, now: number): Promise<void>
+  snapshot(key: string): Promise<EntrySnapshot>
+  recordOrder(key: string, now: number, windowMs: number, max: number): Promise<boolean>
+  lockOrder(key: string, ttlMs: number): Promise<OrderLock | undefined>
 }
 
 const EMPTY: EntrySnapshot = { acked: 0, epoch: 0, upstream: 0, total: undefined, expiresAt: null, reserved: 0, pending: 0 }
 
-class RedisBalanceStore implements BalanceStore {
+class RedisStore implements RedisBalanceStore {
   readonly #commands: Commands
   readonly #prefix: string
   readonly #ttl: string
@@ -59,7 +71,7 @@ class RedisBalanceStore implements BalanceStore {
   reserve(key: string, cost: number, now: number, ttlMs: number): Promise<ReserveOutcome> {
     const ttl = Number.isFinite(ttlMs) ? String(Math.max(0, Math.floor(ttlMs))) : '-1'
     const done = this.#commands.run('RESERVE', [this.#entry(key)], [int(cost), int(now), ttl], (reply): ReserveOutcome => {
-      const [status, remaining, hasExpiry, expiresAt] = integers(reply, 4)
+      const [status, remaining, hasExpiry, expiresAt] = integers<[number, number, number, number]>(reply, 4)
       if (status === 1) return { ok: true, remaining, expiresAt: hasExpiry === 1 ? expiresAt : null }
       if (status === 0) return { ok: false, reason: 'stale', remaining }
       if (status === -1) return { ok: false, reason: 'insufficient', remaining }
@@ -92,7 +104,7 @@ class RedisBalanceStore implements BalanceStore {
 
   snapshot(key: string): Promise<EntrySnapshot> {
     const done = this.#commands.run('SNAPSHOT', [this.#entry(key)], [], (reply): EntrySnapshot => {
-      const [acked, epoch, upstream, hasTotal, total, hasExpiry, expiresAt, reserved, pending] = integers(reply, 9)
+      const [acked, epoch, upstream, hasTotal, total, hasExpiry, expiresAt, reserved, pending] = integers<[number, number, number, number, number, number, number, number, number]>(reply, 9)
       return { acked, epoch, upstream, total: hasTotal === 1 ? total : undefined, expiresAt: hasExpiry === 1 ? expiresAt : null, reserved, pending }
     })
     return this.#failOpen ? done.catch(ifUnavailable(EMPTY)) : done

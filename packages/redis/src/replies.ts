@@ -10,9 +10,9 @@ export function one(reply: unknown): number {
 }
 
 /** Exactly `length` integers. */
-export function integers(reply: unknown, length: number): number[] {
+export function integers<T extends number[]>(reply: unknown, length: T['length']): T {
   if (!Array.isArray(reply) || reply.length !== length) throw new Error(`Redis answered a script with something that is not ${length} integers`)
-  return reply.map(one)
+  return reply.map(one) as T
 }
 
 function toInteger(value: unknown): number | undefined {

@@ -15,6 +15,8 @@
 
 const PRELUDE = `
 local function int(v) return tonumber(v) or 0 end
+-- Arguments to Redis as text: a Lua number would be formatted by Redis (and -0 is no integer).
+local function add(key, field, n) return redis.call('HINCRBY', key, field, string.format('%d', n)) end
 local function put(key, field, n) redis.call('HSET', key, field, string.format('%d', n)) end
 -- An entry holding credits (reserved or pending) must never expire; an idle one may.
 local function pin(key, r, p, ttl)
@@ -44,7 +46,7 @@ local x = tonumber(f[4])
 local left = available(int(f[1]), r, p, x, now)
 if o == 0 or (ttl >= 0 and now - o > ttl) then return {0, math.max(0, left), 0, 0} end
 if left < cost then return {-1, math.max(0, left), 0, 0} end
-redis.call('HINCRBY', KEYS[1], 'r', cost)
+add(KEYS[1], 'r', cost)
 if r + cost > 0 or p > 0 then redis.call('PERSIST', KEYS[1]) end
 if x then return {1, left - cost, 1, x} end
 return {1, left - cost, 0, 0}
@@ -53,7 +55,7 @@ return {1, left - cost, 0, 0}
 /** ARGV: cost, idle ttl. Reply 1 (0: no such entry). */
 export const RELEASE = `${PRELUDE}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local r = redis.call('HINCRBY', KEYS[1], 'r', -tonumber(ARGV[1]))
+local r = add(KEYS[1], 'r', -tonumber(ARGV[1]))
 pin(KEYS[1], r, int(redis.call('HGET', KEYS[1], 'p')), ARGV[2])
 return 1
 `
@@ -62,8 +64,8 @@ return 1
 export const COMMIT = `${PRELUDE}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local cost = tonumber(ARGV[1])
-local r = redis.call('HINCRBY', KEYS[1], 'r', -cost)
-local p = redis.call('HINCRBY', KEYS[1], 'p', cost)
+local r = add(KEYS[1], 'r', -cost)
+local p = add(KEYS[1], 'p', cost)
 pin(KEYS[1], r, p, ARGV[2])
 return 1
 `
@@ -75,7 +77,7 @@ return 1
 export const SETTLE = `${PRELUDE}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local amount, ok = tonumber(ARGV[1]), ARGV[2] == '1'
-local p = redis.call('HINCRBY', KEYS[1], 'p', -amount)
+local p = add(KEYS[1], 'p', -amount)
 local f = redis.call('HMGET', KEYS[1], 'u', 'a', 'e', 'r')
 local u, a = int(f[1]), int(f[2])
 if ok and tonumber(ARGV[4]) == int(f[3]) then
@@ -106,7 +108,7 @@ put(KEYS[1], 'p', p)
 redis.call('HSET', KEYS[1], 'o', ARGV[5])
 if ARGV[2] == '' then redis.call('HDEL', KEYS[1], 't') else redis.call('HSET', KEYS[1], 't', ARGV[2]) end
 if ARGV[3] == '' then redis.call('HDEL', KEYS[1], 'x') else redis.call('HSET', KEYS[1], 'x', ARGV[3]) end
-redis.call('HINCRBY', KEYS[1], 'e', 1)
+redis.call('HINCRBY', KEYS[1], 'e', '1')
 pin(KEYS[1], r, p, ARGV[6])
 return 1
 `

@@ -1,14 +1,14 @@
 import { MemoryBalanceStore, type BalanceStore } from '@plangate/core'
 import { Redis } from 'ioredis'
 import { createClient } from 'redis'
-import { createRedisStore, type RedisStoreOptions } from '../src/index'
+import { createRedisStore, type RedisBalanceStore, type RedisStoreOptions } from '../src/index'
 
 /** A connected client of each kind, handed to the store through the one function it takes. */
 export interface Connected {
   name: 'node-redis' | 'ioredis'
   sendCommand: RedisStoreOptions['sendCommand']
   /** A store on this client; each test gives its own prefix, so tests share one server. */
-  store(options?: Partial<RedisStoreOptions>): BalanceStore
+  store(options?: Partial<RedisStoreOptions>): RedisBalanceStore
   close(): Promise<void>
 }
 
