@@ -22,6 +22,9 @@ export type SendCommand = (...args: string[]) => Promise<unknown>
  * call reject with a `StoreUnavailableError`, whose message says nothing of Redis (it reaches a
  * response body); the client's own error is its `cause`.
  */
+/** The share of the time budget within which a reservation must reach Redis. */
+const DEADLINE = 0.8
+
 export class Commands {
   readonly #send: SendCommand
   readonly #timeoutMs: number
@@ -42,13 +45,14 @@ export class Commands {
 
   /**
    * Runs `script` on `keys` within the time budget. With `deadline`, the script gets one more
-   * argument: the Redis time (ms) after which it must do nothing, half the budget from now, so a
-   * command that reaches Redis after we gave up on it (a Redis frozen, then resumed) takes nothing.
+   * argument: the Redis time (ms) after which it must do nothing, 80% of the budget from now (the
+   * rest covers the way back and the clocks' uncertainty), so a command that reaches Redis after
+   * we gave up on it (a Redis frozen, then resumed) takes nothing.
    */
   run<T>(script: ScriptName, keys: string[], args: string[], parse: (reply: unknown) => T, deadline = false): Promise<T> {
     const startedAt = Date.now()
     return this.bounded(async () => {
-      const all = deadline ? [...args, String(Math.floor(startedAt + (await this.#clockOffset()) + this.#timeoutMs / 2))] : args
+      const all = deadline ? [...args, String(Math.floor(startedAt + (await this.#clockOffset()) + this.#timeoutMs * DEADLINE))] : args
       return parse(await this.#eval(script, keys, all))
     })
   }
@@ -62,7 +66,10 @@ export class Commands {
   async bounded<T>(work: () => Promise<T>): Promise<T> {
     let timer: ReturnType<typeof setTimeout> | undefined
     const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`Redis did not answer within ${this.#timeoutMs} ms`)), this.#timeoutMs)
+      // Timers run before the event loop reads sockets: on a busy process the answer may be
+      // waiting unread when the budget ends. One more turn lets it be read first.
+      const expire = () => reject(new Error(`Redis did not answer within ${this.#timeoutMs} ms`))
+      timer = setTimeout(() => (timer = setTimeout(expire, 0)), this.#timeoutMs)
     })
     try {
       return await Promise.race([work(), timedOut])
