@@ -12,6 +12,5 @@
 export function firstKey(args: readonly string[]): string | undefined {
   const [name] = args
   if (name === 'EVALSHA' || name === 'EVAL') return Number(args[2]) > 0 ? args[3] : undefined
-  if (name === 'SET') return args[1]
   return undefined
 }

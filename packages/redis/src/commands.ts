@@ -57,11 +57,6 @@ export class Commands {
     })
   }
 
-  /** A plain command (SET NX PX) within the time budget. */
-  command<T>(args: string[], parse: (reply: unknown) => T): Promise<T> {
-    return this.bounded(async () => parse(await this.#send(...args)))
-  }
-
   /** `work`, or a `StoreUnavailableError` once it fails or `timeoutMs` passes. */
   async bounded<T>(work: () => Promise<T>): Promise<T> {
     let timer: ReturnType<typeof setTimeout> | undefined

@@ -99,7 +99,7 @@ class RedisStore implements RedisBalanceStore {
   observe(key: string, observation: Observation, startedAt: EntrySnapshot, now: number): Promise<void> {
     const total = observation.total === undefined ? '' : int(observation.total)
     const expiresAt = observation.expiresAt === null ? '' : int(observation.expiresAt)
-    return this.#write('OBSERVE', key, [int(observation.remaining), total, expiresAt, int(startedAt.acked), int(now), this.#ttl])
+    return this.#write('OBSERVE', key, [int(observation.remaining), total, expiresAt, int(startedAt.acked), int(now), this.#ttl, int(startedAt.epoch)])
   }
 
   snapshot(key: string): Promise<EntrySnapshot> {
@@ -117,12 +117,16 @@ class RedisStore implements RedisBalanceStore {
     return this.#failOpen ? done.catch(ifUnavailable(false)) : done
   }
 
-  /** `SET NX PX` with a random token; released by a script that deletes it only if it is still ours. */
+  /**
+   * `SET NX PX` with a random token (in a script: not while the last balance observed may predate
+   * another process's order, see scripts.ts), released by a script that deletes it only if it is
+   * still ours.
+   */
   async lockOrder(key: string, ttlMs: number): Promise<OrderLock | undefined> {
     const lock = this.#entry(key, ':lock')
     const token = crypto.randomUUID()
     const px = String(Math.max(1, Math.ceil(ttlMs)))
-    const done = this.#commands.command(['SET', lock, token, 'NX', 'PX', px], (reply) => reply !== null && reply !== undefined)
+    const done = this.#commands.run('LOCK', [lock, this.#entry(key)], [token, px], (reply) => one(reply) === 1)
     const locked = this.#failOpen ? await done.catch(ifUnavailable(false)) : await done
     if (!locked) return undefined
     return {

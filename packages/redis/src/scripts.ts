@@ -5,7 +5,8 @@
  *
  * The entry of one holder and plan is a hash, `KEYS[1]`:
  *   u upstream, r reserved, p pending, a acked, e epoch, o observedAt,
- *   t total (absent: unknown), x expiresAt (absent: never expires).
+ *   t total (absent: unknown), x expiresAt (absent: never expires),
+ *   w 1 when the last observation raced another and lowered it (see OBSERVE).
  * A missing field reads as 0. A missing hash is an entry never observed.
  *
  * Every reply is an integer or an array of integers: Lua's `true` becomes 1 but `false` becomes a
@@ -95,17 +96,23 @@ return 1
 `
 
 /**
- * ARGV: remaining, total ('' unknown), expiresAt ('' never), startedAt.acked, now, idle ttl.
- * Creates the entry when there is none. Reply 1.
+ * ARGV: remaining, total ('' unknown), expiresAt ('' never), startedAt.acked, now, idle ttl,
+ * startedAt.epoch. Creates the entry when there is none. Reply 1.
+ *
+ * Also notes, in field w, whether this answer raced another observation and lowered what it
+ * had said: a read that started before another process's order landed, applied after it,
+ * erases that order's credits. LOCK refuses to let anyone order on the strength of it.
  */
 export const OBSERVE = `${PRELUDE}
-local f = redis.call('HMGET', KEYS[1], 'a', 'r', 'p')
+local f = redis.call('HMGET', KEYS[1], 'a', 'r', 'p', 'u', 'e')
 local a, r, p = int(f[1]), int(f[2]), int(f[3])
-put(KEYS[1], 'u', tonumber(ARGV[1]) - (a - tonumber(ARGV[4])))
+local u = tonumber(ARGV[1]) - (a - tonumber(ARGV[4]))
+local raced = tonumber(ARGV[7]) ~= int(f[5]) and u < int(f[4])
+put(KEYS[1], 'u', u)
 put(KEYS[1], 'a', a)
 put(KEYS[1], 'r', r)
 put(KEYS[1], 'p', p)
-redis.call('HSET', KEYS[1], 'o', ARGV[5])
+redis.call('HSET', KEYS[1], 'o', ARGV[5], 'w', raced and '1' or '0')
 if ARGV[2] == '' then redis.call('HDEL', KEYS[1], 't') else redis.call('HSET', KEYS[1], 't', ARGV[2]) end
 if ARGV[3] == '' then redis.call('HDEL', KEYS[1], 'x') else redis.call('HSET', KEYS[1], 'x', ARGV[3]) end
 redis.call('HINCRBY', KEYS[1], 'e', '1')
@@ -131,8 +138,21 @@ local now, window, max = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%d', now - window))
 if redis.call('ZCARD', KEYS[1]) >= max then return 0 end
 redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
+-- Only to collect it: the window is kept by the scores and the callers' clocks, so a minute more.
+redis.call('PEXPIRE', KEYS[1], string.format('%d', window + 60000))
 return 1
+`
+
+/**
+ * The order lock: `SET NX PX` with a random token, `KEYS[1]` the lock, `KEYS[2]` the entry.
+ * ARGV: token, ttl. Reply 1 taken, 0 not. Not taken either while the entry's last observation
+ * raced another and lowered it (see OBSERVE): the caller then waits and reads the balance again,
+ * which clears it, instead of ordering on an answer that may predate an order just placed.
+ */
+export const LOCK = `
+if redis.call('HGET', KEYS[2], 'w') == '1' then return 0 end
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+return 0
 `
 
 /** The order lock's release: delete it only if this holder's token is still the one set. ARGV: token. */
@@ -141,5 +161,5 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `
 
-export const SCRIPTS = { RESERVE, RELEASE, COMMIT, SETTLE, OBSERVE, SNAPSHOT, RECORD_ORDER, UNLOCK }
+export const SCRIPTS = { RESERVE, RELEASE, COMMIT, SETTLE, OBSERVE, SNAPSHOT, RECORD_ORDER, LOCK, UNLOCK }
 export type ScriptName = keyof typeof SCRIPTS
