@@ -51,23 +51,29 @@ export class Commands {
    */
   run<T>(script: ScriptName, keys: string[], args: string[], parse: (reply: unknown) => T, deadline = false): Promise<T> {
     const startedAt = Date.now()
-    return this.bounded(async () => {
+    return this.bounded(async (abandoned) => {
       const all = deadline ? [...args, String(Math.floor(startedAt + (await this.#clockOffset()) + this.#timeoutMs * DEADLINE))] : args
+      // Given up on while measuring the clock (a frozen Redis): send nothing.
+      if (abandoned()) throw new Error('abandoned')
       return parse(await this.#eval(script, keys, all))
     })
   }
 
   /** `work`, or a `StoreUnavailableError` once it fails or `timeoutMs` passes. */
-  async bounded<T>(work: () => Promise<T>): Promise<T> {
+  async bounded<T>(work: (abandoned: () => boolean) => Promise<T>): Promise<T> {
     let timer: ReturnType<typeof setTimeout> | undefined
+    let over = false
     const timedOut = new Promise<never>((_, reject) => {
       // Timers run before the event loop reads sockets: on a busy process the answer may be
       // waiting unread when the budget ends. One more turn lets it be read first.
-      const expire = () => reject(new Error(`Redis did not answer within ${this.#timeoutMs} ms`))
+      const expire = () => {
+        over = true
+        reject(new Error(`Redis did not answer within ${this.#timeoutMs} ms`))
+      }
       timer = setTimeout(() => (timer = setTimeout(expire, 0)), this.#timeoutMs)
     })
     try {
-      return await Promise.race([work(), timedOut])
+      return await Promise.race([work(() => over), timedOut])
     } catch (error) {
       // The next call measures the clock again: a failover may have brought another server.
       this.#offset = undefined
@@ -124,7 +130,9 @@ export class Commands {
         const answeredAt = Date.now()
         // A slow answer says little about the clock: use it this once, measure again next time.
         if (answeredAt - sentAt > this.#timeoutMs / 4 && this.#offset === offset) this.#offset = undefined
-        return serverMs - (sentAt + answeredAt) / 2
+        // The lowest offset the answer allows (Redis read its clock by answeredAt at the latest):
+        // a deadline from it is never later than meant, only earlier by the round trip.
+        return serverMs - answeredAt
       })
       offset.catch(() => this.#offset === offset && (this.#offset = undefined))
       this.#offset = offset

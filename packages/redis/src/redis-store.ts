@@ -112,7 +112,7 @@ class RedisStore implements RedisBalanceStore {
 
   recordOrder(key: string, now: number, windowMs: number, max: number): Promise<boolean> {
     const member = `${now}:${crypto.randomUUID()}`
-    const done = this.#commands.run('RECORD_ORDER', [this.#entry(key, ':orders')], [int(now), int(windowMs), int(max), member], (reply) => one(reply) === 1)
+    const done = this.#commands.run('RECORD_ORDER', [this.#entry(key, ':orders')], [int(now), int(windowMs), int(max), member], counted, true)
     // Never buy blind, open or not: an order Redis cannot count escapes the spend guard.
     return this.#failOpen ? done.catch(ifUnavailable(false)) : done
   }
@@ -126,7 +126,7 @@ class RedisStore implements RedisBalanceStore {
     const lock = this.#entry(key, ':lock')
     const token = crypto.randomUUID()
     const px = String(Math.max(1, Math.ceil(ttlMs)))
-    const done = this.#commands.run('LOCK', [lock, this.#entry(key)], [token, px], (reply) => one(reply) === 1)
+    const done = this.#commands.run('LOCK', [lock, this.#entry(key)], [token, px], counted, true)
     const locked = this.#failOpen ? await done.catch(ifUnavailable(false)) : await done
     if (!locked) return undefined
     return {
@@ -149,6 +149,13 @@ class RedisStore implements RedisBalanceStore {
 function int(n: number): string {
   if (!Number.isSafeInteger(n)) throw new TypeError(`@plangate/redis: expected a safe integer, got ${String(n)}`)
   return String(n)
+}
+
+/** 1 yes, 0 no, -2 the command reached Redis after its deadline (the caller is told the store failed). */
+function counted(reply: unknown): boolean {
+  const n = one(reply)
+  if (n === -2) throw new Error('the command reached Redis after its deadline')
+  return n === 1
 }
 
 function ifUnavailable<T>(fallback: T): (error: unknown) => T {

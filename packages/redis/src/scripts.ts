@@ -14,6 +14,16 @@
  * that formats with 14 significant digits and would round large integers.
  */
 
+/** Whether Redis's clock is past ARGV[n], the caller's deadline (0: none). */
+const LATE = `
+local function late(n)
+  local deadline = tonumber(ARGV[n])
+  if deadline == 0 then return false end
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > deadline
+end
+`
+
 const PRELUDE = `
 local function int(v) return tonumber(v) or 0 end
 -- Arguments to Redis as text: a Lua number would be formatted by Redis (and -0 is no integer).
@@ -34,12 +44,9 @@ end
  * Reply: {status, remaining, hasExpiry, expiresAt}; status 1 ok, 0 stale, -1 insufficient,
  * -2 too late (it reached Redis after the caller gave up on it, so it must not take credits).
  */
-export const RESERVE = `${PRELUDE}
-local cost, now, ttl, deadline = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-if deadline > 0 then
-  local t = redis.call('TIME')
-  if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > deadline then return {-2, 0, 0, 0} end
-end
+export const RESERVE = `${PRELUDE}${LATE}
+local cost, now, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+if late(4) then return {-2, 0, 0, 0} end
 local f = redis.call('HMGET', KEYS[1], 'u', 'r', 'p', 'x', 'o')
 if redis.call('EXISTS', KEYS[1]) == 0 then return {0, 0, 0, 0} end
 local r, p, o = int(f[2]), int(f[3]), int(f[5])
@@ -130,9 +137,11 @@ return {int(f[1]), int(f[2]), int(f[3]), flag(f[4]), int(f[4]), flag(f[5]), int(
 
 /**
  * The spend guard: one sorted set of order times per holder and plan, `KEYS[1]`, shared by every
- * process. ARGV: now, windowMs, max, a member unique to this call. Reply 1 counted, 0 refused.
+ * process. ARGV: now, windowMs, max, a member unique to this call, deadline. Reply 1 counted,
+ * 0 refused, -2 too late (the caller gave up: counting it would spend the guard on no order).
  */
-export const RECORD_ORDER = `
+export const RECORD_ORDER = `${LATE}
+if late(5) then return -2 end
 local now, window, max = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 -- Kept: orders with now - at < window.
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%d', now - window))
@@ -145,11 +154,13 @@ return 1
 
 /**
  * The order lock: `SET NX PX` with a random token, `KEYS[1]` the lock, `KEYS[2]` the entry.
- * ARGV: token, ttl. Reply 1 taken, 0 not. Not taken either while the entry's last observation
+ * ARGV: token, ttl, deadline. Reply 1 taken, 0 not, -2 too late (a lock nobody waits for would
+ * hold every order back for its ttl). Not taken either while the entry's last observation
  * raced another and lowered it (see OBSERVE): the caller then waits and reads the balance again,
  * which clears it, instead of ordering on an answer that may predate an order just placed.
  */
-export const LOCK = `
+export const LOCK = `${LATE}
+if late(3) then return -2 end
 if redis.call('HGET', KEYS[2], 'w') == '1' then return 0 end
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
 return 0

@@ -234,7 +234,7 @@ describe('order lock', () => {
 
 describe('a frozen Redis (SIGSTOP)', () => {
   it.each(['node-redis', 'ioredis'])(
-    'through %s: calls reject with StoreUnavailableError within the budget; a reservation that arrives late takes nothing',
+    'through %s: calls reject with StoreUnavailableError within the budget; a reservation, lock or order count that arrives late takes nothing',
     async (name) => {
       const frozen = await redisServer()
       const client = name === 'node-redis' ? await nodeRedis(frozen.url) : await ioredis(frozen.url)
@@ -249,13 +249,20 @@ describe('a frozen Redis (SIGSTOP)', () => {
         expect(failure).toMatchObject({ code: 'STORE_UNAVAILABLE', status: 503, headers: { 'Retry-After': '1' } })
         expect((failure as Error).message).not.toMatch(/127\.0\.0\.1|redis/i)
         await expect(store.snapshot(K)).rejects.toBeInstanceOf(StoreUnavailableError)
-        expect(errors.length).toBe(2)
+        await expect(store.lockOrder(K, 60_000)).rejects.toBeInstanceOf(StoreUnavailableError)
+        await expect(store.recordOrder(K, Date.now(), 60_000, 1)).rejects.toBeInstanceOf(StoreUnavailableError)
+        expect(errors.length).toBe(4)
         frozen.thaw()
         // The reservation sent while frozen reaches Redis now, after its deadline: it takes nothing.
         let seen: EntrySnapshot | undefined
         for (let i = 0; i < 100 && seen === undefined; i++) seen = await store.snapshot(K).catch(() => undefined)
         expect(seen).toMatchObject({ reserved: 1, upstream: 5 })
         expect(await store.reserve(K, 4, Date.now(), 30_000)).toMatchObject({ ok: true, remaining: 0 })
+        // Nor does the lock, or the order count, sent while frozen: neither would lead to an order.
+        const lock = await store.lockOrder(K, 60_000)
+        expect(lock).toBeDefined()
+        await lock!.release()
+        expect(await store.recordOrder(K, Date.now(), 60_000, 1)).toBe(true)
       } finally {
         await client.close()
         await frozen.stop()
