@@ -6,7 +6,7 @@
  * The entry of one holder and plan is a hash, `KEYS[1]`:
  *   u upstream, r reserved, p pending, a acked, e epoch, o observedAt,
  *   t total (absent: unknown), x expiresAt (absent: never expires),
- *   w 1 when the last observation raced another and lowered it (see OBSERVE).
+ *   w 1 when the last observation raced another and predates it (see OBSERVE).
  * A missing field reads as 0. A missing hash is an entry never observed.
  *
  * Every reply is an integer or an array of integers: Lua's `true` becomes 1 but `false` becomes a
@@ -106,15 +106,20 @@ return 1
  * ARGV: remaining, total ('' unknown), expiresAt ('' never), startedAt.acked, now, idle ttl,
  * startedAt.epoch. Creates the entry when there is none. Reply 1.
  *
- * Also notes, in field w, whether this answer raced another observation and lowered what it
- * had said: a read that started before another process's order landed, applied after it,
- * erases that order's credits. LOCK refuses to let anyone order on the strength of it.
+ * Also notes, in field w, whether this answer raced another observation and is older than it
+ * (fewer credits ever bought): a read that started before another process's order landed,
+ * applied after it, erases that order's credits. LOCK refuses to let anyone order on it.
  */
 export const OBSERVE = `${PRELUDE}
-local f = redis.call('HMGET', KEYS[1], 'a', 'r', 'p', 'u', 'e')
+local f = redis.call('HMGET', KEYS[1], 'a', 'r', 'p', 'u', 'e', 't')
 local a, r, p = int(f[1]), int(f[2]), int(f[3])
 local u = tonumber(ARGV[1]) - (a - tonumber(ARGV[4]))
-local raced = tonumber(ARGV[7]) ~= int(f[5]) and u < int(f[4])
+-- Fewer credits ever bought than already seen: this answer predates an order that has landed.
+-- (Without totals, less remaining: noisier, redemptions lower it too.)
+local seen, total = tonumber(f[6]), tonumber(ARGV[2])
+local older
+if seen and total then older = total < seen else older = u < int(f[4]) end
+local raced = tonumber(ARGV[7]) ~= int(f[5]) and older
 put(KEYS[1], 'u', u)
 put(KEYS[1], 'a', a)
 put(KEYS[1], 'r', r)

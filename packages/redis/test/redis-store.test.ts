@@ -207,7 +207,7 @@ describe('order lock', () => {
     await third!.release()
   })
 
-  it('is not taken while the last balance observed raced another observation and lowered it', async () => {
+  it('is not taken while the last balance observed raced another observation and predates it (fewer credits bought)', async () => {
     const store = redis.store({ prefix: freshPrefix() })
     const now = Date.now()
     await store.observe(K, { remaining: 0, total: 0, expiresAt: null }, EMPTY, now)
@@ -221,11 +221,11 @@ describe('order lock', () => {
     const lock = await store.lockOrder(K, 5_000)
     expect(lock).toBeDefined()
     await lock!.release()
-    // Racing reads that agree (or raise it) do not hold orders back.
+    // Racing reads that bought as much (even with less remaining: a redemption) do not hold orders back.
     const a = await store.snapshot(K)
     const b = await store.snapshot(K)
     await store.observe(K, { remaining: 25, total: 25, expiresAt: null }, a, now)
-    await store.observe(K, { remaining: 30, total: 30, expiresAt: null }, b, now)
+    await store.observe(K, { remaining: 22, total: 25, expiresAt: null }, b, now)
     const again = await store.lockOrder(K, 5_000)
     expect(again).toBeDefined()
     await again!.release()
