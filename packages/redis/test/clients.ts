@@ -1,4 +1,3 @@
-import { MemoryBalanceStore, type BalanceStore } from '@plangate/core'
 import { Redis } from 'ioredis'
 import { createClient } from 'redis'
 import { createRedisStore, type RedisBalanceStore, type RedisStoreOptions } from '../src/index'
@@ -54,14 +53,4 @@ let prefixes = 0
 /** A prefix no other test uses, so every test starts from an empty store. */
 export function freshPrefix(): string {
   return `t${process.pid}-${++prefixes}:`
-}
-
-/** The implementations the contract runs against: the reference, and Redis through each client. */
-export type StoreMaker = { name: string; make(): BalanceStore }
-
-export function makers(connected: Connected[]): StoreMaker[] {
-  return [
-    { name: 'MemoryBalanceStore', make: () => new MemoryBalanceStore() },
-    ...connected.map((c) => ({ name: `Redis via ${c.name}`, make: () => c.store({ prefix: freshPrefix() }) })),
-  ]
 }
