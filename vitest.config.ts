@@ -14,6 +14,7 @@ export default defineConfig({
       { find: /^@plangate\/hono$/, replacement: src('./packages/hono/src/index.ts') },
       { find: /^@plangate\/node$/, replacement: src('./packages/node/src/index.ts') },
       { find: /^@plangate\/proxy$/, replacement: src('./packages/proxy/src/index.ts') },
+      { find: /^@plangate\/redis$/, replacement: src('./packages/redis/src/index.ts') },
     ],
   },
   test: {

@@ -8,6 +8,7 @@ export type PlanGateErrorCode =
   | 'PAYMENT_REQUIRED'
   | 'PLAN_NOT_FOUND'
   | 'UPSTREAM_UNAVAILABLE'
+  | 'STORE_UNAVAILABLE'
   | 'COST_INVALID'
   | 'GATE_MISCONFIGURED'
 
@@ -63,6 +64,23 @@ export class UpstreamUnavailableError extends PlanGateError {
     super(message, options)
     this.headers = { 'Retry-After': String(options?.retryAfterSeconds ?? 2) }
     this.upstreamStatus = options?.upstreamStatus
+  }
+}
+
+/**
+ * The shared balance store (Redis, say) is down, refusing, answering errors or too slow (503). The
+ * request was not served: nothing is handed out without a reservation the store has recorded.
+ */
+export class StoreUnavailableError extends PlanGateError {
+  readonly code = 'STORE_UNAVAILABLE'
+  readonly status = 503
+  override readonly headers: Record<string, string>
+  constructor(
+    message = 'The balance store is unavailable; the request was not charged. Try again shortly.',
+    options?: { cause?: unknown; retryAfterSeconds?: number },
+  ) {
+    super(message, options)
+    this.headers = { 'Retry-After': String(options?.retryAfterSeconds ?? 1) }
   }
 }
 

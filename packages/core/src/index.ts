@@ -10,6 +10,7 @@ export {
   PaymentRequiredError,
   PlanGateError,
   PlanNotFoundError,
+  StoreUnavailableError,
   UpstreamUnavailableError,
   type PlanGateErrorCode,
 } from './errors'

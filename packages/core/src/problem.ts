@@ -23,6 +23,7 @@ const TITLES: Record<string, string> = {
   PAYMENT_REQUIRED: 'Payment required',
   PLAN_NOT_FOUND: 'Payment plan not found',
   UPSTREAM_UNAVAILABLE: 'Payments service unavailable',
+  STORE_UNAVAILABLE: 'Balance store unavailable',
   COST_INVALID: 'Request cost could not be determined',
   GATE_MISCONFIGURED: 'Payment gate not configured',
   INTERNAL_ERROR: 'Internal error',

@@ -11,6 +11,7 @@ import {
   PaymentRequiredError,
   PlanNotFoundError,
   resolveRequirePlan,
+  StoreUnavailableError,
   toProblem,
   UpstreamUnavailableError,
   type Lease,
@@ -29,6 +30,7 @@ describe('toProblem', () => {
     ['PAYMENT_REQUIRED', new PaymentRequiredError('no credits'), 402, 'urn:plangate:problem:payment-required', 'Payment required', {}],
     ['PLAN_NOT_FOUND', new PlanNotFoundError('no plan'), 500, 'urn:plangate:problem:plan-not-found', 'Payment plan not found', {}],
     ['UPSTREAM_UNAVAILABLE', new UpstreamUnavailableError('down', { retryAfterSeconds: 9 }), 503, 'urn:plangate:problem:upstream-unavailable', 'Payments service unavailable', { 'Retry-After': '9' }],
+    ['STORE_UNAVAILABLE', new StoreUnavailableError(), 503, 'urn:plangate:problem:store-unavailable', 'Balance store unavailable', { 'Retry-After': '1' }],
     ['COST_INVALID', new CostInvalidError('bad cost'), 500, 'urn:plangate:problem:cost-invalid', 'Request cost could not be determined', {}],
     ['GATE_MISCONFIGURED', new GateMisconfiguredError('no key'), 500, 'urn:plangate:problem:gate-misconfigured', 'Payment gate not configured', {}],
   ])('%s → status, headers and an RFC 9457 body', (code, error, status, type, title, extraHeaders) => {

@@ -28,6 +28,7 @@ export {
   PaymentRequiredError,
   PlanGateError,
   PlanNotFoundError,
+  StoreUnavailableError,
   UpstreamUnavailableError,
   type PlanBalance,
   type PlanGate,

@@ -31,6 +31,7 @@ export {
   PaymentRequiredError,
   PlanGateError,
   PlanNotFoundError,
+  StoreUnavailableError,
   UpstreamUnavailableError,
   type PlanBalance,
   type PlanGate,

@@ -1,0 +1,166 @@
+import {
+  StoreUnavailableError,
+  type BalanceStore,
+  type EntrySnapshot,
+  type Observation,
+  type OrderLock,
+  type ReserveOutcome,
+  type Settlement,
+} from '@plangate/core'
+import { Commands } from './commands'
+import { resolveRedisStoreOptions, type RedisStoreOptions } from './options'
+import { integers, one } from './replies'
+
+/**
+ * A `BalanceStore` on Redis: every process that uses it shares one truth about each holder's
+ * credits (reserved, pending, the last balance read), one order lock and one spend guard per
+ * holder and plan. Each method is one Lua script, so each is atomic across processes; all keys of
+ * one holder and plan share a hash slot (`{plan:holder}`), so Redis Cluster works.
+ *
+ * When Redis is down, hangs, refuses or answers errors, every method rejects within `timeoutMs`
+ * with a `StoreUnavailableError`: the request is answered 503 `STORE_UNAVAILABLE` and nothing is
+ * served (unless `failOpen`). Service resumes as soon as Redis answers again.
+ *
+ * @example
+ * // node-redis (`redis` v4 or v5)
+ * import { createClient } from 'redis'
+ * const client = createClient({ url: process.env.REDIS_URL })
+ * client.on('error', (error) => console.error('redis:', error.message))
+ * await client.connect()
+ * const store = createRedisStore({ sendCommand: (...args) => client.sendCommand(args) })
+ * const gate = createPlanGate({ store })
+ *
+ * @example
+ * // ioredis (v5)
+ * import { Redis } from 'ioredis'
+ * const client = new Redis(process.env.REDIS_URL)
+ * const store = createRedisStore({ sendCommand: (command, ...args) => client.call(command, ...args) })
+ */
+export function createRedisStore(options: RedisStoreOptions): RedisBalanceStore {
+  return new RedisStore(options)
+}
+
+/** A `BalanceStore` whose every method answers with a promise. */
+export interface RedisBalanceStore extends BalanceStore {
+  reserve(key: string, cost: number, now: number, ttlMs: number): Promise<ReserveOutcome>
+  release(key: string, cost: number): Promise<void>
+  commit(key: string, cost: number): Promise<void>
+  settle(key: string, amount: number, settlement: Settlement): Promise<void>
+  observe(key: string, observation: Observation, startedAt: EntrySnapshot, now: number): Promise<void>
+  snapshot(key: string): Promise<EntrySnapshot>
+  recordOrder(key: string, now: number, windowMs: number, max: number): Promise<boolean>
+  lockOrder(key: string, ttlMs: number): Promise<OrderLock | undefined>
+}
+
+const EMPTY: EntrySnapshot = { acked: 0, epoch: 0, upstream: 0, total: undefined, expiresAt: null, reserved: 0, pending: 0 }
+
+class RedisStore implements RedisBalanceStore {
+  readonly #commands: Commands
+  readonly #prefix: string
+  readonly #ttl: string
+  readonly #failOpen: boolean
+
+  constructor(input: RedisStoreOptions) {
+    const options = resolveRedisStoreOptions(input)
+    this.#commands = new Commands(options.sendCommand, options.timeoutMs, options.onError)
+    this.#prefix = options.prefix
+    this.#ttl = String(options.entryTtlMs)
+    this.#failOpen = options.failOpen
+  }
+
+  reserve(key: string, cost: number, now: number, ttlMs: number): Promise<ReserveOutcome> {
+    const ttl = Number.isFinite(ttlMs) ? String(Math.max(0, Math.floor(ttlMs))) : '-1'
+    const done = this.#commands.run('RESERVE', [this.#entry(key)], [int(cost), int(now), ttl], (reply): ReserveOutcome => {
+      const [status, remaining, hasExpiry, expiresAt] = integers<[number, number, number, number]>(reply, 4)
+      if (status === 1) return { ok: true, remaining, expiresAt: hasExpiry === 1 ? expiresAt : null }
+      if (status === 0) return { ok: false, reason: 'stale', remaining }
+      if (status === -1) return { ok: false, reason: 'insufficient', remaining }
+      throw new Error('the reservation reached Redis after its deadline')
+    }, true)
+    // Failing open: served with no balance check (see the option's warning).
+    return this.#failOpen ? done.catch(ifUnavailable({ ok: true, remaining: 0, expiresAt: null })) : done
+  }
+
+  release(key: string, cost: number): Promise<void> {
+    return this.#write('RELEASE', key, [int(cost), this.#ttl])
+  }
+
+  commit(key: string, cost: number): Promise<void> {
+    return this.#write('COMMIT', key, [int(cost), this.#ttl])
+  }
+
+  settle(key: string, amount: number, settlement: Settlement): Promise<void> {
+    const args = settlement.ok
+      ? [int(amount), '1', int(settlement.remainingAfter), int(settlement.startedAt.epoch), int(settlement.startedAt.acked), this.#ttl]
+      : [int(amount), '0', '0', '0', '0', this.#ttl]
+    return this.#write('SETTLE', key, args)
+  }
+
+  observe(key: string, observation: Observation, startedAt: EntrySnapshot, now: number): Promise<void> {
+    const total = observation.total === undefined ? '' : int(observation.total)
+    const expiresAt = observation.expiresAt === null ? '' : int(observation.expiresAt)
+    return this.#write('OBSERVE', key, [int(observation.remaining), total, expiresAt, int(startedAt.acked), int(now), this.#ttl, int(startedAt.epoch)])
+  }
+
+  snapshot(key: string): Promise<EntrySnapshot> {
+    const done = this.#commands.run('SNAPSHOT', [this.#entry(key)], [], (reply): EntrySnapshot => {
+      const [acked, epoch, upstream, hasTotal, total, hasExpiry, expiresAt, reserved, pending] = integers<[number, number, number, number, number, number, number, number, number]>(reply, 9)
+      return { acked, epoch, upstream, total: hasTotal === 1 ? total : undefined, expiresAt: hasExpiry === 1 ? expiresAt : null, reserved, pending }
+    })
+    return this.#failOpen ? done.catch(ifUnavailable(EMPTY)) : done
+  }
+
+  recordOrder(key: string, now: number, windowMs: number, max: number): Promise<boolean> {
+    const member = `${now}:${crypto.randomUUID()}`
+    const done = this.#commands.run('RECORD_ORDER', [this.#entry(key, ':orders')], [int(now), int(windowMs), int(max), member], counted, true)
+    // Never buy blind, open or not: an order Redis cannot count escapes the spend guard.
+    return this.#failOpen ? done.catch(ifUnavailable(false)) : done
+  }
+
+  /**
+   * `SET NX PX` with a random token (in a script: not while the last balance observed may predate
+   * another process's order, see scripts.ts), released by a script that deletes it only if it is
+   * still ours.
+   */
+  async lockOrder(key: string, ttlMs: number): Promise<OrderLock | undefined> {
+    const lock = this.#entry(key, ':lock')
+    const token = crypto.randomUUID()
+    const px = String(Math.max(1, Math.ceil(ttlMs)))
+    const done = this.#commands.run('LOCK', [lock, this.#entry(key)], [token, px], counted, true)
+    const locked = this.#failOpen ? await done.catch(ifUnavailable(false)) : await done
+    if (!locked) return undefined
+    return {
+      release: () => this.#commands.run('UNLOCK', [lock], [token], one).then(() => undefined),
+    }
+  }
+
+  #write(script: 'RELEASE' | 'COMMIT' | 'SETTLE' | 'OBSERVE', key: string, args: string[]): Promise<void> {
+    const done = this.#commands.run(script, [this.#entry(key)], args, one).then(() => undefined)
+    return this.#failOpen ? done.catch(ifUnavailable(undefined)) : done
+  }
+
+  /** `<prefix>{<plan>:<holder>}<suffix>`: the braces make every key of one holder and plan hash to one slot. */
+  #entry(key: string, suffix = ''): string {
+    return `${this.#prefix}{${key}}${suffix}`
+  }
+}
+
+/** A safe integer as the decimal text Redis takes; anything else is a bug upstream of the store. */
+function int(n: number): string {
+  if (!Number.isSafeInteger(n)) throw new TypeError(`@plangate/redis: expected a safe integer, got ${String(n)}`)
+  return String(n)
+}
+
+/** 1 yes, 0 no, -2 the command reached Redis after its deadline (the caller is told the store failed). */
+function counted(reply: unknown): boolean {
+  const n = one(reply)
+  if (n === -2) throw new Error('the command reached Redis after its deadline')
+  return n === 1
+}
+
+function ifUnavailable<T>(fallback: T): (error: unknown) => T {
+  return (error) => {
+    if (error instanceof StoreUnavailableError) return fallback
+    throw error
+  }
+}
