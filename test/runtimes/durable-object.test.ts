@@ -106,12 +106,12 @@ describe('the Durable Object store on workerd, two isolates, one namespace', () 
     }
   }, HOOK_TIMEOUT_MS)
 
-  it('a store that is too slow or throws: 503 UPSTREAM_UNAVAILABLE, nothing spent', async () => {
+  it('a store that is too slow or throws: 503 STORE_UNAVAILABLE, nothing spent', async () => {
     const holder = await subscriber(2, { funds: 10, orders: 1 })
     const detail = { stalled: /did not answer reserve within 500 ms/, failing: /failed during reserve: storage is unavailable/ }
     for (const route of ['stalled', 'failing'] as const) {
       const [answer] = await burst(`/${route}/${holder.planId}`, holder.apiKey, 1)
-      expect(answer, a.output()).toMatchObject({ status: 503, code: 'UPSTREAM_UNAVAILABLE', detail: expect.stringMatching(detail[route]) })
+      expect(answer, a.output()).toMatchObject({ status: 503, code: 'STORE_UNAVAILABLE', detail: expect.stringMatching(detail[route]) })
     }
     expect(ledger.redeemed(holder.planId)).toBe(0)
   }, HOOK_TIMEOUT_MS)

@@ -1,6 +1,6 @@
 import {
   PlanGateError,
-  UpstreamUnavailableError,
+  StoreUnavailableError,
   type BalanceStore,
   type EntrySnapshot,
   type Observation,
@@ -47,7 +47,7 @@ export interface DurableObjectStoreOptions {
  * Object (`PlanGateStore`, one object per holder and plan): every isolate of your Worker, in every
  * location, sees one truth, so no credit is handed out twice and a burst orders a plan once.
  *
- * A call that fails or times out rejects with `UpstreamUnavailableError` (the request is answered
+ * A call that fails or times out rejects with `StoreUnavailableError` (the request is answered
  * 503). Create the store per request or once: it holds only the binding, and makes a new stub for
  * every call (a Worker may not use one request's I/O objects in another).
  *
@@ -76,14 +76,14 @@ export function createDurableObjectStore(namespace: PlanGateStoreNamespace, opti
   async function call<T>(key: string, method: string, run: (stub: PlanGateStoreStub) => Promise<T>): Promise<T> {
     let timer: ReturnType<typeof setTimeout> | undefined
     const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new UpstreamUnavailableError(`The balance store (Durable Object) did not answer ${method} within ${timeoutMs} ms.`)), timeoutMs)
+      timer = setTimeout(() => reject(new StoreUnavailableError(`The balance store (Durable Object) did not answer ${method} within ${timeoutMs} ms.`)), timeoutMs)
     })
     try {
       return await Promise.race([run(namespace.get(namespace.idFromName(key))), timedOut])
     } catch (error) {
       if (error instanceof PlanGateError) throw error
       const reason = error instanceof Error ? error.message : 'unknown error'
-      throw new UpstreamUnavailableError(`The balance store (Durable Object) failed during ${method}: ${reason}`, { cause: error })
+      throw new StoreUnavailableError(`The balance store (Durable Object) failed during ${method}: ${reason}`, { cause: error })
     } finally {
       if (timer !== undefined) clearTimeout(timer)
     }

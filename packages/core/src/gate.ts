@@ -336,20 +336,21 @@ class Gate implements PlanGate {
     // as spent one still in flight: let those land, and read the balance again — no redemption
     // runs meanwhile, so the answer is exact — rather than buy credits the holder still has.
     await this.#settler.drain(who.key, this.#config.timeoutMs)
-    before = await this.store.snapshot(who.key)
-    const apiKey = subscriberKey(who)
-    const balance = await this.#upstream('balance', who, () => this.#client.balance(who.plan, who.address, apiKey))
-    await this.#observe(who.key, observation(balance), before)
-    before = await this.store.snapshot(who.key)
-    if (spendable(before, Date.now()) >= cost) return
-
-    const lock = await this.store.lockOrder(who.key, this.#config.timeoutMs + autoOrder.pollTimeoutMs)
+    // The lock first, then the read: another process may have ordered just before, and only a
+    // read inside the lock sees what it bought (the read outside would buy a plan early).
+    const lock = await this.store.lockOrder(who.key, 2 * this.#config.timeoutMs + autoOrder.pollTimeoutMs)
     if (lock === undefined) {
       // Another process is ordering for this holder: wait for it, then read what it bought.
       await sleep(Math.min(1_000, this.#config.timeoutMs))
       return this.#read(who, before.epoch)
     }
+    const apiKey = subscriberKey(who)
     try {
+      before = await this.store.snapshot(who.key)
+      const balance = await this.#upstream('balance', who, () => this.#client.balance(who.plan, who.address, apiKey))
+      await this.#observe(who.key, observation(balance), before)
+      before = await this.store.snapshot(who.key)
+      if (spendable(before, Date.now()) >= cost) return
       if (!(await this.store.recordOrder(who.key, Date.now(), autoOrder.windowMs, autoOrder.maxOrders))) {
         throw new PaymentRequiredError(
           `Plan ${who.plan} was already ordered ${autoOrder.maxOrders} time(s) for this holder within ${Math.round(autoOrder.windowMs / 1000)} s (the spend guard); no more automatic orders until the window passes.`,
