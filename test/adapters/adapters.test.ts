@@ -3,7 +3,7 @@
  * served over loopback: Express 5 and 4, Hono on @hono/node-server, Koa 3 and 2, and Fastify with
  * `requirePlan` per route and with the plugin for a whole scope.
  */
-import { afterEach, beforeEach, describe, it } from 'vitest'
+import { afterEach, describe, it } from 'vitest'
 import type { PlanGate } from '@plangate/core'
 import { CASES, type CaseContext } from './cases'
 import type { Driver, RunningApp } from './driver'
@@ -11,6 +11,7 @@ import { ENV_CASES } from './env-cases'
 import { express4Driver, express5Driver } from './express'
 import { fastifyRouteDriver, fastifyScopeDriver } from './fastify'
 import { honoDriver } from './hono'
+import { restoreEnvAfterEach } from './http'
 import { koa2Driver, koa3Driver } from './koa'
 
 export const DRIVERS: Driver[] = [express5Driver, express4Driver, honoDriver, koa3Driver, koa2Driver, fastifyRouteDriver, fastifyScopeDriver]
@@ -42,16 +43,7 @@ describe.each(DRIVERS.map((d) => [d.name, d] as const))('requirePlan on %s', (_n
   }
 
   describe('the gate from the environment', () => {
-    let saved: Record<string, string | undefined>
-    beforeEach(() => {
-      saved = { NVM_API_KEY: process.env.NVM_API_KEY, NVM_ENVIRONMENT: process.env.NVM_ENVIRONMENT }
-    })
-    afterEach(() => {
-      for (const [name, value] of Object.entries(saved)) {
-        if (value === undefined) delete process.env[name]
-        else process.env[name] = value
-      }
-    })
+    restoreEnvAfterEach(['NVM_API_KEY', 'NVM_ENVIRONMENT'])
     it.each(ENV_CASES.map((c) => [c.name, c] as const))('%s', (_case, c) => c.run(t))
   })
 })

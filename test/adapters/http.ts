@@ -1,4 +1,4 @@
-import { expect } from 'vitest'
+import { afterEach, beforeEach, expect } from 'vitest'
 
 /** An answer, read whole. */
 export interface Answer {
@@ -44,4 +44,16 @@ export async function eventually(check: () => void | Promise<void>, timeoutMs = 
       await sleep(10)
     }
   }
+}
+
+/** Saves the variables before each test and puts them back after it. */
+export function restoreEnvAfterEach(names: string[]): void {
+  let saved: Array<[string, string | undefined]> = []
+  beforeEach(() => void (saved = names.map((name) => [name, process.env[name]])))
+  afterEach(() => {
+    for (const [name, value] of saved) {
+      if (value === undefined) delete process.env[name]
+      else process.env[name] = value
+    }
+  })
 }
