@@ -1,5 +1,5 @@
 /**
- * Every adapter against the same table of cases (cases.ts, env-cases.ts), each on a real app
+ * Every adapter against the same table of cases (cases.ts, option-cases.ts, env-cases.ts), each on a real app
  * served over loopback: Express 5 and 4, Hono on @hono/node-server, Koa 3 and 2, and Fastify with
  * `requirePlan` per route and with the plugin for a whole scope.
  */
