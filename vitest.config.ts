@@ -12,6 +12,8 @@ export default defineConfig({
       { find: /^@plangate\/cloudflare$/, replacement: src('./packages/cloudflare/src/index.ts') },
       { find: /^@plangate\/express$/, replacement: src('./packages/express/src/index.ts') },
       { find: /^@plangate\/hono$/, replacement: src('./packages/hono/src/index.ts') },
+      { find: /^@plangate\/koa$/, replacement: src('./packages/koa/src/index.ts') },
+      { find: /^@plangate\/fastify$/, replacement: src('./packages/fastify/src/index.ts') },
       { find: /^@plangate\/node$/, replacement: src('./packages/node/src/index.ts') },
       { find: /^@plangate\/proxy$/, replacement: src('./packages/proxy/src/index.ts') },
       { find: /^@plangate\/redis$/, replacement: src('./packages/redis/src/index.ts') },

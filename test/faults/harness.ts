@@ -1,24 +1,17 @@
 /**
  * The fault suite's world, over real HTTP on loopback: the local ledger served by
  * @hono/node-server (stoppable, so a refused connection is a real one), a gate with NO custom
- * fetch (so every upstream call crosses the network), and an Express or Hono agent in front of it.
+ * fetch (so every upstream call crosses the network), and an agent on one of the adapters
+ * (agents.ts) in front of it.
  * Everything the gate says — logger lines, hook calls, errors handed to the adapters, console —
  * is recorded so the secrets checks can scan it.
  */
-import type { AddressInfo } from 'node:net'
 import { format } from 'node:util'
-import type { Server } from 'node:http'
-import { serve } from '@hono/node-server'
-import express from 'express'
-import { Hono } from 'hono'
 import { createPlanGate, type PlanGate, type PlanGateOptions } from '@plangate/core'
 import { createLocalLedger, type LocalAccount, type LocalLedger } from '@plangate/core/local'
-import { requirePlan as expressPlan } from '@plangate/express'
-import { requirePlan as honoPlan, type PlanVariables } from '@plangate/hono'
-import { listen, serveFetch } from '../helpers/serve'
+import { AGENTS, type Adapter } from './agents'
 
-export type Adapter = 'express' | 'hono'
-export const ADAPTERS: Adapter[] = ['express', 'hono']
+export { ADAPTERS, type Adapter } from './agents'
 
 /** The documented denial codes (README "Errors"). */
 export const CODES = [
@@ -114,64 +107,8 @@ export function secretParts(apiKey: string): string[] {
   return [apiKey, apiKey.slice(apiKey.indexOf(':') + 1), payload!, signature!]
 }
 
-/** The ledger over real HTTP; `stop()` closes the listening socket so connections are refused. */
-export async function serveLedger(ledger: LocalLedger) {
-  let server: Server | undefined
-  let port = 0
-  const start = () =>
-    new Promise<void>((resolve) => {
-      const s = serve({ fetch: ledger.fetch, port, hostname: '127.0.0.1' }, (info: AddressInfo) => {
-        port = info.port
-        resolve()
-      }) as Server
-      server = s
-    })
-  await start()
-  return {
-    baseUrl: `http://127.0.0.1:${port}/api/v1`,
-    /** Stops listening at once; answers already on their way still complete. */
-    stop(): Promise<void> {
-      const s = server!
-      server = undefined
-      return new Promise((resolve) => s.close(() => resolve()))
-    },
-    start,
-    async close() {
-      if (!server) return
-      server.closeAllConnections()
-      await this.stop()
-    },
-  }
-}
-
-/**
- * The agent, on loopback: `/paid` charges `?cost=` (default 1), waits `?wait=` ms (or, with
- * `?wait=disconnect`, until the server has seen the client go), answers `?status=` (default 200).
- */
-export function startAgent(adapter: Adapter, gate: PlanGate, planId: string, seen: { started: number; finished: number }) {
-  const cost = (query: (name: string) => string | undefined) => Number(query('cost') ?? 1)
-  if (adapter === 'express') {
-    const app = express()
-    app.all('/paid', expressPlan(planId, { gate, cost: (req) => cost((n) => req.query[n] as string | undefined) }), async (req, res) => {
-      seen.started++
-      if (req.query.wait === 'disconnect') await new Promise((resolve) => res.once('close', resolve))
-      else await sleep(Number(req.query.wait ?? 0))
-      seen.finished++
-      res.status(Number(req.query.status ?? 200)).json({ balance: req.balance })
-    })
-    return listen(app)
-  }
-  const app = new Hono<{ Variables: PlanVariables }>()
-  app.all('/paid', honoPlan(planId, { gate, cost: (c) => cost((n) => c.req.query(n)) }), async (c) => {
-    seen.started++
-    const signal = c.req.raw.signal
-    if (c.req.query('wait') === 'disconnect') await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))
-    else await sleep(Number(c.req.query('wait') ?? 0))
-    seen.finished++
-    return c.json({ balance: c.get('balance') }, Number(c.req.query('status') ?? 200) as 200)
-  })
-  return serveFetch(app.fetch)
-}
+import { serveLedger } from '../helpers/serve'
+export { serveLedger }
 
 export interface WorldOptions {
   credits?: number
@@ -221,7 +158,7 @@ export async function startWorld(adapter: Adapter, options: WorldOptions = {}): 
     ...options.gate,
   })
   const seen = { started: 0, finished: 0 }
-  const server = await startAgent(adapter, recorder.gate(gate), planId, seen)
+  const server = await AGENTS[adapter](recorder.gate(gate), planId, seen)
   return {
     adapter,
     ledger,

@@ -1,5 +1,5 @@
 /**
- * Hostile requests against Express and Hono over real HTTP: malformed, huge and space-stuffed
+ * Hostile requests against every adapter over real HTTP: malformed, huge and space-stuffed
  * Authorization headers, non-UTF-8 bytes, and forged keys naming a victim's address (a `none`
  * alg, another signature) while the victim's balance is cached. Nothing crashes, nothing is
  * served without credits, the victim's credits are untouched, and every denial is problem+json
@@ -11,7 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPlanGate } from '@plangate/core'
 import { encodeBase64Url } from '../../packages/core/src/api-key'
 import { requirePlan as expressPlan } from '@plangate/express'
+import { requirePlan as fastifyPlan } from '@plangate/fastify'
 import { requirePlan as honoPlan } from '@plangate/hono'
+import { requirePlan as koaPlan } from '@plangate/koa'
 import { ADAPTERS, CODES, expectNoSecrets, expectProblem, startWorld, type World } from './harness'
 
 const jwtPart = (value: unknown) => encodeBase64Url(typeof value === 'string' ? value : JSON.stringify(value))
@@ -148,11 +150,13 @@ describe('plan ids with path tricks are refused when the middleware is created',
     .filter((id) => !valid(id))
   const gate = createPlanGate({ apiKey: `nvm:${jwtPart({ alg: 'none' })}.${jwtPart({ sub: `0x${'1'.repeat(40)}` })}.AA`, environment: 'http://127.0.0.1:9/api/v1' })
 
-  it('Express and Hono throw a TypeError; the gate refuses it before any call', async () => {
+  it('every adapter throws a TypeError; the gate refuses it before any call', async () => {
     await fc.assert(
       fc.asyncProperty(tricky, async (id) => {
         expect(() => expressPlan(id as never, { gate })).toThrow(TypeError)
         expect(() => honoPlan(id as never, { gate })).toThrow(TypeError)
+        expect(() => koaPlan(id as never, { gate })).toThrow(TypeError)
+        expect(() => fastifyPlan(id as never, { gate })).toThrow(TypeError)
         await expect(gate.reserve(id as never, 'nvm:a.b.c')).rejects.toThrow(TypeError)
       }),
       { numRuns: 300 },

@@ -1,13 +1,15 @@
 /**
- * An in-process world for the money properties: many fast-check runs need many worlds, so the
- * ledger answers in process (`ledger.fetch`) and requests go through the Hono adapter with
- * `app.request` — the whole middleware path, without sockets. The real-HTTP paths are covered
- * by upstream-faults.test.ts, disconnect.test.ts and the max-size cases.
+ * A world for the money properties: many fast-check runs need many worlds, so the ledger answers
+ * in process (`ledger.fetch`), and on Hono requests go through the adapter with `app.request` —
+ * the whole middleware path, without sockets. The other adapters (Koa, Fastify, Express) have no
+ * such door: their agent (agents.ts) is served on loopback and called over real HTTP.
  */
+import http from 'node:http'
 import { Hono } from 'hono'
 import { createPlanGate, type PlanGateOptions } from '@plangate/core'
 import { createLocalLedger, type LedgerEndpoint, type LedgerFault } from '@plangate/core/local'
 import { requirePlan, type PlanVariables } from '@plangate/hono'
+import { AGENTS, type Adapter } from './agents'
 import { Recorder, sleep } from './harness'
 
 export interface PaidRequest {
@@ -33,6 +35,38 @@ export interface MoneyWorldOptions {
   initialOrders?: number
   used?: number
   gate?: Partial<PlanGateOptions>
+  /** Default 'hono', in process. */
+  adapter?: Adapter
+}
+
+/** Outcomes read from an answer: the route's answers carry the balance, denials a problem code. */
+function outcome(status: number, text: string, req: PaidRequest): Outcome {
+  const body = JSON.parse(text) as { admitted?: boolean; balance?: unknown; code?: string }
+  return { status, admitted: body.admitted === true || body.balance !== undefined, cost: req.cost, code: body.code }
+}
+
+/** POSTs over `agent`'s sockets (a bounded pool: a thousand requests at once do not flood the listen backlog). */
+function post(url: string, headers: Record<string, string>, agent: http.Agent): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', headers, agent }, (res) => {
+      let text = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => (text += chunk))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }))
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+const open = new Set<() => Promise<void>>()
+
+/** Stops every agent server the worlds started (for afterEach). */
+export async function closeWorlds(): Promise<void> {
+  const closing = [...open].map((close) => close())
+  open.clear()
+  await Promise.all(closing)
 }
 
 /** How the gate burns: x402 settle (the default, as on the live API) or the published redeem call. */
@@ -66,18 +100,30 @@ export async function moneyWorld(options: MoneyWorldOptions) {
   const recorder = new Recorder()
   const gate = createPlanGate({ apiKey: owner.apiKey, environment: ledger.baseUrl, fetch, logger: recorder.logger, hooks: recorder.hooks, ...options.gate })
 
-  const app = new Hono<{ Variables: PlanVariables }>()
-  app.all('/paid', requirePlan(planId, { gate, cost: (c) => Number(c.req.header('x-cost')) }), async (c) => {
-    await sleep(Number(c.req.header('x-wait')))
-    return c.json({ admitted: true }, Number(c.req.header('x-status')) as 200)
-  })
-
-  async function send(req: PaidRequest): Promise<Outcome> {
-    const res = await app.request('/paid', {
-      headers: { ...auth(alice.apiKey), 'x-cost': String(req.cost), 'x-status': String(req.status), 'x-wait': String(req.waitMs) },
+  let send: (req: PaidRequest) => Promise<Outcome>
+  let close = async () => {}
+  if ((options.adapter ?? 'hono') === 'hono') {
+    const app = new Hono<{ Variables: PlanVariables }>()
+    app.all('/paid', requirePlan(planId, { gate, cost: (c) => Number(c.req.header('x-cost')) }), async (c) => {
+      await sleep(Number(c.req.header('x-wait')))
+      return c.json({ admitted: true }, Number(c.req.header('x-status')) as 200)
     })
-    const body = (await res.json()) as { admitted?: boolean; code?: string }
-    return { status: res.status, admitted: body.admitted === true, cost: req.cost, code: body.code }
+    send = async (req) => {
+      const res = await app.request('/paid', {
+        headers: { ...auth(alice.apiKey), 'x-cost': String(req.cost), 'x-status': String(req.status), 'x-wait': String(req.waitMs) },
+      })
+      return outcome(res.status, await res.text(), req)
+    }
+  } else {
+    const server = await AGENTS[options.adapter!](gate, planId, { started: 0, finished: 0 })
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 64 })
+    send = async (req) => {
+      const res = await post(`${server.url}/paid?cost=${req.cost}&status=${req.status}&wait=${req.waitMs}`, auth(alice.apiKey), agent)
+      return outcome(res.status, res.text, req)
+    }
+    let closing: Promise<void> | undefined
+    close = () => (closing ??= server.close().finally(() => agent.destroy()))
+    open.add(close)
   }
 
   return {
@@ -107,6 +153,8 @@ export async function moneyWorld(options: MoneyWorldOptions) {
     inject: (endpoint: LedgerEndpoint, fault: LedgerFault) => ledger.inject(endpoint, fault),
     /** The endpoint the gate burns through. */
     burnEndpoint: (options.gate?.settle?.via === 'redeem' ? 'redeem' : 'settle') as LedgerEndpoint,
+    /** Stops the agent's server, if it has one. */
+    close,
   }
 }
 

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
 import { serve } from '@hono/node-server'
+import type { LocalLedger } from '@plangate/core/local'
 
 type FetchHandler = (request: Request) => Response | Promise<Response>
 
@@ -22,4 +23,36 @@ export async function listen(app: { listen(port: number, host: string): Server }
 function closeServer(server: Server): Promise<void> {
   server.closeAllConnections?.()
   return new Promise((resolve) => server.close(() => resolve()))
+}
+
+/** The ledger over real HTTP; `stop()` closes the listening socket so connections are refused. */
+export async function serveLedger(ledger: LocalLedger) {
+  let server: Server | undefined
+  let port = 0
+  const start = () =>
+    new Promise<void>((resolve) => {
+      const s = serve({ fetch: ledger.fetch, port, hostname: '127.0.0.1' }, (info: AddressInfo) => {
+        port = info.port
+        resolve()
+      }) as Server
+      server = s
+    })
+  await start()
+  /** Stops listening at once; answers already on their way still complete. */
+  const stop = (): Promise<void> => {
+    const s = server!
+    server = undefined
+    return new Promise((resolve) => s.close(() => resolve()))
+  }
+  // Plain functions, not methods: tests hand `close` to afterAll on its own.
+  return {
+    baseUrl: `http://127.0.0.1:${port}/api/v1`,
+    stop,
+    start,
+    async close() {
+      if (!server) return
+      server.closeAllConnections()
+      await stop()
+    },
+  }
 }

@@ -3,8 +3,8 @@
  * installed with npm into a directory outside the workspace next to express and hono from the
  * registry, then loaded with `import` and with `require` by consumer/*.
  *
- * The peers are the oldest versions the README claims (Express 4.17.0, Hono 4.7.7) plus
- * Express 5; the workspace's own tests run the newest. Needs the builds (CI runs `pnpm build`
+ * The peers are the oldest versions the README claims (Express 4.17.0, Hono 4.7.7, Koa 2.13.0,
+ * Fastify 5.0.0) plus Express 5 and Koa 3; the workspace's own tests run the newest. Needs the builds (CI runs `pnpm build`
  * first; here a missing or stale dist/ is rebuilt) and the npm registry.
  */
 import { execFile, spawn, spawnSync } from 'node:child_process'
@@ -19,8 +19,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const run = promisify(execFile)
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const PACKAGES = ['core', 'express', 'hono', 'node', 'proxy'] as const
-const PEERS = ['express@^5', 'express4@npm:express@4.17.0', 'hono@4.7.7']
+const PACKAGES = ['core', 'express', 'hono', 'koa', 'fastify', 'node', 'proxy'] as const
+const PEERS = ['express@^5', 'express4@npm:express@4.17.0', 'hono@4.7.7', 'koa@^3', 'koa2@npm:koa@2.13.0', 'fastify@5.0.0']
 
 /** pnpm as this test run was started (`pnpm test` sets npm_execpath), else from PATH, else npx. */
 function pnpm(args: string[], cwd: string) {
@@ -71,12 +71,14 @@ describe('the packed packages, installed with npm outside the workspace', () => 
     for (const [, entry] of ours) expect(entry.resolved).toMatch(/^file:.*\.tgz$/)
     expect(lock.packages['node_modules/express4']?.version).toBe('4.17.0')
     expect(lock.packages['node_modules/hono']?.version).toBe('4.7.7')
+    expect(lock.packages['node_modules/koa2']?.version).toBe('2.13.0')
+    expect(lock.packages['node_modules/fastify']?.version).toBe('5.0.0')
   })
 
   it.each([
     ['import', 'esm.mjs', /dist\/(index|local)\.js$/],
     ['require', 'cjs.cjs', /dist\/(index|local)\.cjs$/],
-  ])('with %s: every export is there, from dist/, and requirePlan charges a request on Express 5, Express 4.17 and Hono, and through createNodeFetch', async (_how, file, built) => {
+  ])('with %s: every export is there, from dist/, and requirePlan charges a request on Express 5, Express 4.17, Hono, Koa 3, Koa 2.13 and Fastify, and through createNodeFetch', async (_how, file, built) => {
     const { missing, resolved, ...runs } = await consume(file)
     expect(missing).toEqual([])
     for (const path of resolved) expect(path).toMatch(built)
@@ -91,7 +93,7 @@ describe('the packed packages, installed with npm outside the workspace', () => 
         redeemed: 1,
       })
     }
-    expect(Object.keys(runs).sort()).toEqual(['express4', 'express5', 'hono', 'nodeFetch'])
+    expect(Object.keys(runs).sort()).toEqual(['express4', 'express5', 'fastify', 'hono', 'koa2', 'koa3', 'nodeFetch'])
   })
 
   it('runs `npx @plangate/proxy`: --local puts a plan in front of an API and prints a curl that works', async () => {

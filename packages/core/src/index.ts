@@ -21,6 +21,7 @@ export { normalizePlanId, type PlanId } from './plan-id'
 export { toProblem, type Denial, type ProblemDetails } from './problem'
 export {
   admit,
+  commitForReceipt,
   credentialFrom,
   isServed,
   paymentResponseHeader,

@@ -63,6 +63,26 @@ export function paymentResponseHeader(receipt: unknown): string {
   return encodeX402Header(receipt)
 }
 
+/**
+ * For an admission with `receipt`: commits the lease now, before the answer goes out, and gives
+ * the `payment-response` header value once the settle answers (undefined if it does not within
+ * `waitMs`: the answer then goes out without it, and the settle carries on). `settled` is the
+ * commit itself, for `waitUntil` on Workers.
+ *
+ * @example
+ * const { settled, header } = commitForReceipt(lease, admission.receipt.waitMs)
+ * const value = await header; if (value) res.setHeader(X402_HEADERS.paymentResponse, value)
+ */
+export function commitForReceipt(lease: Lease, waitMs: number): { settled: Promise<unknown>; header: Promise<string | undefined> } {
+  const settled = lease.commit()
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, waitMs, undefined)))
+  const header = Promise.race([settled, late])
+    .then((receipt) => (receipt ? paymentResponseHeader(receipt) : undefined))
+    .finally(() => clearTimeout(timer))
+  return { settled, header }
+}
+
 const COMMON_OPTIONS = ['gate', 'cost', 'credential', 'headers']
 
 /**

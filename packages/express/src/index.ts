@@ -4,9 +4,9 @@
  */
 import {
   admit,
+  commitForReceipt,
   credentialFrom,
   isServed,
-  paymentResponseHeader,
   resolveRequirePlan,
   sharedGate,
   X402_HEADERS,
@@ -167,19 +167,12 @@ function settleBeforeEnd(res: Response, lease: Lease, waitMs: number): void {
   res.end = function (this: Response, ...args: unknown[]) {
     res.end = end
     if (res.headersSent || res.destroyed || !isServed(res.statusCode)) return (end as (...a: unknown[]) => Response).apply(this, args)
-    void within(lease.commit(), waitMs).then((receipt) => {
-      if (receipt && !res.headersSent) res.setHeader(X402_HEADERS.paymentResponse, paymentResponseHeader(receipt))
+    void commitForReceipt(lease, waitMs).header.then((value) => {
+      if (value && !res.headersSent) res.setHeader(X402_HEADERS.paymentResponse, value)
       ;(end as (...a: unknown[]) => Response).apply(res, args)
     })
     return res
   } as Response['end']
-}
-
-/** The promise's value, or undefined once `ms` have passed. */
-function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, ms, undefined)))
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer))
 }
 
 function deny(res: Response, denial: Extract<Admission, { allowed: false }>): void {

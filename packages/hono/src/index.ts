@@ -4,9 +4,9 @@
  */
 import {
   admit,
+  commitForReceipt,
   credentialFrom,
   isServed,
-  paymentResponseHeader,
   resolveRequirePlan,
   sharedGate,
   X402_HEADERS,
@@ -102,9 +102,10 @@ export function requirePlan(planId: PlanId, options?: HonoRequirePlanOptions): M
         let sent = headers
         if (admission.receipt) {
           // An x402 payer with immediate settlement gets the settle's receipt on the answer.
-          settled = lease.commit()
-          const receipt = await within(settled, admission.receipt.waitMs)
-          if (receipt) sent = { ...headers, [X402_HEADERS.paymentResponse]: paymentResponseHeader(receipt) }
+          const commit = commitForReceipt(lease, admission.receipt.waitMs)
+          settled = commit.settled
+          const value = await commit.header
+          if (value) sent = { ...headers, [X402_HEADERS.paymentResponse]: value }
         }
         // Served only once the answer is complete: a throw here charges nothing.
         addHeaders(c, sent, outgoing)
@@ -157,12 +158,6 @@ function credential(c: Context): Credential | undefined {
   return credentialFrom(authorization, paymentSignature)
 }
 
-/** The promise's value, or undefined once `ms` have passed. */
-function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, ms, undefined)))
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer))
-}
 
 /** What plangate reads of the Node response @hono/node-server passes in its bindings (`c.env.outgoing`). */
 interface NodeResponse {

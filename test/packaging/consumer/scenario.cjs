@@ -10,6 +10,8 @@ const EXPECTED = {
   local: ['createLocalLedger'],
   express: ['requirePlan', 'createPlanGate', 'isPlanGateError', ...ERROR_CLASSES],
   hono: ['requirePlan', 'createPlanGate', 'isPlanGateError', ...ERROR_CLASSES],
+  koa: ['requirePlan', 'createPlanGate', 'isPlanGateError', ...ERROR_CLASSES],
+  fastify: ['requirePlan', 'plangate', 'createPlanGate', 'isPlanGateError', ...ERROR_CLASSES],
   node: ['createNodeFetch'],
 }
 
@@ -40,16 +42,20 @@ async function exchange(w, request) {
   }
 }
 
-async function viaExpress(mods, express, w = world(mods.core, mods.local)) {
-  const app = express()
-  app.get('/paid', mods.express.requirePlan(w.planId, { gate: w.gate }), (req, res) => res.json(req.balance))
-  const server = app.listen(0, '127.0.0.1')
-  await new Promise((resolve) => server.once('listening', resolve))
+/** A Node server on loopback, for the duration of one exchange. */
+async function overHttp(server, w) {
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
   try {
     return await exchange(w, (init) => fetch(`http://127.0.0.1:${server.address().port}/paid`, init))
   } finally {
     server.close()
   }
+}
+
+async function viaExpress(mods, express, w = world(mods.core, mods.local)) {
+  const app = express()
+  app.get('/paid', mods.express.requirePlan(w.planId, { gate: w.gate }), (req, res) => res.json(req.balance))
+  return overHttp(http.createServer(app), w)
 }
 
 /** The ledger served over HTTP on loopback (a plain node:http bridge to its fetch handler). */
@@ -86,6 +92,27 @@ async function viaHono(mods) {
   return exchange(w, (init) => app.request('/paid', init))
 }
 
+async function viaKoa(mods, Koa) {
+  const w = world(mods.core, mods.local)
+  const app = new Koa()
+  app.use(mods.koa.requirePlan(w.planId, { gate: w.gate }))
+  app.use((ctx) => (ctx.body = ctx.state.balance))
+  return overHttp(http.createServer(app.callback()), w)
+}
+
+async function viaFastify(mods) {
+  const w = world(mods.core, mods.local)
+  const app = mods.Fastify()
+  await app.register(mods.fastify.plangate, { planId: w.planId, gate: w.gate })
+  app.get('/paid', async (request) => request.balance)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  try {
+    return await exchange(w, (init) => fetch(`http://127.0.0.1:${app.server.address().port}/paid`, init))
+  } finally {
+    await app.close()
+  }
+}
+
 module.exports = async function scenario(mods) {
   const missing = []
   for (const [name, expected] of Object.entries(EXPECTED)) {
@@ -97,6 +124,9 @@ module.exports = async function scenario(mods) {
     express5: await viaExpress(mods, mods.express5),
     express4: await viaExpress(mods, mods.express4),
     hono: await viaHono(mods),
+    koa3: await viaKoa(mods, mods.Koa3),
+    koa2: await viaKoa(mods, mods.Koa2),
+    fastify: await viaFastify(mods),
     nodeFetch: await viaNodeFetch(mods),
   }
   console.log(JSON.stringify(result))

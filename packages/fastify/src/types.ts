@@ -1,0 +1,18 @@
+import type { PlanBalance, PlanId, RequirePlanOptions } from '@plangate/core'
+import type { FastifyRequest } from 'fastify'
+
+declare module 'fastify' {
+  // Fastify's own way to type what a plugin adds to the request (SPEC §8).
+  interface FastifyRequest {
+    /** The caller's plan balance after this request's cost, set by `requirePlan()` (null on routes it does not guard). */
+    balance: PlanBalance
+  }
+}
+
+/** The options of `requirePlan` for Fastify; `cost` and `credential` get the `FastifyRequest`. */
+export interface FastifyRequirePlanOptions extends RequirePlanOptions<FastifyRequest> {}
+
+/** The plugin's options: with a `planId`, every route of the scope it is registered in is charged. */
+export interface PlangateOptions extends FastifyRequirePlanOptions {
+  planId?: PlanId
+}

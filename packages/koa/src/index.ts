@@ -1,0 +1,104 @@
+/**
+ * `@plangate/koa`: `requirePlan()` for Koa 2 and 3 (SPEC §8). Translation only: every decision is
+ * `@plangate/core`'s (`admit`, `isServed`, the gate).
+ */
+import { admit, commitForReceipt, credentialFrom, isServed, resolveRequirePlan, sharedGate, X402_HEADERS, type Lease, type PlanId } from '@plangate/core'
+import type { Context, Middleware, Next, ParameterizedContext } from 'koa'
+import { throwDenial } from './denial'
+import type { KoaRequirePlanOptions, PlanState } from './types'
+
+export type { KoaRequirePlanOptions, PlanState } from './types'
+export type { PlanDeniedError } from './denial'
+export {
+  CostInvalidError,
+  createPlanGate,
+  CredentialInvalidError,
+  CredentialMissingError,
+  GateMisconfiguredError,
+  isPlanGateError,
+  PaymentRequiredError,
+  PlanGateError,
+  PlanNotFoundError,
+  UpstreamUnavailableError,
+  type PlanBalance,
+  type PlanGate,
+  type PlanGateErrorCode,
+  type PlanGateOptions,
+  type PlanId,
+  type ProblemDetails,
+} from '@plangate/core'
+
+/**
+ * Charges every request that passes through to a Nevermined plan: `cost` credits of `planId`,
+ * from the caller whose key is on the request. The route sees `ctx.state.balance`; a 2xx response
+ * redeems the credits once it is sent, anything else (a thrown error, or a client that goes away)
+ * gives them back.
+ *
+ * A denial is thrown, as Koa's `ctx.throw()` throws: an `HttpError` with `status`, `headers`,
+ * `expose` and the problem document as `body`, so an error-handling middleware above may answer
+ * it its own way. Left alone, it is answered as `application/problem+json`.
+ *
+ * Throws a `TypeError` for a bad plan id or option, and a `GateMisconfiguredError` when no `gate`
+ * is given and `NVM_API_KEY` is not set — when the middleware is created.
+ *
+ * @example
+ * app.use(requirePlan(7))
+ * router.post('/ask', requirePlan(7, { gate, cost: 2 }), (ctx) => (ctx.body = ctx.state.balance))
+ */
+export function requirePlan(planId: PlanId, options?: KoaRequirePlanOptions): Middleware<PlanState> {
+  const config = resolveRequirePlan<Context>(planId, options, {
+    credential: (ctx) => credentialFrom(requestHeader(ctx, 'authorization'), requestHeader(ctx, X402_HEADERS.paymentSignature)),
+    resource: (ctx) => ({ url: ctx.originalUrl, method: ctx.method }),
+  })
+  const gate = options?.gate ?? sharedGate()
+
+  return async function requirePlanMiddleware(ctx: ParameterizedContext<PlanState>, next: Next): Promise<void> {
+    const context = ctx as unknown as Context
+    let admission = admit(config, gate, context)
+    if (admission instanceof Promise) admission = await admission
+    if (!admission.allowed) throwDenial(context, admission)
+    const { lease, headers } = admission
+    if (!settleOnResponse(context, lease)) return // the client left while credits were reserved
+    ctx.state.balance = lease.balance
+    try {
+      await next()
+    } catch (error) {
+      void lease.release() // an error is never charged, whatever answers it above
+      throw error
+    }
+    // Koa writes the answer once every middleware is done: the status is final here, unless a
+    // middleware above changes it (and then the lease still goes by what is sent).
+    if (isServed(ctx.status) && !ctx.headerSent) {
+      for (const name in headers) ctx.set(name, headers[name]!)
+      // An x402 payer with immediate settlement gets the settle's receipt on the answer.
+      if (admission.receipt) {
+        const value = await commitForReceipt(lease, admission.receipt.waitMs).header
+        if (value && !ctx.headerSent) ctx.set(X402_HEADERS.paymentResponse, value)
+      }
+    }
+  }
+}
+
+/**
+ * The request header `name` (lower case), repeated ones joined with ", ". Every header plangate
+ * reads goes through here.
+ */
+function requestHeader(ctx: Context, name: string): string | undefined {
+  const value = ctx.req.headers[name]
+  return Array.isArray(value) ? value.join(', ') : value
+}
+
+/**
+ * Commit or release on the final status, as the response goes: 'close' comes last on every
+ * response, after 'finish' when it was sent whole, alone when the client went away first.
+ * Returns false (after releasing) when the connection is already gone.
+ */
+function settleOnResponse(ctx: Context, lease: Lease): boolean {
+  const res = ctx.res
+  if (res.destroyed || res.writableFinished) {
+    void lease.release()
+    return false
+  }
+  res.once('close', () => void (res.writableFinished && isServed(res.statusCode) ? lease.commit() : lease.release()))
+  return true
+}

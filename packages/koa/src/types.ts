@@ -1,0 +1,16 @@
+import type { PlanBalance, RequirePlanOptions } from '@plangate/core'
+import type { Context } from 'koa'
+
+/** What `requirePlan` adds to `ctx.state`. For `new Koa<PlanState>()` or `Router<PlanState>`. */
+export interface PlanState {
+  /** The caller's plan balance after this request's cost. */
+  balance: PlanBalance
+}
+
+declare module 'koa' {
+  // Koa's own way to type what middleware adds to ctx.state (SPEC §8).
+  interface DefaultState extends PlanState {}
+}
+
+/** The options of `requirePlan` for Koa; `cost` and `credential` get the `Context`. */
+export interface KoaRequirePlanOptions extends RequirePlanOptions<Context> {}

@@ -1,0 +1,40 @@
+import http from 'node:http'
+import express5, { type Request } from 'express'
+import express4 from 'express4'
+import { requirePlan, type ExpressRequirePlanOptions } from '@plangate/express'
+import { listenOn, probe, type Driver } from './driver'
+
+function driver(name: string, express: typeof express5): Driver {
+  return {
+    name,
+    async start(planId, options) {
+      const plan = requirePlan(planId as string, options as ExpressRequirePlanOptions)
+      const mw = [plan, (_req: Request, _res: unknown, next: () => void) => (seen.started++, next())]
+      const seen = probe()
+      const app = express()
+      app.get('/ok', ...mw, (req, res) => void res.json(req.balance))
+      app.get('/bad', ...mw, (_req, res) => void res.status(400).json({ error: 'bad input' }))
+      app.get('/fail', ...mw, (_req, res) => void res.status(500).json({ error: 'failed' }))
+      app.get('/throw', ...mw, () => {
+        throw new Error('route failed')
+      })
+      app.get('/slow', ...mw, async (_req, res) => {
+        await new Promise((resolve) => res.once('close', resolve))
+        seen.disconnected++
+        await seen.released
+        seen.finished++
+        res.json({ late: true })
+      })
+      return listenOn(http.createServer(app), seen)
+    },
+    create: async (planId, options) => void requirePlan(planId as string, options as ExpressRequirePlanOptions),
+    query: (req: Request, name) => req.query[name] as string | undefined,
+    header: (req: Request, name) => req.get(name),
+    releasesOnDisconnect: true,
+    skipsRouteOfGoneClient: true,
+    gateFromEnv: 'creation',
+  }
+}
+
+export const express5Driver = driver('Express 5', express5)
+export const express4Driver = driver('Express 4', express4)

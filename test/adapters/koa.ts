@@ -1,0 +1,41 @@
+import http from 'node:http'
+import Koa3, { type Context } from 'koa'
+import Koa2 from 'koa2'
+import { requirePlan, type KoaRequirePlanOptions } from '@plangate/koa'
+import { listenOn, probe, type Driver } from './driver'
+
+function driver(name: string, Koa: typeof Koa3): Driver {
+  return {
+    name,
+    async start(planId, options) {
+      const seen = probe()
+      const app = new Koa()
+      app.silent = true // Koa logs what a route throws
+      app.use(requirePlan(planId as string, options as KoaRequirePlanOptions))
+      app.use(async (ctx) => {
+        seen.started++
+        if (ctx.path === '/ok') ctx.body = ctx.state.balance
+        else if (ctx.path === '/bad') [ctx.status, ctx.body] = [400, { error: 'bad input' }]
+        else if (ctx.path === '/fail') [ctx.status, ctx.body] = [500, { error: 'failed' }]
+        else if (ctx.path === '/throw') throw new Error('route failed')
+        else if (ctx.path === '/slow') {
+          await new Promise((resolve) => ctx.res.once('close', resolve))
+          seen.disconnected++
+          await seen.released
+          seen.finished++
+          ctx.body = { late: true }
+        }
+      })
+      return listenOn(http.createServer(app.callback()), seen)
+    },
+    create: async (planId, options) => void requirePlan(planId as string, options as KoaRequirePlanOptions),
+    query: (ctx: Context, name) => ctx.query[name] as string | undefined,
+    header: (ctx: Context, name) => ctx.get(name),
+    releasesOnDisconnect: true,
+    skipsRouteOfGoneClient: true,
+    gateFromEnv: 'creation',
+  }
+}
+
+export const koa3Driver = driver('Koa 3', Koa3)
+export const koa2Driver = driver('Koa 2', Koa2)
