@@ -1,7 +1,11 @@
 import { createPlanGate, type PlanGate, type PlanGateOptions } from '@plangate/core'
 import { createLocalLedger, type LedgerEndpoint, type LocalAccount, type LocalLedger } from '@plangate/core/local'
 import { requirePlan as expressRequirePlan } from '@plangate/express'
+import { plangate, requirePlan as fastifyRequirePlan } from '@plangate/fastify'
 import { requirePlan as honoRequirePlan } from '@plangate/hono'
+import { requirePlan as koaRequirePlan } from '@plangate/koa'
+import Fastify from 'fastify'
+import Koa from 'koa'
 import { serve as honoServe } from '@hono/node-server'
 import express from 'express'
 import { Hono } from 'hono'
@@ -101,6 +105,28 @@ const frameworks: Array<[string, Serve]> = [
       app.use('/ask', honoRequirePlan(planId, { gate }))
       app.post('/ask', (c) => c.json({ answer: 42, balance: c.get('balance') }, status))
       return started(honoServe({ fetch: app.fetch, port: 0, hostname: '127.0.0.1', serverOptions: { maxHeaderSize: MAX_HEADER_SIZE } }) as http.Server)
+    },
+  ],
+  [
+    'Koa',
+    async (planId, gate, status = 200) => {
+      const app = new Koa()
+      app.use(koaRequirePlan(planId, { gate }))
+      app.use((ctx) => {
+        ctx.status = status
+        ctx.body = { answer: 42, balance: ctx.state.balance }
+      })
+      return started(http.createServer({ maxHeaderSize: MAX_HEADER_SIZE }, app.callback()).listen(0, '127.0.0.1'))
+    },
+  ],
+  [
+    'Fastify',
+    async (planId, gate, status = 200) => {
+      const app = Fastify({ maxParamLength: 200, http: { maxHeaderSize: MAX_HEADER_SIZE } })
+      await app.register(plangate)
+      app.post('/ask', { preHandler: fastifyRequirePlan(planId, { gate }) }, async (request, reply) => reply.code(status).send({ answer: 42, balance: request.balance }))
+      await app.listen({ port: 0, host: '127.0.0.1' })
+      return started(app.server)
     },
   ],
 ]
