@@ -59,7 +59,7 @@ beforeAll(async () => {
   cpSync(fileURLToPath(new URL('./consumer', import.meta.url)), app, { recursive: true })
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }))
   await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...tarballs, ...PEERS], { cwd: app })
-}, 180_000)
+}, 420_000) // packs and installs nine packages and their peers from the registry
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
