@@ -105,6 +105,7 @@ export async function measureGroup(
     const payloads = x402 ? await x402Payloads(x402.ready.port, ready.keys.length) : []
     const running: Running[] = group.rows.map((row) => ({ series: { row, runs: [] }, server: servers.get(row.peer)!, headers: headersFor(row.credential, ready, payloads) }))
     for (const one of running) await warm(one, options)
+    await quiet(upstream, drainMs('plangate-batched', group.delayMs, options.batchMs), group.delayMs)
     for (let round = 0; round < options.rounds; round++) {
       const order = round % 2 === 0 ? running : [...running].reverse()
       for (const one of order) {
@@ -162,8 +163,7 @@ const total = (counters: Record<string, number> | undefined) => Object.values(co
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 export async function measureOnce(one: Running, upstream: Child, delayMs: number, options: Pick<PeerOptions, 'duration' | 'amount' | 'connections' | 'batchMs'>): Promise<PeerRun> {
-  // Let the previous row's settlement land before counting this one's calls.
-  await sleep(drainMs(one.series.row.peer, delayMs, options.batchMs))
+  // The previous measurement (or warm-up) has drained its settlement already: see the end.
   const before = (await upstream.command('counters')).counters!
   const cpuBefore = (await one.server.command('cpu')).cpu!
   const result = await load({
@@ -175,8 +175,7 @@ export async function measureOnce(one: Running, upstream: Child, delayMs: number
     ...(options.amount ? { amount: options.amount } : {}),
   })
   const cpuAfter = (await one.server.command('cpu')).cpu!
-  await sleep(drainMs(one.series.row.peer, delayMs, options.batchMs))
-  const after = (await upstream.command('counters')).counters!
+  const after = await quiet(upstream, drainMs(one.series.row.peer, delayMs, options.batchMs), delayMs)
   const calls = Object.fromEntries(Object.keys(after).map((name) => [name, after[name]! - (before[name] ?? 0)]).filter(([, n]) => n !== 0))
   const perRequest = (n: number) => (result.requests ? n / result.requests : 0)
   return {
@@ -187,8 +186,24 @@ export async function measureOnce(one: Running, upstream: Child, delayMs: number
   }
 }
 
+/**
+ * Waits `minMs`, then until the stand-in API has answered no new call for a while (bounded), and
+ * returns its counters: the settlement a run set off is counted with that run, never the next.
+ */
+export async function quiet(upstream: Child, minMs: number, delayMs: number): Promise<Record<string, number>> {
+  await sleep(minMs)
+  let last = (await upstream.command('counters')).counters!
+  for (let i = 0; i < 40; i++) {
+    await sleep(250 + 2 * delayMs)
+    const now = (await upstream.command('counters')).counters!
+    if (total(now) === total(last)) return now
+    last = now
+  }
+  return last
+}
+
 /** How long after the load a server's last upstream calls can still be on their way. */
-function drainMs(peer: PeerKind, delayMs: number, batchMs: number): number {
+export function drainMs(peer: PeerKind, delayMs: number, batchMs: number): number {
   return (peer === 'plangate-batched' ? batchMs : 0) + 4 * delayMs + (peer === 'bare' ? 0 : 150)
 }
 
@@ -202,7 +217,7 @@ export function checkRun(group: { framework: Framework; delayMs: number; route: 
   const expect = (what: string, actual: number, low: number, high: number) => {
     if (actual < low || actual > high) problems.push(`${where}: ${what} was ${actual}, expected ${low === high ? low : `${low} to ${high}`}`)
   }
-  if (row.peer === 'bare') expect('upstream calls', total(run.calls), 0, 0)
+  if (row.peer === 'bare') expect(`upstream calls (${JSON.stringify(run.calls)})`, total(run.calls), 0, 0)
   if (row.peer === 'nvm-sdk') {
     expect('verify calls', calls('verify'), n, n)
     expect('settle calls', calls('settle'), n, n)

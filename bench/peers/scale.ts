@@ -1,10 +1,10 @@
 /**
  * Scale: plangate (batched) against bare with 1, 100 and 10,000 holders all active (requests are
  * handed out round-robin over every holder), the stand-in API `delayMs` away. Throughput, upstream
- * calls per request, and the guarded server's heap per holder (after a full GC, once every holder
- * has been served, less its heap before any was).
+ * calls per request, and the guarded server's heap per holder (after a full GC: once every holder
+ * has been served, less once the first was, over the holders added).
  */
-import { measureOnce, peerConfig, warm, checkRun, type PeerRow, type PeerRun, type PeerOptions, type Running } from '../peers'
+import { drainMs, quiet, measureOnce, peerConfig, warm, checkRun, type PeerRow, type PeerRun, type PeerOptions, type Running } from '../peers'
 import { spawnChild, type Child } from '../processes'
 import type { Framework } from '../protocol'
 import { headersFor } from './credentials'
@@ -60,10 +60,14 @@ async function measureOne(
     }
     const bare = await start(BARE)
     const guarded = await start(GUARDED)
+    // One holder first (code compiled, connections open), so the growth after it is the holders'.
+    await warm({ ...guarded, headers: guarded.headers.slice(0, 1) }, { ...options, warmupSeconds: 0 })
     const heapBefore = (await guarded.server.command('heap')).heap!
+    await warm(guarded, { ...options, warmupSeconds: 0 }, 256)
+    const heapAfter = (await guarded.server.command('heap')).heap!
     await warm(bare, options, 256)
     await warm(guarded, options, 256)
-    const heapAfter = (await guarded.server.command('heap')).heap!
+    await quiet(upstream, drainMs('plangate-batched', options.delayMs, options.batchMs), options.delayMs)
     for (let round = 0; round < options.rounds; round++) {
       for (const one of round % 2 === 0 ? [bare, guarded] : [guarded, bare]) {
         const run = await measureOnce(one, upstream, options.delayMs, options)
@@ -78,7 +82,7 @@ async function measureOne(
       delayMs: options.delayMs,
       bare: bare.series.runs,
       guarded: guarded.series.runs,
-      bytesPerHolder: holders >= 100 ? (heapAfter - heapBefore) / holders : undefined,
+      bytesPerHolder: holders >= 100 ? (heapAfter - heapBefore) / (holders - 1) : undefined,
     }
   } finally {
     await Promise.all(servers.map((server) => server.close()))
