@@ -2,9 +2,10 @@
  * `pnpm bench`: what plangate costs a server. BENCHMARKS.md (at the repository root) says what each
  * figure means and how it was taken.
  *
- *   pnpm bench                     every section but instructions, full length (about 17 minutes on 2 cores)
- *   pnpm bench --quick             a few hundred requests per server (CI; also BENCH_QUICK=1): exits
- *                                  non-zero when the harness breaks (non-2xx, wrong counts), never on speed
+ *   pnpm bench                     every section but instructions, full length (about an hour on 2 cores)
+ *   pnpm bench --quick             a few hundred requests per server, the peer servers included (CI; also
+ *                                  BENCH_QUICK=1): exits non-zero when the harness breaks (non-2xx, wrong
+ *                                  counts), never on speed
  *   pnpm bench --only peers        some sections: peers, scale, throughput, workloads, memory, micro, allocation
  *                                  (comma-separated)
  *   pnpm bench --only peers --delays 0,40 --routes const,cpu,wait --holders 100
