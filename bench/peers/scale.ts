@@ -63,10 +63,10 @@ async function measureOne(
     // One holder first (code compiled, connections open), so the growth after it is the holders'.
     await warm({ ...guarded, headers: guarded.headers.slice(0, 1) }, { ...options, warmupSeconds: 0 })
     const heapBefore = (await guarded.server.command('heap')).heap!
-    await warm(guarded, { ...options, warmupSeconds: 0 }, 256)
+    await warm(guarded, { ...options, warmupSeconds: 0 }, 64)
     const heapAfter = (await guarded.server.command('heap')).heap!
-    await warm(bare, options, 256)
-    await warm(guarded, options, 256)
+    await warm(bare, options, 64)
+    await warm(guarded, options)
     await quiet(upstream, drainMs('plangate-batched', options.delayMs, options.batchMs), options.delayMs)
     for (let round = 0; round < options.rounds; round++) {
       for (const one of round % 2 === 0 ? [bare, guarded] : [guarded, bare]) {
