@@ -112,7 +112,7 @@ const frameworks = (): ('express' | 'hono')[] => (flags.framework ? [flags.frame
 const loadLength = () => ({ duration: number(flags.duration, 5), ...(quick ? { amount: 200 } : {}), warmupSeconds: quick ? 0 : 1, connections: number(flags.connections, 32) })
 
 async function peers(): Promise<string[]> {
-  const delays = (flags.delays ?? (quick ? '40' : '0,40')).split(',').map(Number)
+  const delays = (flags.delays ?? (quick ? '0' : '0,40')).split(',').map(Number)
   const routes = (flags.routes ?? (quick ? 'const' : 'const,cpu,wait')).split(',') as PeerRoute[]
   const holders = number(flags.holders, quick ? 4 : 100)
   const groups = await measurePeers({ frameworks: frameworks(), delays, routes, rounds, holders, batchMs, ...loadLength() }, log, problems).catch((error: unknown) => {
