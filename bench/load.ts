@@ -37,6 +37,9 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
       {
         url: `http://127.0.0.1:${options.port}/ask`,
         connections: options.connections,
+        // A request slower than this counts as failed; 10 s (autocannon's default) is reached on a
+        // saturated shared machine by a middleware making two upstream calls per request.
+        timeout: 30,
         // With `amount`, autocannon ends at its next sample tick: 100 ms rather than a second.
         ...(options.amount === undefined ? { duration: options.duration } : { amount: options.amount, sampleInt: 100 }),
         // Built once by autocannon (no setupRequest), so rotating keys costs the generator nothing.
