@@ -3,7 +3,8 @@
  * `node --expose-gc --import tsx --conditions=plangate-source memory.ts <holders…>`.
  *
  * The gate's upstream is a stub that keeps no state (every holder has a big balance), so all the
- * growth is the gate's: the balance store entry and the "accepted key" entry of each holder.
+ * growth is the gate's: the balance store entry and the "accepted key" entry of each holder, and
+ * the x402 token the gate got for the holder's settlement (made at `close()`, which settles).
  */
 import { createPlanGate } from '@plangate/core'
 import { createLocalLedger } from '@plangate/core/local'
@@ -16,8 +17,22 @@ if (!gc) throw new Error('bench/memory.ts needs node --expose-gc')
 const EXPIRES_AT = new Date(Date.now() + PLAN_DURATION_SECONDS * 1000).toISOString()
 const BALANCE = JSON.stringify({ isSubscriber: true, total: 1e9, used: 0, remaining: 1e9, expiresAt: EXPIRES_AT })
 const REDEEMED = JSON.stringify({ success: true, creditsRedeemed: 1, remainingBalance: 1e9 - 1 })
+// The x402 calls the gate makes at settlement (the default): the plan's scheme, each API-key
+// holder's delegation and token (a fresh string per holder of the local ledger's token length), the settle.
+const PLAN = JSON.stringify({ id: '7', registry: { price: { isCrypto: true, amounts: ['1000000'] }, credits: { amount: '1000000000', durationSecs: '0' } }, metadata: { plan: {} } })
+const DELEGATION = JSON.stringify({ delegationId: 'delegation-1' })
+const SETTLED = JSON.stringify({ success: true, transaction: `0x${'0'.repeat(64)}`, network: 'eip155:84532', creditsRedeemed: '1', remainingBalance: String(1e9 - 1) })
+let tokens = 0
+function answer(url: string): string {
+  if (url.endsWith('/redeem')) return REDEEMED
+  if (url.endsWith('/delegation/create')) return DELEGATION
+  if (url.endsWith('/x402/permissions')) return JSON.stringify({ accessToken: `${'t'.repeat(650)}${++tokens}` })
+  if (url.endsWith('/x402/settle')) return SETTLED
+  if (url.endsWith('/protocol/plans/7')) return PLAN
+  return BALANCE
+}
 const stub = async (input: Request | string | URL) =>
-  new Response(String(input).endsWith('/redeem') ? REDEEMED : BALANCE, { headers: { 'Content-Type': 'application/json' } })
+  new Response(answer(input instanceof Request ? input.url : String(input)), { headers: { 'Content-Type': 'application/json' } })
 
 export interface MemoryResult {
   holders: number

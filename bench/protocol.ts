@@ -47,10 +47,15 @@ export interface Ready {
   baseUrl?: string
   agentKey?: string
   planId?: string
+  /** The peer benchmark's stand-in API (peers/upstream.ts): each holder's x402 token, and where things are. */
+  tokens?: string[]
+  origin?: string
+  facilitatorUrl?: string
+  agentId?: string
 }
 
 /** Orchestrator → child. */
-export type Command = { id: number; type: 'counters' | 'quiesce' | 'cpu' | 'close' | 'allocation-start' | 'allocation-stop' }
+export type Command = { id: number; type: 'counters' | 'quiesce' | 'cpu' | 'close' | 'allocation-start' | 'allocation-stop' | 'heap' }
 
 /** Child → orchestrator, answering a command. */
 export interface Reply {
@@ -63,4 +68,6 @@ export interface Reply {
   cpu?: { user: number; system: number }
   /** allocation-stop: bytes allocated since allocation-start, in all and by function. */
   allocation?: AllocationSample
+  /** heap: bytes of heap in use after a full garbage collection. */
+  heap?: number
 }

@@ -2,10 +2,16 @@
  * `pnpm bench`: what plangate costs a server. BENCHMARKS.md (at the repository root) says what each
  * figure means and how it was taken.
  *
- *   pnpm bench                     every section but instructions, full length (about 17 minutes on 2 cores)
- *   pnpm bench --quick             a few hundred requests per server (CI; also BENCH_QUICK=1): exits
- *                                  non-zero when the harness breaks (non-2xx, wrong counts), never on speed
- *   pnpm bench --only micro        some sections: throughput, workloads, memory, micro, allocation (comma-separated)
+ *   pnpm bench                     every section but instructions, full length (about an hour on 2 cores)
+ *   pnpm bench --quick             a few hundred requests per server, the peer servers included (CI; also
+ *                                  BENCH_QUICK=1): exits non-zero when the harness breaks (non-2xx, wrong
+ *                                  counts), never on speed
+ *   pnpm bench --only peers        some sections: peers, scale, throughput, workloads, memory, micro, allocation
+ *                                  (comma-separated)
+ *   pnpm bench --only peers --delays 0,40 --routes const,cpu,wait --holders 100
+ *                                  the peer table: plangate beside Nevermined's paymentMiddleware and
+ *                                  @x402/express / @x402/hono, against one stand-in API whose every call
+ *                                  waits the given milliseconds
  *   pnpm bench --only instructions instructions per request under valgrind's callgrind: independent of the
  *                                  machine's load, but slow (minutes per server), so not in the default run
  *   pnpm bench --framework hono    one framework in the throughput section (also --upstream in-process|http,
@@ -28,13 +34,20 @@ import type { MicroResult } from './micro'
 import { hasCallgrind, measureInstructions, type InstructionServer } from './instructions'
 import { BENCH_DIR, runScript, useBuiltPackages } from './processes'
 import { allocationTable, instructionTable, memoryTable, microTable, throughputTable, workloadTable } from './report'
+import { measurePeers } from './peers'
+import { callBreakdown, peerTable, scaleTable } from './peers/report'
+import type { PeerRoute } from './peers/protocol'
+import { measureScale } from './peers/scale'
 import { measureThroughput, VARIANTS } from './throughput'
 import { checkWorkload, type WorkloadResult } from './workloads'
 
 const { values: flags } = parseArgs({
   options: {
     quick: { type: 'boolean', default: process.env.BENCH_QUICK === '1' },
-    only: { type: 'string', default: 'throughput,workloads,memory,micro,allocation' },
+    only: { type: 'string', default: 'peers,scale,throughput,workloads,memory,micro,allocation' },
+    delays: { type: 'string' },
+    routes: { type: 'string' },
+    holders: { type: 'string' },
     framework: { type: 'string' },
     upstream: { type: 'string' },
     settle: { type: 'string' },
@@ -93,6 +106,37 @@ async function throughput(): Promise<string[]> {
     return []
   })
   return [`## Throughput and latency (${subscribers} subscribers, ${rounds} rounds)`, '', throughputTable(results, batchMs), '']
+}
+
+const frameworks = (): ('express' | 'hono')[] => (flags.framework ? [flags.framework as 'express' | 'hono'] : ['express', 'hono'])
+const loadLength = () => ({ duration: number(flags.duration, 5), ...(quick ? { amount: 200 } : {}), warmupSeconds: quick ? 0 : 1, connections: number(flags.connections, 32) })
+
+async function peers(): Promise<string[]> {
+  const delays = (flags.delays ?? (quick ? '0' : '0,40')).split(',').map(Number)
+  const routes = (flags.routes ?? (quick ? 'const' : 'const,cpu,wait')).split(',') as PeerRoute[]
+  const holders = number(flags.holders, quick ? 4 : 100)
+  const groups = await measurePeers({ frameworks: frameworks(), delays, routes, rounds, holders, batchMs, ...loadLength() }, log, problems).catch((error: unknown) => {
+    problems.push(String(error))
+    return []
+  })
+  return [
+    `## Peers: what each middleware adds, the API ${delays.join(' or ')} ms away (${holders} holders, ${rounds} rounds, batch window ${batchMs} ms)`,
+    '',
+    peerTable(groups),
+    '',
+    callBreakdown(groups),
+    '',
+  ]
+}
+
+async function scale(): Promise<string[]> {
+  const holderCounts = quick ? [1, 100] : [1, 100, 10_000]
+  const delayMs = quick ? 0 : 40
+  const results = await measureScale({ frameworks: frameworks(), holderCounts, delayMs, rounds, batchMs, ...loadLength() }, log, problems).catch((error: unknown) => {
+    problems.push(String(error))
+    return []
+  })
+  return [`## Scale: holders active at once (plangate batched, API key, the API ${delayMs} ms away, ${rounds} rounds)`, '', scaleTable(results), '']
 }
 
 async function workloads(): Promise<string[]> {
@@ -194,7 +238,7 @@ async function allocation(): Promise<string[]> {
   return ['## Allocation per request (sampling heap profiler)', '', allocationTable(results), '']
 }
 
-const chosen = [throughput, workloads, memory, micro, allocation, instructions].filter((section) => sections.has(section.name))
+const chosen = [peers, scale, throughput, workloads, memory, micro, allocation, instructions].filter((section) => sections.has(section.name))
 // Full runs measure one thing at a time; the quick check only needs each to work, so it overlaps them.
 const parts = quick ? await Promise.all(chosen.map((section) => section())) : []
 if (!quick) for (const section of chosen) parts.push(await section())

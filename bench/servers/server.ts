@@ -93,5 +93,7 @@ serveCommands({ type: 'ready', port, keys }, async (command) => {
       await gate?.close()
       setImmediate(() => process.exit(0))
       return {}
+    default:
+      return {}
   }
 })

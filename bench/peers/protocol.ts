@@ -1,0 +1,35 @@
+/** What the peer benchmark's orchestrator (peers.ts) tells its child processes. */
+import type { Framework } from '../protocol'
+
+/** `const`: answers at once. `cpu`: spends about 1 ms of CPU first. `wait`: awaits 20 ms first, as a model call would. */
+export type PeerRoute = 'const' | 'cpu' | 'wait'
+
+/**
+ * The middleware in front of the route: none; plangate (batched or immediate settlement);
+ * Nevermined's SDK `paymentMiddleware` (Express only); `@x402/express` or `@x402/hono`.
+ */
+export type PeerKind = 'bare' | 'plangate-batched' | 'plangate-immediate' | 'nvm-sdk' | 'x402'
+
+export interface UpstreamConfig {
+  holders: number
+  /** Milliseconds every call to the stand-in API waits before it is answered. */
+  delayMs: number
+  /** Also get an x402 access token for every holder (for the plangate-x402 and SDK rows). */
+  tokens: boolean
+}
+
+export interface PeerConfig {
+  framework: Framework
+  peer: PeerKind
+  route: PeerRoute
+  /** Iterations of the CPU route's work (calibrated once by the orchestrator, so every server does the same). */
+  cpuIterations: number
+  batchMs: number
+  holders: number
+  origin: string
+  baseUrl: string
+  facilitatorUrl: string
+  agentKey: string
+  agentId: string
+  planId: string
+}

@@ -1,0 +1,30 @@
+/** A peer-benchmark server in its own process (the load generator must not share its event loop). */
+import type { AddressInfo } from 'node:net'
+import { serve } from '@hono/node-server'
+import { config, serveCommands } from '../servers/child'
+import { expressPeer, honoPeer } from './apps'
+import type { PeerConfig } from './protocol'
+
+const settings = config<PeerConfig>()
+const app = settings.framework === 'express' ? await expressPeer(settings) : honoPeer(settings)
+const server = app.express ? app.express.listen(0, '127.0.0.1') : serve({ fetch: app.fetch!, port: 0, hostname: '127.0.0.1' })
+await new Promise<void>((resolve) => server.once('listening', resolve))
+const port = (server.address() as AddressInfo).port
+const gc = (globalThis as { gc?: () => void }).gc
+
+serveCommands({ type: 'ready', port, keys: [] }, async (command) => {
+  switch (command.type) {
+    case 'cpu':
+      return { cpu: process.cpuUsage() }
+    case 'heap':
+      for (let i = 0; i < 4; i++) gc?.()
+      return { heap: process.memoryUsage().heapUsed }
+    case 'close':
+      server.close()
+      await app.gate?.close()
+      setImmediate(() => process.exit(0))
+      return {}
+    default:
+      return {}
+  }
+})
