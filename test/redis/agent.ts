@@ -3,7 +3,7 @@
  * Started by multi-process.test.ts (node --import tsx), configured by the environment:
  * PORT, REDIS_URL, CLIENT (node-redis | ioredis), LEDGER_URL, AGENT_KEY, PREFIX, STORE_TIMEOUT_MS,
  * GATE_TIMEOUT_MS, and ROUTES: JSON [{ path, planId, autoOrder }], one gate each (all on the one
- * store). SIGTERM closes the server, then every gate (redeeming everything served), and prints
+ * store); optional BATCH_MS (settlement batches, default 50) and OWNER_LEASE_MS (the outbox lease). SIGTERM closes the server, then every gate (redeeming everything served), and prints
  * "closed cleanly" before exiting 0.
  */
 import type { AddressInfo } from 'node:net'
@@ -33,7 +33,12 @@ async function connect(): Promise<{ sendCommand: SendCommand; close(): void }> {
 }
 
 const redis = await connect()
-const store = createRedisStore({ sendCommand: redis.sendCommand, prefix: env('PREFIX'), timeoutMs: Number(env('STORE_TIMEOUT_MS')) })
+const store = createRedisStore({
+  sendCommand: redis.sendCommand,
+  prefix: env('PREFIX'),
+  timeoutMs: Number(env('STORE_TIMEOUT_MS')),
+  ...(process.env.OWNER_LEASE_MS ? { ownerLeaseMs: Number(process.env.OWNER_LEASE_MS) } : {}),
+})
 const routes = JSON.parse(env('ROUTES')) as Array<{ path: string; planId: string; autoOrder: false | { maxOrders: number } }>
 
 const app = express()
@@ -44,6 +49,7 @@ const gates = routes.map(({ path, planId, autoOrder }) => {
     environment: env('LEDGER_URL'),
     store,
     autoOrder,
+    ...(process.env.BATCH_MS ? { settle: { batchMs: Number(process.env.BATCH_MS) } } : {}),
     timeoutMs: Number(env('GATE_TIMEOUT_MS')),
     logger: { warn: (m) => console.error(`warn ${m}`), error: (m) => console.error(`error ${m}`) },
   })

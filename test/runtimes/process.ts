@@ -40,6 +40,8 @@ export interface Running {
   /** What the process printed so far, for failure messages. */
   output(): string
   stop(): Promise<void>
+  /** SIGKILL: gone at once, nothing flushed; resolves once it has exited. */
+  kill(): Promise<void>
 }
 
 const spawned = new Set<() => Promise<void>>()
@@ -72,7 +74,11 @@ export async function start(
       resolve()
     })
   })
-  const running: Running = { url: `http://127.0.0.1:${options.port}`, output: () => output, stop: () => stop(child, exited) }
+  const kill = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    await exited
+  }
+  const running: Running = { url: `http://127.0.0.1:${options.port}`, output: () => output, stop: () => stop(child, exited), kill }
   spawned.add(running.stop)
 
   const timeoutMs = options.timeoutMs ?? START_TIMEOUT_MS

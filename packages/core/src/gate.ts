@@ -15,6 +15,8 @@ import { PlanDirectory } from './x402/plan-directory'
 import { parseX402Token, redactReason } from './x402/token'
 import { type BalanceStore, type EntrySnapshot, type MaybePromise, type Observation, type ReserveOutcome } from './store/balance-store'
 import { MemoryBalanceStore } from './store/memory-store'
+import { isOutbox } from './store/outbox'
+import { OutboxKeeper, type ServedCredits } from './outbox/keeper'
 import { asError, boughtBy, describe, expiryText, observation, raised, spendable, storeKeyOf, type KnownKey } from './gate-books'
 import { sleep } from './timers'
 
@@ -62,6 +64,8 @@ class Gate implements PlanGate {
   readonly #config: ResolvedGateConfig
   readonly #client: NeverminedClient
   readonly #settler: Settler
+  /** With a store that keeps an outbox: this gate's records in it (what it served, not yet settled). */
+  readonly #outbox: OutboxKeeper | undefined
   readonly #knownKeys: LRUCache<string, KnownKey>
   readonly #reads = new Map<string, Promise<void>>()
   readonly #orders = new Map<string, Promise<void>>()
@@ -92,13 +96,27 @@ class Gate implements PlanGate {
       },
       onFailed: (r, error) => this.#redeemFailed(r, error),
     }
+    const store = this.store
+    this.#outbox = isOutbox(store)
+      ? new OutboxKeeper({
+          outbox: store,
+          agentKey: config.apiKey,
+          max: config.cache.max,
+          balance: (plan, address) => this.#client.balance(plan, address, config.apiKey),
+          settle: (r) => this.#settler.add(r),
+          onLost: (r, error) => this.#redeemFailed(r, error),
+          logger: config.logger,
+        })
+      : undefined
+    // Burns settle through the outbox when there is one: a settle also drops its record.
+    const burnStore = this.#outbox?.store() ?? store
     const burner =
       config.settle.via === 'redeem'
-        ? new RedeemBurner(this.#client, config.apiKey, this.store, config.settle.maxRetries, hooks)
+        ? new RedeemBurner(this.#client, config.apiKey, burnStore, config.settle.maxRetries, hooks)
         : new X402Burner({
             client: this.#client,
             agentKey: config.apiKey,
-            store: this.store,
+            store: burnStore,
             maxRetries: config.settle.maxRetries,
             tokens: new HolderTokens(this.#client, this.#plans, {
               agentId: config.agentId,
@@ -113,7 +131,7 @@ class Gate implements PlanGate {
             hooks,
             logger: config.logger,
           })
-    this.#settler = new Settler({ store: this.store, burner, batchMs: config.settle.batchMs })
+    this.#settler = new Settler({ store, burner: this.#outbox?.burner(burner) ?? burner, batchMs: config.settle.batchMs })
     this.settlesImmediately = config.settle.batchMs === 0
     this.#maxRounds = 8 + 4 * (config.autoOrder === false ? 0 : config.autoOrder.maxOrders)
   }
@@ -204,6 +222,7 @@ class Gate implements PlanGate {
   async close(): Promise<void> {
     while (this.#storeWrites.size > 0) await Promise.all(this.#storeWrites)
     await this.#settler.close()
+    await this.#quietly(this.#outbox?.close())
   }
 
   /** @internal the lease's way back in */
@@ -212,7 +231,7 @@ class Gate implements PlanGate {
     const { cost } = balance
     let done: unknown
     try {
-      done = served ? this.store.commit(key, cost) : this.store.release(key, cost)
+      done = !served ? this.store.release(key, cost) : this.#outbox ? this.#outbox.commit(recordedCredits(lease)) : this.store.commit(key, cost)
     } catch (error) {
       // Called from a response's 'finish' listener: a throwing store must not crash the server.
       // A served request is burned all the same: its credits were handed out.
@@ -344,6 +363,9 @@ class Gate implements PlanGate {
       await sleep(Math.min(1_000, this.#config.timeoutMs))
       return this.#read(who, before.epoch)
     }
+    // Other processes' settles too: none starts while the lock is held (see store/outbox.ts),
+    // and those under way land before the read, which then counts each exactly once.
+    if (this.#outbox) await this.#quietly(this.#outbox.waitForInFlight(who.key, this.#config.timeoutMs))
     const apiKey = subscriberKey(who)
     try {
       before = await this.store.snapshot(who.key)
@@ -549,6 +571,13 @@ interface Caller {
 }
 
 const NO_RESOURCE: PaidResource = { url: '', method: '' }
+
+/** What a served lease records in the outbox. */
+function recordedCredits(lease: GateLease): ServedCredits {
+  const { balance } = lease
+  const payer: Payer = lease.x402 ? { kind: 'x402', token: lease.secret } : { kind: 'key', apiKey: lease.secret }
+  return { key: lease.key, cost: balance.cost, planId: balance.planId, holderAddress: balance.holderAddress, payer, resource: lease.resource }
+}
 
 /** The holder an x402 token names, read locally; a token for another plan is refused here. */
 function tokenHolder(token: string, plan: string): string {

@@ -47,4 +47,5 @@ export {
   type Settlement,
 } from './store/balance-store'
 export { MemoryBalanceStore, type MemoryStoreOptions } from './store/memory-store'
+export { isOutbox, type OutboxRecord, type SettlementOutbox } from './store/outbox'
 export { commitTo, countOrder, newEntry, observeOn, reserveFrom, settleOn, snapshotOf } from './store/entry-steps'

@@ -1,5 +1,5 @@
 import { StoreUnavailableError } from '@plangate/core'
-import { SCRIPTS, type ScriptName } from './scripts'
+import { SCRIPTS, type ScriptName } from './script-set'
 
 /**
  * The one thing the store needs of a Redis client: send a command, given as strings, and resolve

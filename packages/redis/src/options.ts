@@ -30,6 +30,13 @@ export interface RedisStoreOptions {
   failOpen?: boolean
   /** Called with every `StoreUnavailableError` (its `cause` is the client's error), for logs and metrics. */
   onError?: (error: Error) => void
+  /**
+   * How long a gate's lease in the settlement outbox lasts without renewal (ms, 1,000 to
+   * 3,600,000; renewed every third of it). When a process dies, another settles what it served
+   * once this passes. Longer than any pause a live process may take (a long GC, a stopped
+   * container): one that misses it finds its credits adopted and leaves them. Default 30,000.
+   */
+  ownerLeaseMs?: number
 }
 
 export interface ResolvedRedisStoreOptions {
@@ -39,9 +46,10 @@ export interface ResolvedRedisStoreOptions {
   entryTtlMs: number
   failOpen: boolean
   onError: ((error: Error) => void) | undefined
+  ownerLeaseMs: number
 }
 
-const NAMES = ['sendCommand', 'prefix', 'timeoutMs', 'entryTtlMs', 'failOpen', 'onError']
+const NAMES = ['sendCommand', 'prefix', 'timeoutMs', 'entryTtlMs', 'failOpen', 'onError', 'ownerLeaseMs']
 
 /** Checks the options once, at creation: a wrong one throws a `TypeError` naming it. */
 export function resolveRedisStoreOptions(input: unknown): ResolvedRedisStoreOptions {
@@ -73,5 +81,9 @@ export function resolveRedisStoreOptions(input: unknown): ResolvedRedisStoreOpti
   if (o.onError !== undefined && typeof o.onError !== 'function') {
     throw new TypeError('@plangate/redis: option "onError" must be a function.')
   }
-  return { sendCommand: o.sendCommand, prefix, timeoutMs, entryTtlMs, failOpen: o.failOpen ?? false, onError: o.onError }
+  const ownerLeaseMs = o.ownerLeaseMs ?? 30_000
+  if (!Number.isSafeInteger(ownerLeaseMs) || ownerLeaseMs < 1_000 || ownerLeaseMs > 3_600_000) {
+    throw new TypeError('@plangate/redis: option "ownerLeaseMs" must be an integer from 1000 to 3600000.')
+  }
+  return { sendCommand: o.sendCommand, prefix, timeoutMs, entryTtlMs, failOpen: o.failOpen ?? false, onError: o.onError, ownerLeaseMs }
 }

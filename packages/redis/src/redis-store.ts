@@ -4,10 +4,12 @@ import {
   type EntrySnapshot,
   type Observation,
   type OrderLock,
+  type OutboxRecord,
   type ReserveOutcome,
   type Settlement,
+  type SettlementOutbox,
 } from '@plangate/core'
-import { Commands } from './commands'
+import { asText, Commands } from './commands'
 import { resolveRedisStoreOptions, type RedisStoreOptions } from './options'
 import { integers, one } from './replies'
 
@@ -40,8 +42,11 @@ export function createRedisStore(options: RedisStoreOptions): RedisBalanceStore 
   return new RedisStore(options)
 }
 
-/** A `BalanceStore` whose every method answers with a promise. */
-export interface RedisBalanceStore extends BalanceStore {
+/**
+ * A `BalanceStore` whose every method answers with a promise, and a settlement outbox: what a
+ * process served and has not settled is in Redis, so another process settles it if that one dies.
+ */
+export interface RedisBalanceStore extends BalanceStore, SettlementOutbox {
   reserve(key: string, cost: number, now: number, ttlMs: number): Promise<ReserveOutcome>
   release(key: string, cost: number): Promise<void>
   commit(key: string, cost: number): Promise<void>
@@ -59,6 +64,7 @@ class RedisStore implements RedisBalanceStore {
   readonly #prefix: string
   readonly #ttl: string
   readonly #failOpen: boolean
+  readonly ownerLeaseMs: number
 
   constructor(input: RedisStoreOptions) {
     const options = resolveRedisStoreOptions(input)
@@ -66,6 +72,7 @@ class RedisStore implements RedisBalanceStore {
     this.#prefix = options.prefix
     this.#ttl = String(options.entryTtlMs)
     this.#failOpen = options.failOpen
+    this.ownerLeaseMs = options.ownerLeaseMs
   }
 
   reserve(key: string, cost: number, now: number, ttlMs: number): Promise<ReserveOutcome> {
@@ -134,6 +141,81 @@ class RedisStore implements RedisBalanceStore {
     }
   }
 
+  // The outbox (see outbox-scripts.ts). Failing open changes none of it: what was served is
+  // recorded and settled, or the call fails and the gate says so.
+
+  commitRecorded(key: string, cost: number, owner: string, record: string | undefined): Promise<boolean> {
+    const keys = [this.#entry(key), this.#entry(key, ':outbox')]
+    return this.#commands.run('COMMIT_RECORDED', keys, [int(cost), this.#ttl, owner, record ?? ''], counted)
+  }
+
+  writeRecord(key: string, owner: string, record: string): Promise<void> {
+    return this.#commands.run('WRITE_RECORD', [this.#entry(key, ':outbox')], [owner, record], one).then(() => undefined)
+  }
+
+  startRedemption(key: string, amount: number, owner: string): Promise<'started' | 'wait' | 'gone'> {
+    const keys = [this.#entry(key), this.#entry(key, ':outbox'), this.#entry(key, ':lock')]
+    return this.#commands.run('START_REDEMPTION', keys, [owner, int(amount)], (reply) => {
+      const n = one(reply)
+      return n === 1 ? 'started' : n === 0 ? 'wait' : 'gone'
+    })
+  }
+
+  settleRecorded(key: string, amount: number, settlement: Settlement, owner: string): Promise<boolean> {
+    const args = settlement.ok
+      ? [int(amount), '1', int(settlement.remainingAfter), int(settlement.startedAt.epoch), int(settlement.startedAt.acked), this.#ttl, owner]
+      : [int(amount), '0', '0', '0', '0', this.#ttl, owner]
+    return this.#commands.run('SETTLE_RECORDED', [this.#entry(key), this.#entry(key, ':outbox')], args, counted)
+  }
+
+  redemptionsInFlight(key: string): Promise<number> {
+    return this.#commands.run('IN_FLIGHT', [this.#entry(key, ':outbox')], [], one)
+  }
+
+  indexKey(owner: string, key: string): Promise<void> {
+    return this.#commands.run('INDEX_KEY', [this.#index(owner)], [key], one).then(() => undefined)
+  }
+
+  ownerKeys(owner: string): Promise<string[]> {
+    return this.#commands.run('OWNER_KEYS', [this.#index(owner)], [], texts)
+  }
+
+  renewOwner(owner: string, _now: number): Promise<void> {
+    return this.#commands.run('RENEW_OWNER', [this.#owners()], [owner, int(this.ownerLeaseMs)], one).then(() => undefined)
+  }
+
+  claimLapsedOwner(_now: number): Promise<string | undefined> {
+    return this.#commands.run('CLAIM_OWNER', [this.#owners()], [int(this.ownerLeaseMs)], (reply) => texts(reply)[0])
+  }
+
+  readRecord(key: string, owner: string): Promise<OutboxRecord | undefined> {
+    return this.#commands.run('READ_RECORD', [this.#entry(key, ':outbox')], [owner], (reply): OutboxRecord | undefined => {
+      if (!Array.isArray(reply) || reply.length !== 4) throw new Error('Redis answered READ_RECORD with something unexpected')
+      const recorded = one(reply[0])
+      const inFlight = one(reply[1])
+      const record = asText(reply[3])
+      if (recorded === 0 && inFlight === 0 && record === '') return undefined
+      return { record, recorded, inFlight, baseline: baseline(asText(reply[2])) }
+    })
+  }
+
+  adopt(key: string, from: string, to: string): Promise<number> {
+    return this.#commands.run('ADOPT', [this.#entry(key, ':outbox')], [from, to], one)
+  }
+
+  async dropOwner(owner: string): Promise<void> {
+    await this.#commands.run('DROP_INDEX', [this.#index(owner)], [], one)
+    await this.#commands.run('FORGET_OWNER', [this.#owners()], [owner], one)
+  }
+
+  #owners(): string {
+    return `${this.#prefix}outbox:owners`
+  }
+
+  #index(owner: string): string {
+    return `${this.#prefix}outbox:keys:${owner}`
+  }
+
   #write(script: 'RELEASE' | 'COMMIT' | 'SETTLE' | 'OBSERVE', key: string, args: string[]): Promise<void> {
     const done = this.#commands.run(script, [this.#entry(key)], args, one).then(() => undefined)
     return this.#failOpen ? done.catch(ifUnavailable(undefined)) : done
@@ -156,6 +238,18 @@ function counted(reply: unknown): boolean {
   const n = one(reply)
   if (n === -2) throw new Error('the command reached Redis after its deadline')
   return n === 1
+}
+
+function texts(reply: unknown): string[] {
+  if (!Array.isArray(reply)) throw new Error('Redis answered something that is not a list')
+  return reply.map(asText)
+}
+
+/** "upstream,acked,total" (total empty: unknown), as START_REDEMPTION writes it. */
+function baseline(text: string): OutboxRecord['baseline'] {
+  if (text === '') return undefined
+  const [upstream, acked, total] = text.split(',')
+  return { upstream: Number(upstream), acked: Number(acked), total: total === '' || total === undefined ? undefined : Number(total) }
 }
 
 function ifUnavailable<T>(fallback: T): (error: unknown) => T {

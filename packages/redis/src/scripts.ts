@@ -24,7 +24,7 @@ local function late(n)
 end
 `
 
-const PRELUDE = `
+export const PRELUDE = `
 local function int(v) return tonumber(v) or 0 end
 -- Arguments to Redis as text: a Lua number would be formatted by Redis (and -0 is no integer).
 local function add(key, field, n) return redis.call('HINCRBY', key, field, string.format('%d', n)) end
@@ -68,37 +68,53 @@ pin(KEYS[1], r, int(redis.call('HGET', KEYS[1], 'p')), ARGV[2])
 return 1
 `
 
+/** Served: `cost` moves from reserved to pending. Shared with the outbox's commit. */
+export const COMMIT_STEP = `
+local function commit_entry(key, cost, ttl)
+  local r = add(key, 'r', -cost)
+  local p = add(key, 'p', cost)
+  pin(key, r, p, ttl)
+end
+`
+
 /** ARGV: cost, idle ttl. Reply 1 (0: no such entry). */
-export const COMMIT = `${PRELUDE}
+export const COMMIT = `${PRELUDE}${COMMIT_STEP}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local cost = tonumber(ARGV[1])
-local r = add(KEYS[1], 'r', -cost)
-local p = add(KEYS[1], 'p', cost)
-pin(KEYS[1], r, p, ARGV[2])
+commit_entry(KEYS[1], tonumber(ARGV[1]), ARGV[2])
 return 1
+`
+
+/**
+ * A redemption ended: `amount` leaves pending; `ok` with the API's remaining balance (as of a
+ * call that started at epoch `epoch`, acked `acked`), or not (counted as spent, read again).
+ * Shared with the outbox's settle.
+ */
+export const SETTLE_STEP = `
+local function settle_entry(key, amount, ok, remainingAfter, epoch, acked, ttl)
+  local p = add(key, 'p', -amount)
+  local f = redis.call('HMGET', key, 'u', 'a', 'e', 'r')
+  local u, a = int(f[1]), int(f[2])
+  if ok and epoch == int(f[3]) then
+    -- Fresh word from upstream, less what other redemptions may have taken since it started.
+    u = remainingAfter - (a - acked)
+  else
+    -- A balance was observed while this redemption was in flight and may not include it.
+    u = u - amount
+    if not ok then redis.call('HSET', key, 'o', '0') end
+  end
+  put(key, 'u', u)
+  put(key, 'a', a + amount)
+  pin(key, int(f[4]), p, ttl)
+end
 `
 
 /**
  * ARGV: amount, ok (1/0), remainingAfter, startedAt.epoch, startedAt.acked, idle ttl.
  * Reply 1 (0: no such entry).
  */
-export const SETTLE = `${PRELUDE}
+export const SETTLE = `${PRELUDE}${SETTLE_STEP}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local amount, ok = tonumber(ARGV[1]), ARGV[2] == '1'
-local p = add(KEYS[1], 'p', -amount)
-local f = redis.call('HMGET', KEYS[1], 'u', 'a', 'e', 'r')
-local u, a = int(f[1]), int(f[2])
-if ok and tonumber(ARGV[4]) == int(f[3]) then
-  -- Fresh word from upstream, less what other redemptions may have taken since it started.
-  u = tonumber(ARGV[3]) - (a - tonumber(ARGV[5]))
-else
-  -- A balance was observed while this redemption was in flight and may not include it.
-  u = u - amount
-  if not ok then redis.call('HSET', KEYS[1], 'o', '0') end
-end
-put(KEYS[1], 'u', u)
-put(KEYS[1], 'a', a + amount)
-pin(KEYS[1], int(f[4]), p, ARGV[6])
+settle_entry(KEYS[1], tonumber(ARGV[1]), ARGV[2] == '1', tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6])
 return 1
 `
 
@@ -177,5 +193,4 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `
 
-export const SCRIPTS = { RESERVE, RELEASE, COMMIT, SETTLE, OBSERVE, SNAPSHOT, RECORD_ORDER, LOCK, UNLOCK }
-export type ScriptName = keyof typeof SCRIPTS
+export const BALANCE_SCRIPTS = { RESERVE, RELEASE, COMMIT, SETTLE, OBSERVE, SNAPSHOT, RECORD_ORDER, LOCK, UNLOCK }

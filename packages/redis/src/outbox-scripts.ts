@@ -1,0 +1,173 @@
+import { COMMIT_STEP, PRELUDE, SETTLE_STEP } from './scripts'
+
+/**
+ * The outbox's scripts (see SettlementOutbox in @plangate/core). Beside the entry of one holder
+ * and plan, in its hash slot, a hash `KEYS[2]` (`…{plan:holder}:outbox`) keeps, per owner (one
+ * gate of one process):
+ *   q:<owner> credits recorded (served, not yet sent),  f:<owner> credits in flight,
+ *   b:<owner> the entry when they went in flight ("upstream,acked,total"),
+ *   s:<owner> the sealed record of who pays (opaque here).
+ * Outside any holder's slot, each touched alone: the owners' leases, a sorted set scored by
+ * the Redis time each lapses (`…outbox:owners`), and each owner's index of keys
+ * (`…outbox:keys:<owner>`). Leases use Redis's clock, so the processes' clocks need not agree.
+ */
+
+const NOW = `
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+`
+
+/** Whether any owner has credits recorded or in flight in outbox `key`. */
+const BUSY = `
+local function busy(key)
+  local all = redis.call('HGETALL', key)
+  for i = 1, #all, 2 do
+    local kind = string.sub(all[i], 1, 2)
+    if (kind == 'q:' or kind == 'f:') and (tonumber(all[i + 1]) or 0) > 0 then return true end
+  end
+  return false
+end
+`
+
+/**
+ * KEYS: entry, outbox. ARGV: cost, idle ttl, owner, sealed record ('' none).
+ * Reply 1, or 0 when the owner has no record of who pays and none was given.
+ */
+export const COMMIT_RECORDED = `${PRELUDE}${COMMIT_STEP}
+local owner = ARGV[3]
+if redis.call('EXISTS', KEYS[1]) == 1 then commit_entry(KEYS[1], tonumber(ARGV[1]), ARGV[2]) end
+redis.call('HINCRBY', KEYS[2], 'q:' .. owner, ARGV[1])
+redis.call('PERSIST', KEYS[2])
+if ARGV[4] ~= '' then
+  redis.call('HSET', KEYS[2], 's:' .. owner, ARGV[4])
+  return 1
+end
+return redis.call('HEXISTS', KEYS[2], 's:' .. owner)
+`
+
+/** KEYS: outbox. ARGV: owner, sealed record. Reply 1. */
+export const WRITE_RECORD = `
+redis.call('HSET', KEYS[1], 's:' .. ARGV[1], ARGV[2])
+return 1
+`
+
+/**
+ * KEYS: entry, outbox, order lock. ARGV: owner, amount.
+ * Reply 1 started, 0 the order lock is held (wait), -1 the owner has fewer recorded (adopted).
+ */
+export const START_REDEMPTION = `${PRELUDE}
+local owner, amount = ARGV[1], tonumber(ARGV[2])
+if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
+if int(redis.call('HGET', KEYS[2], 'q:' .. owner)) < amount then return -1 end
+add(KEYS[2], 'q:' .. owner, -amount)
+if add(KEYS[2], 'f:' .. owner, amount) == amount then
+  local e = redis.call('HMGET', KEYS[1], 'u', 'a', 't')
+  redis.call('HSET', KEYS[2], 'b:' .. owner, (e[1] or '0') .. ',' .. (e[2] or '0') .. ',' .. (e[3] or ''))
+end
+return 1
+`
+
+/**
+ * KEYS: entry, outbox. ARGV: amount, ok (1/0), remainingAfter, startedAt.epoch, startedAt.acked,
+ * idle ttl, owner. Reply 1, or 0 (nothing done) when the owner has fewer in flight.
+ */
+export const SETTLE_RECORDED = `${PRELUDE}${SETTLE_STEP}${BUSY}
+local amount, owner = tonumber(ARGV[1]), ARGV[7]
+if int(redis.call('HGET', KEYS[2], 'f:' .. owner)) < amount then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  settle_entry(KEYS[1], amount, ARGV[2] == '1', tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6])
+end
+if add(KEYS[2], 'f:' .. owner, -amount) <= 0 then redis.call('HDEL', KEYS[2], 'f:' .. owner, 'b:' .. owner) end
+-- Idle (nothing recorded or in flight by anyone): it goes with the entry, records of who pays too.
+if not busy(KEYS[2]) then redis.call('PEXPIRE', KEYS[2], ARGV[6]) end
+return 1
+`
+
+/** KEYS: outbox. Reply: the credits in flight, every owner's. */
+export const IN_FLIGHT = `
+local all, sum = redis.call('HGETALL', KEYS[1]), 0
+for i = 1, #all, 2 do
+  if string.sub(all[i], 1, 2) == 'f:' then sum = sum + (tonumber(all[i + 1]) or 0) end
+end
+return sum
+`
+
+/** KEYS: outbox. ARGV: owner. Reply: {recorded, in flight, baseline text, sealed record} ('' when absent). */
+export const READ_RECORD = `
+local f = redis.call('HMGET', KEYS[1], 'q:' .. ARGV[1], 'f:' .. ARGV[1], 'b:' .. ARGV[1], 's:' .. ARGV[1])
+return {tonumber(f[1]) or 0, tonumber(f[2]) or 0, f[3] or '', f[4] or ''}
+`
+
+/**
+ * KEYS: outbox. ARGV: from, to. from's recorded and in-flight credits become to's recorded,
+ * its record of who pays to's unless to has one. Reply: the credits moved.
+ */
+export const ADOPT = `${PRELUDE}
+local from, to = ARGV[1], ARGV[2]
+local moved = int(redis.call('HGET', KEYS[1], 'q:' .. from)) + int(redis.call('HGET', KEYS[1], 'f:' .. from))
+if moved > 0 then add(KEYS[1], 'q:' .. to, moved) end
+local sealed = redis.call('HGET', KEYS[1], 's:' .. from)
+if sealed and redis.call('HEXISTS', KEYS[1], 's:' .. to) == 0 then redis.call('HSET', KEYS[1], 's:' .. to, sealed) end
+redis.call('HDEL', KEYS[1], 'q:' .. from, 'f:' .. from, 'b:' .. from, 's:' .. from)
+return moved
+`
+
+/** KEYS: the owner's index. ARGV: key. Reply 1. */
+export const INDEX_KEY = `
+redis.call('SADD', KEYS[1], ARGV[1])
+return 1
+`
+
+/** KEYS: the owner's index. Reply: its keys. */
+export const OWNER_KEYS = `
+return redis.call('SMEMBERS', KEYS[1])
+`
+
+/** KEYS: the owners. ARGV: owner, lease ms. Reply 1. */
+export const RENEW_OWNER = `${NOW}
+redis.call('ZADD', KEYS[1], string.format('%d', now_ms() + tonumber(ARGV[2])), ARGV[1])
+return 1
+`
+
+/**
+ * KEYS: the owners. ARGV: lease ms. Claims one owner whose lease lapsed: its lease is renewed
+ * for the claimant (who settles its records; if the claimant dies too, it lapses again).
+ * Reply: {owner}, or {} when none lapsed.
+ */
+export const CLAIM_OWNER = `${NOW}
+local now = now_ms()
+local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. string.format('%d', now), 'LIMIT', 0, 1)
+if #dead == 0 then return {} end
+redis.call('ZADD', KEYS[1], string.format('%d', now + tonumber(ARGV[1])), dead[1])
+return dead
+`
+
+/** KEYS: the owners. ARGV: owner. Reply 1. */
+export const FORGET_OWNER = `
+redis.call('ZREM', KEYS[1], ARGV[1])
+return 1
+`
+
+/** KEYS: the owner's index. Reply 1. */
+export const DROP_INDEX = `
+redis.call('DEL', KEYS[1])
+return 1
+`
+
+export const OUTBOX_SCRIPTS = {
+  COMMIT_RECORDED,
+  WRITE_RECORD,
+  START_REDEMPTION,
+  SETTLE_RECORDED,
+  IN_FLIGHT,
+  READ_RECORD,
+  ADOPT,
+  INDEX_KEY,
+  OWNER_KEYS,
+  RENEW_OWNER,
+  CLAIM_OWNER,
+  FORGET_OWNER,
+  DROP_INDEX,
+}

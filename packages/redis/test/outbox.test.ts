@@ -1,0 +1,188 @@
+/**
+ * The settlement outbox's steps against a real redis-server, through both clients: what a gate
+ * records when it serves, marks when it sends, settles when the API answers, and what another
+ * process adopts when a gate's lease lapses. (The whole story, with processes killed for real,
+ * is test/redis/crash-settlement.test.ts.)
+ */
+import { isOutbox } from '@plangate/core'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createRedisStore, type RedisBalanceStore, type SendCommand } from '../src/index'
+import { freshPrefix, ioredis, nodeRedis, type Connected } from './clients'
+import { redisServer, type RedisServer } from './redis-server'
+
+const K = '7:0x00000000000000000000000000000000000000bb'
+const A = 'owner-a'
+const B = 'owner-b'
+
+let server: RedisServer
+const clients: Connected[] = []
+
+beforeAll(async () => {
+  server = await redisServer()
+  clients.push(await nodeRedis(server.url), await ioredis(server.url))
+})
+
+afterAll(async () => {
+  for (const client of clients) await client.close()
+  await server?.stop()
+})
+
+/** An entry holding 10 credits, `reserved` of them reserved. */
+async function entry(store: RedisBalanceStore, reserved: number): Promise<void> {
+  const now = Date.now()
+  await store.observe(K, { remaining: 10, total: 10, expiresAt: null }, await store.snapshot(K), now)
+  for (let i = 0; i < reserved; i++) expect((await store.reserve(K, 1, now, 60_000)).ok).toBe(true)
+}
+
+describe.each([0, 1])('outbox (%#: node-redis, ioredis)', (which) => {
+  const store = (options: { ownerLeaseMs?: number } = {}) => clients[which]!.store({ prefix: freshPrefix(), ...options })
+
+  it('is an outbox', () => {
+    expect(isOutbox(store())).toBe(true)
+  })
+
+  it('commitRecorded commits and records in one step; it asks for a record of who pays until one is written', async () => {
+    const s = store()
+    await entry(s, 3)
+    expect(await s.commitRecorded(K, 2, A, undefined)).toBe(false)
+    await s.writeRecord(K, A, 'sealed-a')
+    expect(await s.commitRecorded(K, 1, A, undefined)).toBe(true)
+    const snap = await s.snapshot(K)
+    expect([snap.reserved, snap.pending]).toEqual([0, 3])
+    expect(await s.readRecord(K, A)).toEqual({ record: 'sealed-a', recorded: 3, inFlight: 0, baseline: undefined })
+    expect(await s.readRecord(K, B)).toBeUndefined()
+  })
+
+  it('startRedemption moves recorded credits in flight with the baseline; refuses while the order lock is held; says when they are gone', async () => {
+    const s = store()
+    await entry(s, 3)
+    await s.commitRecorded(K, 3, A, 'sealed-a')
+    const lock = await s.lockOrder(K, 5_000)
+    expect(await s.startRedemption(K, 2, A)).toBe('wait')
+    await lock!.release()
+    expect(await s.startRedemption(K, 2, A)).toBe('started')
+    expect(await s.readRecord(K, A)).toEqual({ record: 'sealed-a', recorded: 1, inFlight: 2, baseline: { upstream: 10, acked: 0, total: 10 } })
+    expect(await s.startRedemption(K, 2, A)).toBe('gone')
+    expect(await s.redemptionsInFlight(K)).toBe(2)
+  })
+
+  it('settleRecorded settles the entry and drops the credits in flight; an owner with fewer in flight changes nothing', async () => {
+    const s = store()
+    await entry(s, 3)
+    await s.commitRecorded(K, 3, A, 'sealed-a')
+    await s.startRedemption(K, 3, A)
+    const startedAt = await s.snapshot(K)
+    expect(await s.settleRecorded(K, 3, { ok: true, remainingAfter: 7, startedAt }, B)).toBe(false)
+    expect((await s.snapshot(K)).pending).toBe(3)
+    expect(await s.settleRecorded(K, 3, { ok: true, remainingAfter: 7, startedAt }, A)).toBe(true)
+    const after = await s.snapshot(K)
+    expect([after.pending, after.acked, after.upstream]).toEqual([0, 3, 7])
+    expect(await s.readRecord(K, A)).toEqual({ record: 'sealed-a', recorded: 0, inFlight: 0, baseline: undefined })
+    expect(await s.redemptionsInFlight(K)).toBe(0)
+    expect(await s.settleRecorded(K, 1, { ok: false }, A)).toBe(false)
+  })
+
+  it('counts every owner’s credits in flight', async () => {
+    const s = store()
+    await entry(s, 5)
+    await s.commitRecorded(K, 2, A, 'a')
+    await s.commitRecorded(K, 3, B, 'b')
+    await s.startRedemption(K, 2, A)
+    await s.startRedemption(K, 1, B)
+    expect(await s.redemptionsInFlight(K)).toBe(3)
+  })
+
+  it('an owner’s lease: not claimable while renewed; claimed once after it lapses, by one claimant', async () => {
+    const s = store({ ownerLeaseMs: 1_000 })
+    await s.renewOwner(A, Date.now())
+    expect(await s.claimLapsedOwner(Date.now())).toBeUndefined()
+    await new Promise((resolve) => setTimeout(resolve, 1_100))
+    const claims = await Promise.all([s.claimLapsedOwner(Date.now()), s.claimLapsedOwner(Date.now()), s.claimLapsedOwner(Date.now())])
+    expect(claims.filter((c) => c !== undefined)).toEqual([A])
+    await s.dropOwner(A)
+    await new Promise((resolve) => setTimeout(resolve, 1_100))
+    expect(await s.claimLapsedOwner(Date.now())).toBeUndefined()
+  })
+
+  it('adopt moves a dead owner’s recorded and in-flight credits to the adopter, with its record of who pays', async () => {
+    const s = store()
+    await entry(s, 5)
+    await s.indexKey(A, K)
+    expect(await s.ownerKeys(A)).toEqual([K])
+    await s.commitRecorded(K, 5, A, 'sealed-a')
+    await s.startRedemption(K, 2, A)
+    expect(await s.adopt(K, A, B)).toBe(5)
+    expect(await s.readRecord(K, A)).toBeUndefined()
+    expect(await s.readRecord(K, B)).toEqual({ record: 'sealed-a', recorded: 5, inFlight: 0, baseline: undefined })
+    expect(await s.adopt(K, A, B)).toBe(0)
+    // The dead owner's own burn, if it ever comes back, finds its credits gone.
+    expect(await s.startRedemption(K, 1, A)).toBe('gone')
+    expect(await s.settleRecorded(K, 2, { ok: false }, A)).toBe(false)
+    expect((await s.snapshot(K)).pending).toBe(5)
+  })
+
+  it('an idle outbox expires with the entry (entryTtlMs); one holding credits does not', async () => {
+    const prefix = freshPrefix()
+    const s = clients[which]!.store({ prefix, entryTtlMs: 1_000 })
+    await entry(s, 2)
+    await s.commitRecorded(K, 2, A, 'sealed-a')
+    const ttl = () => clients[which]!.sendCommand('PTTL', `${prefix}{${K}}:outbox`)
+    expect(await ttl()).toBe(-1)
+    await s.startRedemption(K, 2, A)
+    await s.settleRecorded(K, 2, { ok: false }, A)
+    expect(Number(await ttl())).toBeGreaterThan(0)
+  })
+})
+
+describe('outbox keys', () => {
+  let cluster: RedisServer
+  let dir: string
+  let node: Connected
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'plangate-cluster-'))
+    cluster = await redisServer({ extra: ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf')] })
+    node = await nodeRedis(cluster.url)
+    await node.sendCommand('CLUSTER', 'ADDSLOTSRANGE', '0', '16383')
+    for (let i = 0; i < 100 && !String(await node.sendCommand('CLUSTER', 'INFO')).includes('cluster_state:ok'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+  })
+
+  afterAll(async () => {
+    await node?.close()
+    await cluster?.stop()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('every outbox script keeps to one hash slot (a cluster node runs them all)', async () => {
+    const keys: string[][] = []
+    const sendCommand: SendCommand = (...args) => {
+      if (args[0] === 'EVALSHA' || args[0] === 'EVAL') keys.push(args.slice(3, 3 + Number(args[2])))
+      return node.sendCommand(...args)
+    }
+    const s = createRedisStore({ sendCommand, prefix: 'pg:', ownerLeaseMs: 1_000 })
+    await entry(s, 1)
+    await s.renewOwner(A, Date.now())
+    await s.indexKey(A, K)
+    await s.commitRecorded(K, 1, A, 'x')
+    await s.writeRecord(K, A, 'y')
+    await s.startRedemption(K, 1, A)
+    await s.redemptionsInFlight(K)
+    await s.readRecord(K, A)
+    await s.ownerKeys(A)
+    await s.adopt(K, A, B)
+    await s.startRedemption(K, 1, B)
+    await s.settleRecorded(K, 1, { ok: false }, B)
+    await s.claimLapsedOwner(Date.now())
+    await s.dropOwner(A)
+    for (const group of keys) {
+      const slots = await Promise.all(group.map((key) => node.sendCommand('CLUSTER', 'KEYSLOT', key)))
+      expect(new Set(slots).size, group.join(' ')).toBe(1)
+    }
+    expect(keys.flat()).toContain(`pg:{${K}}:outbox`)
+  })
+})
