@@ -66,6 +66,8 @@ class Gate implements PlanGate {
   readonly #settler: Settler
   /** With a store that keeps an outbox: this gate's records in it (what it served, not yet settled). */
   readonly #outbox: OutboxKeeper | undefined
+  /** What reservations go through: the store, or with an outbox, the keeper's view of it (they count as this gate's). */
+  readonly #spend: BalanceStore
   readonly #knownKeys: LRUCache<string, KnownKey>
   readonly #reads = new Map<string, Promise<void>>()
   readonly #orders = new Map<string, Promise<void>>()
@@ -108,8 +110,10 @@ class Gate implements PlanGate {
           logger: config.logger,
         })
       : undefined
-    // Burns settle through the outbox when there is one: a settle also drops its record.
+    // Reservations and burns go through the outbox when there is one: a reservation counts as
+    // this gate's, a settle also drops its record.
     const burnStore = this.#outbox?.store() ?? store
+    this.#spend = burnStore
     const burner =
       config.settle.via === 'redeem'
         ? new RedeemBurner(this.#client, config.apiKey, burnStore, config.settle.maxRetries, hooks)
@@ -172,7 +176,7 @@ class Gate implements PlanGate {
     const key = known ? storeKeyOf(known, plan) : `${plan}:${address}`
 
     // The default store answers synchronously; a shared one with a promise.
-    const outcome = known ? this.store.reserve(key, cost, now, this.#config.cache.ttlMs) : undefined
+    const outcome = known ? this.#spend.reserve(key, cost, now, this.#config.cache.ttlMs) : undefined
     if (outcome !== undefined && !(outcome instanceof Promise) && outcome.ok) return this.#lease(key, plan, address, cost, outcome, secret, x402, resource, known)
     const payer: Payer = x402 ? { kind: 'x402', token: secret } : { kind: 'key', apiKey: secret }
     const who: Caller = { key, plan, address, payer, fingerprint, verified: known !== undefined, resource }
@@ -220,6 +224,8 @@ class Gate implements PlanGate {
   }
 
   async close(): Promise<void> {
+    // No more adopting another process's credits: this one would not wait for them.
+    await this.#outbox?.stop()
     while (this.#storeWrites.size > 0) await Promise.all(this.#storeWrites)
     await this.#settler.close()
     await this.#quietly(this.#outbox?.close())
@@ -231,7 +237,7 @@ class Gate implements PlanGate {
     const { cost } = balance
     let done: unknown
     try {
-      done = !served ? this.store.release(key, cost) : this.#outbox ? this.#outbox.commit(recordedCredits(lease)) : this.store.commit(key, cost)
+      done = !served ? this.#spend.release(key, cost) : this.#outbox ? this.#outbox.commit(recordedCredits(lease)) : this.store.commit(key, cost)
     } catch (error) {
       // Called from a response's 'finish' listener: a throwing store must not crash the server.
       // A served request is burned all the same: its credits were handed out.
@@ -286,7 +292,7 @@ class Gate implements PlanGate {
         continue
       }
       if (who.verified) {
-        const outcome = await this.store.reserve(who.key, cost, Date.now(), fresh ? Infinity : this.#config.cache.ttlMs)
+        const outcome = await this.#spend.reserve(who.key, cost, Date.now(), fresh ? Infinity : this.#config.cache.ttlMs)
         if (outcome.ok) return outcome
         if (outcome.reason === 'stale' || !fresh) {
           await this.#read(who, seen.epoch)

@@ -4,6 +4,7 @@ import { COMMIT_STEP, PRELUDE, SETTLE_STEP } from './scripts'
  * The outbox's scripts (see SettlementOutbox in @plangate/core). Beside the entry of one holder
  * and plan, in its hash slot, a hash `KEYS[2]` (`…{plan:holder}:outbox`) keeps, per owner (one
  * gate of one process):
+ *   r:<owner> credits reserved (being served),
  *   q:<owner> credits recorded (served, not yet sent),  f:<owner> credits in flight,
  *   b:<owner> the entry when they went in flight ("upstream,acked,total"),
  *   s:<owner> the sealed record of who pays (opaque here).
@@ -25,7 +26,7 @@ local function busy(key)
   local all = redis.call('HGETALL', key)
   for i = 1, #all, 2 do
     local kind = string.sub(all[i], 1, 2)
-    if (kind == 'q:' or kind == 'f:') and (tonumber(all[i + 1]) or 0) > 0 then return true end
+    if (kind == 'r:' or kind == 'q:' or kind == 'f:') and (tonumber(all[i + 1]) or 0) > 0 then return true end
   end
   return false
 end
@@ -38,6 +39,7 @@ end
 export const COMMIT_RECORDED = `${PRELUDE}${COMMIT_STEP}
 local owner = ARGV[3]
 if redis.call('EXISTS', KEYS[1]) == 1 then commit_entry(KEYS[1], tonumber(ARGV[1]), ARGV[2]) end
+add(KEYS[2], 'r:' .. owner, -tonumber(ARGV[1]))
 redis.call('HINCRBY', KEYS[2], 'q:' .. owner, ARGV[1])
 redis.call('PERSIST', KEYS[2])
 if ARGV[4] ~= '' then
@@ -55,10 +57,12 @@ return 1
 
 /**
  * KEYS: entry, outbox, order lock. ARGV: owner, amount.
- * Reply 1 started, 0 the order lock is held (wait), -1 the owner has fewer recorded (adopted).
+ * Reply 1 started, 0 the order lock is held (wait), -1 the owner has fewer recorded (adopted),
+ * -2 there is no entry at all (Redis lost its data: an entry holding credits never expires).
  */
 export const START_REDEMPTION = `${PRELUDE}
 local owner, amount = ARGV[1], tonumber(ARGV[2])
+if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end
 if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
 if int(redis.call('HGET', KEYS[2], 'q:' .. owner)) < amount then return -1 end
 add(KEYS[2], 'q:' .. owner, -amount)
@@ -94,23 +98,29 @@ end
 return sum
 `
 
-/** KEYS: outbox. ARGV: owner. Reply: {recorded, in flight, baseline text, sealed record} ('' when absent). */
+/** KEYS: outbox. ARGV: owner. Reply: {recorded, in flight, baseline text, sealed record, reserved} ('' when absent). */
 export const READ_RECORD = `
-local f = redis.call('HMGET', KEYS[1], 'q:' .. ARGV[1], 'f:' .. ARGV[1], 'b:' .. ARGV[1], 's:' .. ARGV[1])
-return {tonumber(f[1]) or 0, tonumber(f[2]) or 0, f[3] or '', f[4] or ''}
+local f = redis.call('HMGET', KEYS[1], 'q:' .. ARGV[1], 'f:' .. ARGV[1], 'b:' .. ARGV[1], 's:' .. ARGV[1], 'r:' .. ARGV[1])
+return {tonumber(f[1]) or 0, tonumber(f[2]) or 0, f[3] or '', f[4] or '', tonumber(f[5]) or 0}
 `
 
 /**
- * KEYS: outbox. ARGV: from, to. from's recorded and in-flight credits become to's recorded,
- * its record of who pays to's unless to has one. Reply: the credits moved.
+ * KEYS: outbox, entry. ARGV: from, to, idle ttl. from's recorded and in-flight credits become
+ * to's recorded, its record of who pays to's unless to has one; what from had reserved (requests
+ * it was serving when it died) goes back to the entry. Reply: the credits moved.
  */
 export const ADOPT = `${PRELUDE}
 local from, to = ARGV[1], ARGV[2]
+local reserved = int(redis.call('HGET', KEYS[1], 'r:' .. from))
+if reserved > 0 and redis.call('EXISTS', KEYS[2]) == 1 then
+  local r = add(KEYS[2], 'r', -reserved)
+  pin(KEYS[2], r, int(redis.call('HGET', KEYS[2], 'p')), ARGV[3])
+end
 local moved = int(redis.call('HGET', KEYS[1], 'q:' .. from)) + int(redis.call('HGET', KEYS[1], 'f:' .. from))
 if moved > 0 then add(KEYS[1], 'q:' .. to, moved) end
 local sealed = redis.call('HGET', KEYS[1], 's:' .. from)
 if sealed and redis.call('HEXISTS', KEYS[1], 's:' .. to) == 0 then redis.call('HSET', KEYS[1], 's:' .. to, sealed) end
-redis.call('HDEL', KEYS[1], 'q:' .. from, 'f:' .. from, 'b:' .. from, 's:' .. from)
+redis.call('HDEL', KEYS[1], 'r:' .. from, 'q:' .. from, 'f:' .. from, 'b:' .. from, 's:' .. from)
 return moved
 `
 

@@ -76,20 +76,34 @@ class RedisStore implements RedisBalanceStore {
   }
 
   reserve(key: string, cost: number, now: number, ttlMs: number): Promise<ReserveOutcome> {
+    return this.#reserve(key, cost, now, ttlMs, undefined)
+  }
+
+  reserveRecorded(key: string, cost: number, now: number, ttlMs: number, owner: string): Promise<ReserveOutcome> {
+    return this.#reserve(key, cost, now, ttlMs, owner)
+  }
+
+  #reserve(key: string, cost: number, now: number, ttlMs: number, owner: string | undefined): Promise<ReserveOutcome> {
     const ttl = Number.isFinite(ttlMs) ? String(Math.max(0, Math.floor(ttlMs))) : '-1'
-    const done = this.#commands.run('RESERVE', [this.#entry(key)], [int(cost), int(now), ttl], (reply): ReserveOutcome => {
+    const keys = owner === undefined ? [this.#entry(key)] : [this.#entry(key), this.#entry(key, ':outbox')]
+    const done = this.#commands.run('RESERVE', keys, [int(cost), int(now), ttl], (reply): ReserveOutcome => {
       const [status, remaining, hasExpiry, expiresAt] = integers<[number, number, number, number]>(reply, 4)
       if (status === 1) return { ok: true, remaining, expiresAt: hasExpiry === 1 ? expiresAt : null }
       if (status === 0) return { ok: false, reason: 'stale', remaining }
       if (status === -1) return { ok: false, reason: 'insufficient', remaining }
       throw new Error('the reservation reached Redis after its deadline')
-    }, true)
+    }, true, owner === undefined ? [] : [owner])
     // Failing open: served with no balance check (see the option's warning).
     return this.#failOpen ? done.catch(ifUnavailable({ ok: true, remaining: 0, expiresAt: null })) : done
   }
 
   release(key: string, cost: number): Promise<void> {
     return this.#write('RELEASE', key, [int(cost), this.#ttl])
+  }
+
+  releaseRecorded(key: string, cost: number, owner: string): Promise<void> {
+    const done = this.#commands.run('RELEASE', [this.#entry(key), this.#entry(key, ':outbox')], [int(cost), this.#ttl, owner], one).then(() => undefined)
+    return this.#failOpen ? done.catch(ifUnavailable(undefined)) : done
   }
 
   commit(key: string, cost: number): Promise<void> {
@@ -153,11 +167,11 @@ class RedisStore implements RedisBalanceStore {
     return this.#commands.run('WRITE_RECORD', [this.#entry(key, ':outbox')], [owner, record], one).then(() => undefined)
   }
 
-  startRedemption(key: string, amount: number, owner: string): Promise<'started' | 'wait' | 'gone'> {
+  startRedemption(key: string, amount: number, owner: string): Promise<'started' | 'wait' | 'gone' | 'lost'> {
     const keys = [this.#entry(key), this.#entry(key, ':outbox'), this.#entry(key, ':lock')]
     return this.#commands.run('START_REDEMPTION', keys, [owner, int(amount)], (reply) => {
       const n = one(reply)
-      return n === 1 ? 'started' : n === 0 ? 'wait' : 'gone'
+      return n === 1 ? 'started' : n === 0 ? 'wait' : n === -1 ? 'gone' : 'lost'
     })
   }
 
@@ -190,17 +204,18 @@ class RedisStore implements RedisBalanceStore {
 
   readRecord(key: string, owner: string): Promise<OutboxRecord | undefined> {
     return this.#commands.run('READ_RECORD', [this.#entry(key, ':outbox')], [owner], (reply): OutboxRecord | undefined => {
-      if (!Array.isArray(reply) || reply.length !== 4) throw new Error('Redis answered READ_RECORD with something unexpected')
+      if (!Array.isArray(reply) || reply.length !== 5) throw new Error('Redis answered READ_RECORD with something unexpected')
       const recorded = one(reply[0])
       const inFlight = one(reply[1])
       const record = asText(reply[3])
-      if (recorded === 0 && inFlight === 0 && record === '') return undefined
-      return { record, recorded, inFlight, baseline: baseline(asText(reply[2])) }
+      const reserved = one(reply[4])
+      if (recorded === 0 && inFlight === 0 && reserved === 0 && record === '') return undefined
+      return { record, reserved, recorded, inFlight, baseline: baseline(asText(reply[2])) }
     })
   }
 
   adopt(key: string, from: string, to: string): Promise<number> {
-    return this.#commands.run('ADOPT', [this.#entry(key, ':outbox')], [from, to], one)
+    return this.#commands.run('ADOPT', [this.#entry(key, ':outbox'), this.#entry(key)], [from, to, this.#ttl], one)
   }
 
   async dropOwner(owner: string): Promise<void> {

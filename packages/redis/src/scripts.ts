@@ -40,7 +40,9 @@ end
 `
 
 /**
- * ARGV: cost, now, ttlMs (-1: no limit), deadline (Redis server time in ms; 0: none).
+ * KEYS: entry, and (for a gate keeping an outbox) its outbox, where the reservation is counted
+ * against ARGV[5], the owner (see outbox-scripts.ts: an adopter releases a dead owner's).
+ * ARGV: cost, now, ttlMs (-1: no limit), deadline (Redis server time in ms; 0: none), owner.
  * Reply: {status, remaining, hasExpiry, expiresAt}; status 1 ok, 0 stale, -1 insufficient,
  * -2 too late (it reached Redis after the caller gave up on it, so it must not take credits).
  */
@@ -56,12 +58,17 @@ if o == 0 or (ttl >= 0 and now - o > ttl) then return {0, math.max(0, left), 0, 
 if left < cost then return {-1, math.max(0, left), 0, 0} end
 add(KEYS[1], 'r', cost)
 if r + cost > 0 or p > 0 then redis.call('PERSIST', KEYS[1]) end
+if KEYS[2] then
+  add(KEYS[2], 'r:' .. ARGV[5], cost)
+  redis.call('PERSIST', KEYS[2])
+end
 if x then return {1, left - cost, 1, x} end
 return {1, left - cost, 0, 0}
 `
 
-/** ARGV: cost, idle ttl. Reply 1 (0: no such entry). */
+/** KEYS: entry, and optionally the outbox (see RESERVE). ARGV: cost, idle ttl, owner. Reply 1 (0: no such entry). */
 export const RELEASE = `${PRELUDE}
+if KEYS[2] then add(KEYS[2], 'r:' .. ARGV[3], -tonumber(ARGV[1])) end
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local r = add(KEYS[1], 'r', -tonumber(ARGV[1]))
 pin(KEYS[1], r, int(redis.call('HGET', KEYS[1], 'p')), ARGV[2])

@@ -51,6 +51,8 @@ export class OutboxKeeper {
   readonly #unrecorded = new Map<string, number>()
   /** Keys whose burn under way is of unrecorded credits: settled on the entry alone. */
   readonly #direct = new Set<string>()
+  /** Redemptions that could not be marked in flight (the store was down): tried again every tick. */
+  #retry: Redemption[] = []
   #owner: string | undefined
   #registered: Promise<void> | undefined
   #timer: ReturnType<typeof setInterval> | undefined
@@ -70,7 +72,6 @@ export class OutboxKeeper {
 
   /** Commits served credits and records them in one step (after this owner and key are known to the store). */
   async commit(served: ServedCredits): Promise<void> {
-    const { outbox } = this.#o
     const owner = this.#start()
     try {
       await this.#record(served, owner)
@@ -88,7 +89,12 @@ export class OutboxKeeper {
     if (written === undefined) await outbox.indexKey(owner, served.key)
     const record = written === secret ? undefined : await this.#seal.seal(recordOf(served))
     const had = await outbox.commitRecorded(served.key, served.cost, owner, record)
-    if (!had) await outbox.writeRecord(served.key, owner, await this.#seal.seal(recordOf(served)))
+    if (!had) {
+      // The store lost this owner's record (it expired while idle, or Redis restarted empty, which
+      // loses the index too): both written again.
+      await outbox.indexKey(owner, served.key)
+      await outbox.writeRecord(served.key, owner, await this.#seal.seal(recordOf(served)))
+    }
     this.#written.set(served.key, secret)
   }
 
@@ -97,7 +103,10 @@ export class OutboxKeeper {
     return { parallel: inner.parallel, burn: (redemption) => this.#burn(inner, redemption) }
   }
 
-  /** The store the burners settle through: a settle also takes the credits off this owner's in flight. */
+  /**
+   * The store the gate spends and burns through: a reservation is counted as this owner's (given
+   * back if it dies), a settle also takes the credits off this owner's in flight.
+   */
   store(): BalanceStore {
     const { outbox } = this.#o
     const settle = (key: string, amount: number, settlement: Settlement) => {
@@ -107,8 +116,8 @@ export class OutboxKeeper {
       })
     }
     return {
-      reserve: (key, cost, now, ttlMs) => outbox.reserve(key, cost, now, ttlMs),
-      release: (key, cost) => outbox.release(key, cost),
+      reserve: (key, cost, now, ttlMs) => outbox.reserveRecorded(key, cost, now, ttlMs, this.#start()),
+      release: (key, cost) => outbox.releaseRecorded(key, cost, this.#start()),
       commit: (key, cost) => outbox.commit(key, cost),
       settle,
       observe: (key, observation, startedAt, now) => outbox.observe(key, observation, startedAt, now),
@@ -130,18 +139,23 @@ export class OutboxKeeper {
     }
   }
 
-  /** Stops the lease; forgets this owner if nothing it recorded is left (else another process adopts it once the lease lapses). */
-  async close(): Promise<void> {
+  /** Stops claiming other owners (the gate is closing: nothing it adopted now would be waited for). */
+  async stop(): Promise<void> {
     this.#closed = true
     if (this.#timer !== undefined) clearInterval(this.#timer)
     this.#timer = undefined
     await this.#sweeping
+  }
+
+  /** Stops; forgets this owner if nothing it recorded is left (else another process adopts it once the lease lapses). */
+  async close(): Promise<void> {
+    await this.stop()
     const owner = this.#owner
     if (owner === undefined) return
     const { outbox } = this.#o
     for (const key of await outbox.ownerKeys(owner)) {
       const record = await outbox.readRecord(key, owner)
-      if (record !== undefined && record.recorded + record.inFlight > 0) return
+      if (record !== undefined && record.reserved + record.recorded + record.inFlight > 0) return
     }
     await outbox.dropOwner(owner)
   }
@@ -168,6 +182,9 @@ export class OutboxKeeper {
       try {
         const owner = this.#start()
         await this.#o.outbox.renewOwner(owner, Date.now())
+        const retry = this.#retry
+        this.#retry = []
+        for (const redemption of retry) void this.#o.settle(redemption)
         for (let dead = await this.#o.outbox.claimLapsedOwner(Date.now()); dead !== undefined && !this.#closed; dead = await this.#o.outbox.claimLapsedOwner(Date.now())) {
           await this.#adoptOwner(dead, owner)
         }
@@ -188,7 +205,12 @@ export class OutboxKeeper {
     let holders = 0
     for (const key of await outbox.ownerKeys(dead)) {
       const record = await outbox.readRecord(key, dead)
-      if (record === undefined || record.recorded + record.inFlight === 0) continue
+      if (record === undefined || record.reserved + record.recorded + record.inFlight === 0) continue
+      if (record.recorded + record.inFlight === 0) {
+        // Only reservations of requests it was serving: given back.
+        await outbox.adopt(key, dead, me)
+        continue
+      }
       const payer = await this.#seal.open(record.record)
       // Another agent's record (one store, several agents): left for a process of that agent.
       if (payer === undefined) {
@@ -242,15 +264,21 @@ export class OutboxKeeper {
     const whole = await this.#startOnce(redemption)
     if (whole !== 'gone') {
       this.#takeUnrecorded(redemption.key, unrecorded)
-      return whole === 'started' ? inner.burn(redemption) : this.#burnRecorded(inner, redemption)
+      if (whole === 'started') return inner.burn(redemption)
+      return whole === 'lost' ? this.#burnDirect(inner, redemption) : this.#burnRecorded(inner, redemption)
     }
     // No: those burn outside the outbox (as with a store that keeps none), the rest through it.
     this.#takeUnrecorded(redemption.key, unrecorded)
     const rest = redemption.amount - unrecorded
     const receipt = rest > 0 ? await this.#burnRecorded(inner, { ...redemption, amount: rest }) : undefined
-    this.#direct.add(redemption.key)
-    const direct = await inner.burn({ ...redemption, amount: unrecorded })
+    const direct = await this.#burnDirect(inner, { ...redemption, amount: unrecorded })
     return receipt ?? direct
+  }
+
+  /** Burns credits the outbox does not hold, settling them on the entry alone. */
+  #burnDirect(inner: Burner, redemption: Redemption): Promise<SettlementReceipt | undefined> {
+    this.#direct.add(redemption.key)
+    return inner.burn(redemption)
   }
 
   #takeUnrecorded(key: string, amount: number): void {
@@ -260,7 +288,7 @@ export class OutboxKeeper {
   }
 
   /** One try at marking the redemption in flight; a failing store counts as 'wait'. */
-  async #startOnce(redemption: Redemption): Promise<'started' | 'wait' | 'gone'> {
+  async #startOnce(redemption: Redemption): Promise<'started' | 'wait' | 'gone' | 'lost'> {
     try {
       return await this.#o.outbox.startRedemption(redemption.key, redemption.amount, this.#start())
     } catch {
@@ -272,20 +300,24 @@ export class OutboxKeeper {
     const { outbox } = this.#o
     const owner = this.#start()
     for (let attempt = 0; ; attempt++) {
-      let started: 'started' | 'wait' | 'gone'
+      let started: 'started' | 'wait' | 'gone' | 'lost'
       try {
         started = await outbox.startRedemption(redemption.key, redemption.amount, owner)
       } catch (error) {
         // The store is down: nothing can be marked in flight, so nothing is sent (an adopter
-        // would send it again). Tried again with backoff; the credits stay recorded meanwhile.
-        if (attempt >= 8 || this.#closed) {
-          this.#o.logger.warn(`settlement outbox: ${redemption.amount} credit(s) could not be marked in flight (${error instanceof Error ? error.message : 'failed'}); they stay recorded for this process, or another once its lease lapses.`)
+        // would send it again). Tried again with backoff, then every tick until the store
+        // answers; the credits stay recorded meanwhile (and adoptable, should this process die).
+        if (attempt >= 4) {
+          this.#o.logger.warn(`settlement outbox: ${redemption.amount} credit(s) could not be marked in flight (${error instanceof Error ? error.message : 'failed'}); tried again every ${Math.round(this.#o.outbox.ownerLeaseMs / 3)} ms.`)
+          this.#retry.push(redemption)
           return undefined
         }
         await backoff(attempt)
         continue
       }
       if (started === 'started') return inner.burn(redemption)
+      // Redis lost its data (restarted empty): the credits were served all the same.
+      if (started === 'lost') return this.#burnDirect(inner, redemption)
       if (started === 'gone') {
         this.#o.logger.warn(`settlement outbox: ${redemption.amount} credit(s) were adopted by another process (this one missed its lease) and are left to it.`)
         return undefined

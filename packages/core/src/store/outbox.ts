@@ -1,4 +1,4 @@
-import type { Settlement } from './balance-store'
+import type { ReserveOutcome, Settlement } from './balance-store'
 
 /**
  * What a shared store adds so that credits served by a process that dies before settling them
@@ -14,8 +14,12 @@ import type { Settlement } from './balance-store'
 export interface SettlementOutbox {
   /** How long an owner lives without renewing its lease (ms); it renews about three times as often. */
   readonly ownerLeaseMs: number
+  /** `reserve`, the credits also counted as `owner`'s (an adopter gives back a dead owner's). */
+  reserveRecorded(key: string, cost: number, now: number, ttlMs: number, owner: string): Promise<ReserveOutcome>
+  /** `release`, and off `owner`'s reserved count. */
+  releaseRecorded(key: string, cost: number, owner: string): Promise<void>
   /**
-   * `commit(key, cost)`, and `cost` added to `owner`'s recorded credits for `key`, in one step.
+   * `commit(key, cost)`, and `cost` moved from `owner`'s reserved to its recorded credits for `key`, in one step.
    * `record` (sealed by the gate: it holds the payer's credential) replaces `owner`'s record of
    * who pays when given. Resolves `false` when the store holds no record for `owner` and `key`
    * and none was given: the caller then writes one with `writeRecord`.
@@ -28,8 +32,9 @@ export interface SettlementOutbox {
    * stands (the baseline an adopter judges them by). `'wait'`: an order for `key` is being
    * decided (its lock is held) and nothing may start meanwhile: try again shortly. `'gone'`:
    * `owner` has fewer recorded (another process adopted them, taking its lease for lapsed).
+   * `'lost'`: the store holds nothing of `key` (it lost its data): burn outside the outbox.
    */
-  startRedemption(key: string, amount: number, owner: string): Promise<'started' | 'wait' | 'gone'>
+  startRedemption(key: string, amount: number, owner: string): Promise<'started' | 'wait' | 'gone' | 'lost'>
   /**
    * `settle(key, amount, settlement)`, and `amount` taken off `owner`'s credits in flight, in one
    * step. `false` (and nothing done): `owner` has fewer in flight (another process adopted them).
@@ -49,7 +54,8 @@ export interface SettlementOutbox {
   readRecord(key: string, owner: string): Promise<OutboxRecord | undefined>
   /**
    * `from`'s recorded and in-flight credits for `key` become `to`'s recorded ones (and its record
-   * of who pays, unless `to` has one), in one step. Resolves with the credits moved.
+   * of who pays, unless `to` has one), and what `from` had reserved is released, in one step.
+   * Resolves with the credits moved.
    */
   adopt(key: string, from: string, to: string): Promise<number>
   /** Forgets `owner`: its lease and its index. */
@@ -59,6 +65,8 @@ export interface SettlementOutbox {
 export interface OutboxRecord {
   /** Sealed: who pays, for which plan and request (see outbox/seal.ts). Empty when never written. */
   record: string
+  /** Credits reserved for requests being served. */
+  reserved: number
   /** Credits served and not yet sent. */
   recorded: number
   /** Credits sent to the API whose answer the owner had not applied. */
