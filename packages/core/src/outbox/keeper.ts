@@ -70,7 +70,6 @@ export class OutboxKeeper {
 
   /** Commits served credits and records them in one step (after this owner and key are known to the store). */
   async commit(served: ServedCredits): Promise<void> {
-    const { outbox } = this.#o
     const owner = this.#start()
     try {
       await this.#record(served, owner)
