@@ -55,7 +55,7 @@ export interface Ready {
 }
 
 /** Orchestrator → child. */
-export type Command = { id: number; type: 'counters' | 'quiesce' | 'cpu' | 'close' | 'allocation-start' | 'allocation-stop' | 'heap' }
+export type Command = { id: number; type: 'counters' | 'quiesce' | 'cpu' | 'close' | 'allocation-start' | 'allocation-stop' | 'heap' | 'redis-calls' }
 
 /** Child → orchestrator, answering a command. */
 export interface Reply {
@@ -70,4 +70,6 @@ export interface Reply {
   allocation?: AllocationSample
   /** heap: bytes of heap in use after a full garbage collection. */
   heap?: number
+  /** redis-calls: commands a peer server's Redis client has sent so far, by script (bench/redis/store.ts). */
+  redisCalls?: Record<string, number>
 }

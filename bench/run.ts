@@ -6,8 +6,11 @@
  *   pnpm bench --quick             a few hundred requests per server, the peer servers included (CI; also
  *                                  BENCH_QUICK=1): exits non-zero when the harness breaks (non-2xx, wrong
  *                                  counts), never on speed
- *   pnpm bench --only peers        some sections: peers, scale, throughput, workloads, memory, micro, allocation
- *                                  (comma-separated)
+ *   pnpm bench --only peers        some sections: peers, scale, redis, throughput, workloads, memory, micro,
+ *                                  allocation (comma-separated)
+ *   pnpm bench --only redis        plangate on the Redis store (@plangate/redis) beside the memory store and
+ *                                  bare, with Redis round trips per request, and the orders a burst takes
+ *                                  across 4 processes on one Redis (needs redis-server; the bench starts its own)
  *   pnpm bench --only peers --delays 0,40 --routes const,cpu,wait --holders 100
  *                                  the peer table: plangate beside Nevermined's paymentMiddleware and
  *                                  @x402/express / @x402/hono, against one stand-in API whose every call
@@ -38,13 +41,14 @@ import { measurePeers } from './peers'
 import { callBreakdown, peerTable, scaleTable } from './peers/report'
 import type { PeerRoute } from './peers/protocol'
 import { measureScale } from './peers/scale'
+import { redisSection } from './redis/section'
 import { measureThroughput, VARIANTS } from './throughput'
 import { checkWorkload, type WorkloadResult } from './workloads'
 
 const { values: flags } = parseArgs({
   options: {
     quick: { type: 'boolean', default: process.env.BENCH_QUICK === '1' },
-    only: { type: 'string', default: 'peers,scale,throughput,workloads,memory,micro,allocation' },
+    only: { type: 'string', default: 'peers,scale,redis,throughput,workloads,memory,micro,allocation' },
     delays: { type: 'string' },
     routes: { type: 'string' },
     holders: { type: 'string' },
@@ -136,7 +140,24 @@ async function scale(): Promise<string[]> {
     problems.push(String(error))
     return []
   })
-  return [`## Scale: holders active at once (plangate batched, API key, the API ${delayMs} ms away, ${rounds} rounds)`, '', scaleTable(results), '']
+  return [
+    `## Scale: holders active at once (plangate batched, API key, the API ${delayMs} ms away, ${rounds} rounds)`,
+    '',
+    scaleTable(results),
+    '',
+    'Several processes sharing balances through the Redis store: the Redis section (`--only redis`).',
+    '',
+  ]
+}
+
+async function redis(): Promise<string[]> {
+  const delays = (flags.delays ?? (quick ? '0' : '0,40')).split(',').map(Number)
+  const holders = number(flags.holders, quick ? 4 : 100)
+  const options = { delays, holders, rounds, batchMs, burst: quick ? { requests: 100, credits: 25 } : { requests: 200, credits: 25 }, ...loadLength() }
+  return redisSection(options, log, problems).catch((error: unknown) => {
+    problems.push(String(error))
+    return []
+  })
 }
 
 async function workloads(): Promise<string[]> {
@@ -238,7 +259,7 @@ async function allocation(): Promise<string[]> {
   return ['## Allocation per request (sampling heap profiler)', '', allocationTable(results), '']
 }
 
-const chosen = [peers, scale, throughput, workloads, memory, micro, allocation, instructions].filter((section) => sections.has(section.name))
+const chosen = [peers, scale, redis, throughput, workloads, memory, micro, allocation, instructions].filter((section) => sections.has(section.name))
 // Full runs measure one thing at a time; the quick check only needs each to work, so it overlaps them.
 const parts = quick ? await Promise.all(chosen.map((section) => section())) : []
 if (!quick) for (const section of chosen) parts.push(await section())

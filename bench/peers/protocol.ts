@@ -32,4 +32,18 @@ export interface PeerConfig {
   agentKey: string
   agentId: string
   planId: string
+  /** plangate only: keep the balances in Redis (@plangate/redis on node-redis) instead of the memory store. Express only. */
+  redis?: RedisStoreConfig
+  /** plangate only: `autoOrder.maxOrders` (default the gate's, 3). */
+  maxOrders?: number
+  /** plangate only: the gate's `timeoutMs` (default the gate's, 5,000). */
+  gateTimeoutMs?: number
+}
+
+export interface RedisStoreConfig {
+  url: string
+  /** Each server set gets its own: no run reads another's balances. */
+  prefix: string
+  /** The store's `timeoutMs`. */
+  timeoutMs: number
 }

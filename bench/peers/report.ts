@@ -52,8 +52,7 @@ export function scaleTable(results: ScaleResult[]): string {
     median(r.guarded.map((x) => x.callsPerRequest)).toFixed(4),
     r.bytesPerHolder === undefined ? '–' : int(r.bytesPerHolder),
   ])
-  // Several instances share balances through a shared store; that store is not part of this harness yet.
-  rows.push(['Express 5', '4 (Redis store)', '10,000', 'not measured', 'not measured', '–', '–', '–'])
+  // Several processes on one Redis store: the Redis section (bench/redis/), with the store's round trips.
   return table(['framework', 'processes', 'holders active', 'bare req/s', 'plangate req/s', '÷ bare (min–max)', 'upstream calls/req', 'heap per holder (bytes)'], rows)
 }
 

@@ -19,9 +19,12 @@ serveCommands({ type: 'ready', port, keys: [] }, async (command) => {
     case 'heap':
       for (let i = 0; i < 4; i++) gc?.()
       return { heap: process.memoryUsage().heapUsed }
+    case 'redis-calls':
+      return { redisCalls: app.redis?.calls() ?? {} }
     case 'close':
       server.close()
       await app.gate?.close()
+      await app.redis?.close()
       setImmediate(() => process.exit(0))
       return {}
     default:
