@@ -46,7 +46,8 @@ export function redisSplit(groups: RedisGroup[]): string {
       .map(([name, n]) => `${name} ${perRequest(run, n).toFixed(4)}`)
       .join(', ')
     const sent = Object.entries(run.redis.sent)
-      .map(([name, n]) => `${name.toUpperCase()} ${perRequest(run, n).toFixed(4)}`)
+      // Redis names subcommands `script|load`: a pipe would split the Markdown cell.
+      .map(([name, n]) => `${name.toUpperCase().replace('|', ' ')} ${perRequest(run, n).toFixed(4)}`)
       .join(', ')
     rows.push([`${group.delayMs} ms`, int(run.requests), sent || 'none', byScript || 'none'])
   }
