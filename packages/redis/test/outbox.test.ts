@@ -5,12 +5,10 @@
  * is test/redis/crash-settlement.test.ts.)
  */
 import { isOutbox } from '@plangate/core'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRedisStore, type RedisBalanceStore, type SendCommand } from '../src/index'
 import { freshPrefix, ioredis, nodeRedis, type Connected } from './clients'
+import { clusterNode } from './cluster-server'
 import { redisServer, type RedisServer } from './redis-server'
 
 const K = '7:0x00000000000000000000000000000000000000bb'
@@ -158,25 +156,14 @@ describe.each([0, 1])('outbox (%#: node-redis, ioredis)', (which) => {
 })
 
 describe('outbox keys', () => {
-  let cluster: RedisServer
-  let dir: string
   let node: Connected
+  let stop: () => Promise<void>
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'plangate-cluster-'))
-    cluster = await redisServer({ extra: ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf')] })
-    node = await nodeRedis(cluster.url)
-    await node.sendCommand('CLUSTER', 'ADDSLOTSRANGE', '0', '16383')
-    for (let i = 0; i < 100 && !String(await node.sendCommand('CLUSTER', 'INFO')).includes('cluster_state:ok'); i++) {
-      await new Promise((resolve) => setTimeout(resolve, 50))
-    }
+    ;({ node, stop } = await clusterNode())
   })
 
-  afterAll(async () => {
-    await node?.close()
-    await cluster?.stop()
-    rmSync(dir, { recursive: true, force: true })
-  })
+  afterAll(() => stop?.())
 
   it('every outbox script keeps to one hash slot (a cluster node runs them all)', async () => {
     const keys: string[][] = []

@@ -4,12 +4,10 @@
  * the cross-process order lock, and bounded calls when Redis freezes.
  */
 import { StoreUnavailableError, type BalanceStore, type EntrySnapshot } from '@plangate/core'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRedisStore, type SendCommand } from '../src/index'
 import { freshPrefix, ioredis, nodeRedis, type Connected } from './clients'
+import { clusterNode } from './cluster-server'
 import { redisServer, type RedisServer } from './redis-server'
 
 const K = '7:0x00000000000000000000000000000000000000aa'
@@ -112,26 +110,14 @@ describe('scripts', () => {
 })
 
 describe('keys', () => {
-  let cluster: RedisServer
-  let dir: string
   let node: Connected
+  let stop: () => Promise<void>
 
   beforeAll(async () => {
-    // A cluster-mode Redis owning every slot: it refuses (CROSSSLOT) a script whose keys span slots.
-    dir = mkdtempSync(join(tmpdir(), 'plangate-cluster-'))
-    cluster = await redisServer({ extra: ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf')] })
-    node = await nodeRedis(cluster.url)
-    await node.sendCommand('CLUSTER', 'ADDSLOTSRANGE', '0', '16383')
-    for (let i = 0; i < 100 && !String(await node.sendCommand('CLUSTER', 'INFO')).includes('cluster_state:ok'); i++) {
-      await new Promise((resolve) => setTimeout(resolve, 50))
-    }
+    ;({ node, stop } = await clusterNode())
   })
 
-  afterAll(async () => {
-    await node?.close()
-    await cluster?.stop()
-    rmSync(dir, { recursive: true, force: true })
-  })
+  afterAll(() => stop?.())
 
   it('of one holder and plan hash to one slot, and every method runs on a cluster node', async () => {
     const { sendCommand, log } = recording(node.sendCommand)
