@@ -1,6 +1,7 @@
 /** The Redis section's tables. Medians over rounds; ratios are taken per round, then the median. */
 import { median, table } from '../report'
 import type { BurstResult } from './burst'
+import type { FleetSeries } from './fleet'
 import type { RedisGroup, RedisRun } from './throughput'
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US')
@@ -71,4 +72,21 @@ export function burstTable(results: BurstResult[]): string {
     ['plangate processes', 'concurrent requests', 'credits per order', 'orders placed', 'fewest (⌈requests ÷ credits⌉)', 'the fewest?', '2xx', 'credits redeemed', 'Redis round trips/req', 'burst s'],
     rows,
   )
+}
+
+/** Throughput of 1 and 4 processes on one Redis, against bare on 1 (sums over the servers). */
+export function fleetTable(series: FleetSeries[]): string {
+  const bare = series.find((s) => s.label.startsWith('bare'))
+  const rows = series.map((one) => {
+    const ratios = bare ? one.runs.map((run, i) => run.requestsPerSecond / bare.runs[i]!.requestsPerSecond) : []
+    return [
+      one.label,
+      int(median(one.runs.map((r) => r.requestsPerSecond))),
+      one === bare || ratios.length === 0 ? '1' : spread(ratios),
+      median(one.runs.map((r) => r.cpuMicrosPerRequest)).toFixed(0),
+      median(one.runs.map((r) => r.callsPerRequest)).toFixed(3),
+      one === bare ? '–' : median(one.runs.map((r) => r.redisRoundTripsPerRequest)).toFixed(3),
+    ]
+  })
+  return table(['servers', 'req/s (all processes)', '÷ bare req/s (min–max)', 'CPU µs/req (all processes)', 'upstream calls/req', 'Redis round trips/req'], rows)
 }

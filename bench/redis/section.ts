@@ -6,8 +6,9 @@
  */
 import type { PeerOptions } from '../peers'
 import { measureBurst, type BurstResult } from './burst'
+import { measureFleet, type FleetSeries } from './fleet'
 import { startRedis } from './redis-server'
-import { burstTable, redisSplit, redisTable } from './report'
+import { burstTable, fleetTable, redisSplit, redisTable } from './report'
 import { measureRedisThroughput, type RedisGroup } from './throughput'
 
 export interface RedisSectionOptions extends Pick<PeerOptions, 'rounds' | 'duration' | 'amount' | 'warmupSeconds' | 'connections' | 'holders' | 'batchMs'> {
@@ -19,9 +20,16 @@ export async function redisSection(options: RedisSectionOptions, log: (line: str
   const redis = await startRedis()
   let groups: RedisGroup[] = []
   const bursts: BurstResult[] = []
+  let fleet: FleetSeries[] = []
+  const fleetDelayMs = options.delays[options.delays.length - 1] ?? 0
   try {
     groups = await measureRedisThroughput(options, redis, log, problems).catch((error: unknown) => {
       problems.push(`redis: ${String(error)}`)
+      return []
+    })
+    log(`redis: 1 and 4 processes on one Redis, the API ${fleetDelayMs} ms away`)
+    fleet = await measureFleet({ ...options, delayMs: fleetDelayMs }, redis, log, problems).catch((error: unknown) => {
+      problems.push(`redis fleet: ${String(error)}`)
       return []
     })
     log(`redis: a burst of ${options.burst.requests} requests for a holder with no credits, ${options.burst.credits} credits per order`)
@@ -44,6 +52,10 @@ export async function redisSection(options: RedisSectionOptions, log: (line: str
     'Redis round trips of the Redis store, by what was sent (the median round):',
     '',
     redisSplit(groups),
+    '',
+    `Throughput on 1 and 4 processes sharing one Redis (every holder's requests spread over all of them, the API ${fleetDelayMs} ms away; sums over the processes):`,
+    '',
+    fleetTable(fleet),
     '',
     `Orders for a burst: ${options.burst.requests} concurrent requests of one holder with no credits, round-robin over the processes, auto-order on:`,
     '',
