@@ -10,6 +10,7 @@ import { spawnChild, type Child } from './processes'
 import type { Framework, Ready } from './protocol'
 import { headersFor, x402Payloads, type Credential } from './peers/credentials'
 import type { PeerConfig, PeerKind, PeerRoute } from './peers/protocol'
+import { hasNeverminedSdk, sdkMissingLine, sdkRequired } from './peers/nvm-sdk-bundle'
 import { calibrate } from './peers/routes'
 
 export interface PeerRow {
@@ -18,15 +19,18 @@ export interface PeerRow {
   credential: Credential
 }
 
-/** The rows of one framework (Nevermined's middleware is Express only). */
-export function peerRows(framework: Framework): PeerRow[] {
+/**
+ * The rows of one framework. Nevermined's middleware is Express only, and runs where its bundle is
+ * (always under CI; see peers/nvm-sdk-bundle.ts).
+ */
+export function peerRows(framework: Framework, withNeverminedSdk = hasNeverminedSdk() || sdkRequired()): PeerRow[] {
   return [
     { label: 'bare', peer: 'bare', credential: 'key' },
     { label: 'plangate, batched, API key', peer: 'plangate-batched', credential: 'key' },
     { label: 'plangate, batched, x402 token', peer: 'plangate-batched', credential: 'token' },
     { label: 'plangate, immediate, API key', peer: 'plangate-immediate', credential: 'key' },
     { label: 'plangate, immediate, x402 token', peer: 'plangate-immediate', credential: 'token' },
-    ...(framework === 'express' ? [{ label: 'Nevermined paymentMiddleware 1.11 (verify + settle per request)', peer: 'nvm-sdk' as const, credential: 'token' as const }] : []),
+    ...(framework === 'express' && withNeverminedSdk ? [{ label: 'Nevermined paymentMiddleware 1.11 (verify + settle per request)', peer: 'nvm-sdk' as const, credential: 'token' as const }] : []),
     { label: `@x402/${framework} 2.27 (verify + settle per request)`, peer: 'x402', credential: 'payload' },
   ]
 }
@@ -65,6 +69,7 @@ export interface PeerOptions {
 
 export async function measurePeers(options: PeerOptions, log: (line: string) => void, problems: string[]): Promise<PeerGroup[]> {
   const cpuIterations = calibrate(1)
+  if (!hasNeverminedSdk() && !sdkRequired()) log(`peers: ${sdkMissingLine()}`)
   const groups: PeerGroup[] = []
   for (const delayMs of options.delays) {
     const upstream = await spawnChild('peers/upstream.ts', { holders: options.holders, delayMs, tokens: true })

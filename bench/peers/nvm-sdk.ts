@@ -1,7 +1,7 @@
 /**
  * Nevermined's own Express middleware, `paymentMiddleware` of `@nevermined-io/payments/express`
- * v1.11.0: the real code, from the bundle kept beside the repository (../shared/vendor; the npm
- * registry here serves only 0.8.4, without x402). It reads `NVM_BACKEND_URL` once, when the module
+ * v1.11.0: the real code, from the bundle kept outside the repository (see nvm-sdk-bundle.ts; the
+ * npm registry here serves only 0.8.4, without x402). It reads `NVM_BACKEND_URL` once, when the module
  * loads, so each server loads its own copy with the stand-in API's origin set.
  *
  * Per request it verifies the `payment-signature` token upstream before the route, and settles it
@@ -10,8 +10,8 @@
 import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { RequestHandler } from 'express'
+import { sdkBundlePath, sdkMissingLine } from './nvm-sdk-bundle'
 
-const VENDOR = fileURLToPath(new URL('../../../shared/vendor/', import.meta.url))
 // Inside bench/node_modules: the bundle imports axios and jose, found from there.
 const COPIES = fileURLToPath(new URL('../node_modules/.nvm-sdk/', import.meta.url))
 
@@ -20,13 +20,9 @@ interface ExpressSdk {
   paymentMiddleware(payments: unknown, routes: Record<string, unknown>, options?: Record<string, unknown>): RequestHandler
 }
 
-export function hasNeverminedSdk(): boolean {
-  return existsSync(`${VENDOR}nvm-sdk-express.js`)
-}
-
 export async function neverminedMiddleware(options: { origin: string; baseUrl: string; agentKey: string; planId: string; agentId: string }): Promise<RequestHandler> {
-  const source = `${VENDOR}nvm-sdk-express.js`
-  if (!existsSync(source)) throw new Error(`bench: Nevermined's SDK bundle is not at ${source}`)
+  const source = sdkBundlePath('nvm-sdk-express')
+  if (!existsSync(source)) throw new Error(`bench: ${sdkMissingLine()}`)
   mkdirSync(COPIES, { recursive: true })
   const copy = `${COPIES}nvm-sdk-express.${process.pid}.mjs`
   copyFileSync(source, copy)

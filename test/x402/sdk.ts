@@ -1,11 +1,16 @@
 import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { hasNeverminedSdk, sdkMissingLine, sdkBundlePath, sdkRequired, type SdkBundle } from '../../bench/peers/nvm-sdk-bundle'
 
 /**
- * Nevermined's SDK v1.11.0 (bundled from its public source, kept beside the repository in
- * ../shared/vendor; see its README): the real buyer classes and the real Express middleware.
- * Not on the npm registry these machines reach, and not shipped: tests only.
+ * Nevermined's SDK v1.11.0 (bundled from its public source and kept outside the repository: see
+ * bench/peers/nvm-sdk-bundle.ts): the real buyer classes and the real Express middleware. Not on
+ * the npm registry these machines reach, and not shipped: tests only. A suite that needs it runs
+ * under `describe.runIf(sdkTests)`: skipped where the bundle is missing, except under CI.
  */
+
+/** Whether the suites that run the SDK run here: the bundle is present, or CI requires it (and fails without it). */
+export const sdkTests = hasNeverminedSdk() || sdkRequired()
 
 // What the bundles export, as far as these tests use it (the bundles are plain JavaScript).
 export interface SdkOptions {
@@ -34,7 +39,6 @@ export interface ExpressSdk {
   paymentMiddleware(payments: unknown, routes: Record<string, unknown>, options?: Record<string, unknown>): (req: unknown, res: unknown, next: unknown) => void
 }
 
-const VENDOR = fileURLToPath(new URL('../../../shared/vendor/', import.meta.url))
 // Inside the test package's node_modules: the bundles import axios and jose, found from there.
 const COPIES = fileURLToPath(new URL('../node_modules/.nvm-sdk/', import.meta.url))
 
@@ -43,11 +47,9 @@ const COPIES = fileURLToPath(new URL('../node_modules/.nvm-sdk/', import.meta.ur
  * module loads, for keys without an environment prefix such as the local ledger's `nvm:` keys).
  * Each call loads a fresh copy, so two ledgers on two ports never share a module.
  */
-export async function loadSdk<T extends BuyerSdk | ExpressSdk>(bundle: 'nvm-sdk-buyer' | 'nvm-sdk-express', backend: string): Promise<T> {
-  const source = `${VENDOR}${bundle}.js`
-  if (!existsSync(source)) {
-    throw new Error(`Nevermined's SDK bundle is not at ${source}: these tests need ../shared/vendor beside the repository.`)
-  }
+export async function loadSdk<T extends BuyerSdk | ExpressSdk>(bundle: SdkBundle, backend: string): Promise<T> {
+  const source = sdkBundlePath(bundle)
+  if (!existsSync(source)) throw new Error(sdkMissingLine())
   mkdirSync(COPIES, { recursive: true })
   const copy = `${COPIES}${bundle}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}.mjs`
   copyFileSync(source, copy)
