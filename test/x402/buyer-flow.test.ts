@@ -278,13 +278,28 @@ describe.runIf(sdkTests).each(frameworks)('a Nevermined buyer (the SDK) paying a
     expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/)
     expect(res.body).toMatchObject({ status: 401, code: 'CREDENTIAL_MISSING', planId })
     const offer = decodeHeader(res.headers.get('payment-required'))
-    expect(offer).toMatchObject({
+    // The plan was never looked up: the offer names it, and no scheme the gate would only guess.
+    expect(offer).toEqual({
       x402Version: 2,
+      error: expect.any(String),
       resource: { url: '/ask' },
-      accepts: [{ scheme: 'nvm:erc4337', network: 'eip155:84532', planId, extra: { version: '1', agentId: AGENT_ID, httpVerb: 'POST' } }],
+      accepts: [{ planId, extra: { version: '1', agentId: AGENT_ID, httpVerb: 'POST' } }],
       extensions: {},
     })
-    expect(offer.accepts).toHaveLength(1)
+    expect(snapshot()).toEqual(before)
+  })
+
+  it('names the scheme in a 401 offer once the plan was looked up, or when the options give it', async () => {
+    const { alice, planId, url } = await world()
+    // A paid request looks the plan up (verify needs its scheme).
+    expect((await ask(url, { 'payment-signature': await buyerToken(alice, planId, 1_000) })).status).toBe(200)
+    const offer = decodeHeader((await ask(url)).headers.get('payment-required'))
+    expect(offer).toMatchObject({ accepts: [{ scheme: 'nvm:erc4337', network: 'eip155:84532', planId }] })
+
+    const given = await world({ x402: { scheme: 'nvm:card-delegation' } })
+    const before = snapshot()
+    const offerGiven = decodeHeader((await ask(given.url)).headers.get('payment-required'))
+    expect(offerGiven).toMatchObject({ accepts: [{ scheme: 'nvm:card-delegation', network: 'stripe', planId: given.planId }] })
     expect(snapshot()).toEqual(before)
   })
 
@@ -535,6 +550,9 @@ describe.runIf(sdkTests)('a plan paid by card (fiat)', () => {
       seen.push(`${res.status} ${JSON.stringify([...res.headers])} ${await res.text()}`)
       return res
     }
+    // Not looked up yet: the 401's offer must not claim the plan is paid by erc4337.
+    const unknown = decodeHeader((await post({})).headers.get('payment-required'))
+    expect(unknown.accepts).toEqual([{ planId, extra: { version: '1', agentId: AGENT_ID, httpVerb: 'POST' } }])
     const paid = await post({ 'payment-signature': accessToken })
     expect(paid.status).toBe(200)
     expect(decodeHeader(paid.headers.get('payment-response'))).toMatchObject({ success: true, network: 'stripe', creditsRedeemed: '1' })

@@ -211,8 +211,8 @@ class Gate implements PlanGate {
   }
 
   async #paymentRequired(plan: string, resource: PaidResource, lookup = true): Promise<PaymentRequired> {
-    const facts = lookup ? await this.#plans.facts(plan) : this.#plans.cached(plan) ?? this.#plans.assumed()
-    return paymentRequired(plan, facts.scheme, this.#config.agentId, resource)
+    const scheme = lookup ? (await this.#plans.facts(plan)).scheme : this.#plans.cached(plan)?.scheme ?? this.#plans.given()
+    return paymentRequired(plan, scheme, this.#config.agentId, resource)
   }
 
   /** The spend guard's worth in cents: what a delegation the gate creates may spend on top-ups. */

@@ -6,8 +6,9 @@ export interface PaymentRequired {
   error?: string
   resource: { url: string; description?: string; mimeType?: string }
   accepts: Array<{
-    scheme: string
-    network: string
+    /** Left out where the gate does not know it yet (a plan not looked up, no scheme in the options). */
+    scheme?: string
+    network?: string
     planId: string
     extra: { version: '1'; agentId?: string; httpVerb?: string }
   }>
@@ -32,16 +33,16 @@ export interface PaidResource {
 
 /**
  * The PaymentRequired for one request: what a 402 tells an x402 client to buy, and what verify
- * and settle are asked to check the token against.
+ * and settle are asked to check the token against. Without a `scheme` (not known yet) the offer
+ * names the plan alone.
  */
-export function paymentRequired(planId: string, scheme: PaymentScheme, agentId: string | undefined, resource: PaidResource): PaymentRequired {
+export function paymentRequired(planId: string, scheme: PaymentScheme | undefined, agentId: string | undefined, resource: PaidResource): PaymentRequired {
   return {
     x402Version: 2,
     resource: { url: resource.url },
     accepts: [
       {
-        scheme: scheme.scheme,
-        network: scheme.network,
+        ...(scheme ? { scheme: scheme.scheme, network: scheme.network } : {}),
         planId,
         extra: { version: '1', ...(agentId ? { agentId } : {}), ...(resource.method ? { httpVerb: resource.method } : {}) },
       },

@@ -41,10 +41,14 @@ export class PlanDirectory {
     return known !== undefined && Date.now() - known.at < TTL_MS ? known.facts : undefined
   }
 
-  /** What is assumed of a plan not looked up yet: the given scheme, else crypto, as the SDK assumes. */
-  assumed(): PlanFacts {
-    const scheme = this.#given.scheme ?? 'nvm:erc4337'
-    return { scheme: { scheme, network: this.#given.network ?? defaultNetwork(scheme, this.#baseUrl) }, creditsPerOrder: undefined, priceCents: undefined }
+  /**
+   * How a plan not looked up yet is paid for, as far as the options say: the scheme given, or
+   * nothing. A 401 to a request without a credential must not name a scheme the gate only
+   * guesses (a card plan offered as `nvm:erc4337` sends a client to buy the wrong way).
+   */
+  given(): PaymentScheme | undefined {
+    const scheme = this.#given.scheme
+    return scheme === undefined ? undefined : { scheme, network: this.#given.network ?? defaultNetwork(scheme, this.#baseUrl) }
   }
 
   facts(planId: string): Promise<PlanFacts> {
