@@ -8,6 +8,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^@plangate\/core\/local$/, replacement: src('./packages/core/src/local/index.ts') },
+      { find: /^@plangate\/core\/reexport$/, replacement: src('./packages/core/src/reexport.ts') },
       { find: /^@plangate\/core$/, replacement: src('./packages/core/src/index.ts') },
       { find: /^@plangate\/cloudflare$/, replacement: src('./packages/cloudflare/src/index.ts') },
       { find: /^@plangate\/express$/, replacement: src('./packages/express/src/index.ts') },

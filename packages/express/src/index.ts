@@ -18,25 +18,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import type { ExpressRequirePlanOptions } from './types'
 
 export type { ExpressRequirePlanOptions } from './types'
-export {
-  CostInvalidError,
-  createPlanGate,
-  CredentialInvalidError,
-  CredentialMissingError,
-  GateMisconfiguredError,
-  isPlanGateError,
-  PaymentRequiredError,
-  PlanGateError,
-  PlanNotFoundError,
-  StoreUnavailableError,
-  UpstreamUnavailableError,
-  type PlanBalance,
-  type PlanGate,
-  type PlanGateErrorCode,
-  type PlanGateOptions,
-  type PlanId,
-  type ProblemDetails,
-} from '@plangate/core'
+export * from '@plangate/core/reexport'
 
 /**
  * Charges every request that passes through to a Nevermined plan: `cost` credits of `planId`,

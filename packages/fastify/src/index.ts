@@ -10,24 +10,7 @@ import type { PlangateOptions } from './types'
 
 export { requirePlan } from './require-plan'
 export type { FastifyRequirePlanOptions, PlangateOptions } from './types'
-export {
-  CostInvalidError,
-  createPlanGate,
-  CredentialInvalidError,
-  CredentialMissingError,
-  GateMisconfiguredError,
-  isPlanGateError,
-  PaymentRequiredError,
-  PlanGateError,
-  PlanNotFoundError,
-  UpstreamUnavailableError,
-  type PlanBalance,
-  type PlanGate,
-  type PlanGateErrorCode,
-  type PlanGateOptions,
-  type PlanId,
-  type ProblemDetails,
-} from '@plangate/core'
+export * from '@plangate/core/reexport'
 
 /** Options Fastify itself reads from `register()` and passes on to every plugin. */
 const FASTIFY_OPTIONS = new Set(['prefix', 'logLevel', 'logSerializers'])

@@ -21,25 +21,7 @@ import { env } from 'hono/adapter'
 import { createMiddleware } from 'hono/factory'
 import { HTTPException } from 'hono/http-exception'
 
-export {
-  CostInvalidError,
-  createPlanGate,
-  CredentialInvalidError,
-  CredentialMissingError,
-  GateMisconfiguredError,
-  isPlanGateError,
-  PaymentRequiredError,
-  PlanGateError,
-  PlanNotFoundError,
-  StoreUnavailableError,
-  UpstreamUnavailableError,
-  type PlanBalance,
-  type PlanGate,
-  type PlanGateErrorCode,
-  type PlanGateOptions,
-  type PlanId,
-  type ProblemDetails,
-} from '@plangate/core'
+export * from '@plangate/core/reexport'
 
 /** What `requirePlan` adds to the context: `c.get('balance')`. For `new Hono<{ Variables: PlanVariables }>()`. */
 export type PlanVariables = { balance: PlanBalance }

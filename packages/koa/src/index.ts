@@ -9,24 +9,7 @@ import type { KoaRequirePlanOptions, PlanState } from './types'
 
 export type { KoaRequirePlanOptions, PlanState } from './types'
 export type { PlanDeniedError } from './denial'
-export {
-  CostInvalidError,
-  createPlanGate,
-  CredentialInvalidError,
-  CredentialMissingError,
-  GateMisconfiguredError,
-  isPlanGateError,
-  PaymentRequiredError,
-  PlanGateError,
-  PlanNotFoundError,
-  UpstreamUnavailableError,
-  type PlanBalance,
-  type PlanGate,
-  type PlanGateErrorCode,
-  type PlanGateOptions,
-  type PlanId,
-  type ProblemDetails,
-} from '@plangate/core'
+export * from '@plangate/core/reexport'
 
 /**
  * Charges every request that passes through to a Nevermined plan: `cost` credits of `planId`,

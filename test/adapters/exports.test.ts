@@ -1,0 +1,27 @@
+import * as reexport from '@plangate/core/reexport'
+import * as core from '@plangate/core'
+import * as express from '@plangate/express'
+import * as fastify from '@plangate/fastify'
+import * as hono from '@plangate/hono'
+import * as koa from '@plangate/koa'
+import { describe, expect, it } from 'vitest'
+
+// Every adapter hands its users the same gate and errors, from one list in core.
+const adapters = { express, fastify, hono, koa } as Record<string, Record<string, unknown>>
+const names = Object.keys(reexport)
+
+describe('what every adapter re-exports from core', () => {
+  it('is a list of the gate and every error class', () => {
+    expect(names).toEqual(expect.arrayContaining(['createPlanGate', 'isPlanGateError', 'StoreUnavailableError', 'UpstreamUnavailableError']))
+    for (const name of names) expect((core as Record<string, unknown>)[name], name).toBe((reexport as Record<string, unknown>)[name])
+    // Every error class core exports is on the list.
+    const errors = Object.keys(core).filter((name) => name.endsWith('Error'))
+    expect(names).toEqual(expect.arrayContaining(errors))
+  })
+
+  for (const [adapter, module] of Object.entries(adapters)) {
+    it(`@plangate/${adapter} re-exports all of it, the same objects`, () => {
+      for (const name of names) expect(module[name], `${adapter}.${name}`).toBe((reexport as Record<string, unknown>)[name])
+    })
+  }
+})
