@@ -18,7 +18,7 @@ export interface PlanGateStoreStub {
   reserve(key: string, cost: number, now: number, ttlMs: number, id?: string): Promise<ReserveOutcome>
   cancelReservation(key: string, id: string): Promise<void>
   release(key: string, cost: number): Promise<void>
-  commit(key: string, cost: number): Promise<void>
+  commit(key: string, cost: number, served?: number): Promise<void>
   settle(key: string, amount: number, settlement: Settlement): Promise<void>
   observe(key: string, observation: Observation, startedAt: EntrySnapshot, now: number): Promise<void>
   snapshot(key: string): Promise<EntrySnapshot>
@@ -102,7 +102,7 @@ export function createDurableObjectStore(namespace: PlanGateStoreNamespace, opti
       }
     },
     release: (key, cost) => call(key, 'release', (stub) => stub.release(key, cost)),
-    commit: (key, cost) => call(key, 'commit', (stub) => stub.commit(key, cost)),
+    commit: (key, cost, served) => call(key, 'commit', (stub) => (served === undefined ? stub.commit(key, cost) : stub.commit(key, cost, served))),
     settle: (key, amount, settlement) => call(key, 'settle', (stub) => stub.settle(key, amount, settlement)),
     observe: (key, observation, startedAt, now) => call(key, 'observe', (stub) => stub.observe(key, observation, startedAt, now)),
     snapshot: (key) => call(key, 'snapshot', (stub) => stub.snapshot(key)),

@@ -73,8 +73,8 @@ export function release(state: HolderState, cost: number): void {
   if (state.entry !== undefined) state.entry.reserved -= cost
 }
 
-export function commit(state: HolderState, cost: number): void {
-  if (state.entry !== undefined) commitTo(state.entry, cost)
+export function commit(state: HolderState, cost: number, served = cost): void {
+  if (state.entry !== undefined) commitTo(state.entry, cost, served)
 }
 
 export function settle(state: HolderState, amount: number, settlement: Settlement): void {

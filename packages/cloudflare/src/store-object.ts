@@ -50,9 +50,9 @@ export class PlanGateStore extends DurableObject {
     await this.#save(key, state)
   }
 
-  async commit(key: string, cost: number): Promise<void> {
+  async commit(key: string, cost: number, served = cost): Promise<void> {
     const state = await this.#state(key)
-    steps.commit(state, cost)
+    steps.commit(state, cost, served)
     await this.#save(key, state)
   }
 

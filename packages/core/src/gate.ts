@@ -6,6 +6,7 @@ import { NeverminedClient } from './client'
 import { CostInvalidError, CredentialInvalidError, CredentialMissingError, PaymentRequiredError, PlanGateError, UpstreamUnavailableError } from './errors'
 import { sha256Hex } from './fingerprint'
 import type { Credential, Lease, PlanBalance } from './lease'
+import { closeMeter, RequestBalance } from './request-balance'
 import { resolveGateConfig, type PlanGateOptions, type ResolvedGateConfig } from './options'
 import { normalizePlanId, type PlanId } from './plan-id'
 import { Settler, type Payer, type Redemption, type SettlementReceipt } from './settlement'
@@ -203,7 +204,7 @@ class Gate implements PlanGate {
     known?: KnownKey,
   ): Lease {
     const expiresAt = expiryText(outcome.expiresAt, known)
-    return new GateLease(this, key, { planId: plan, holderAddress: address, remaining: outcome.remaining, cost, expiresAt }, secret, x402, resource)
+    return new GateLease(this, key, new RequestBalance(plan, address, outcome.remaining, cost, expiresAt), secret, x402, resource)
   }
 
   paymentRequired(planId: PlanId, resource: PaidResource, options: { lookup?: boolean } = {}): Promise<PaymentRequired> {
@@ -232,12 +233,19 @@ class Gate implements PlanGate {
   }
 
   /** @internal the lease's way back in */
+  /** Commits `lease.used` of its reservation (the rest goes back in the same step), or releases it all. */
   settleLease(lease: GateLease, served: boolean): Promise<SettlementReceipt | undefined> {
-    const { key, balance } = lease
+    const { key, balance, used } = lease
     const { cost } = balance
     let done: unknown
     try {
-      done = !served ? this.#spend.release(key, cost) : this.#outbox ? this.#outbox.commit(recordedCredits(lease)) : this.store.commit(key, cost)
+      done = !served
+        ? this.#spend.release(key, cost)
+        : this.#outbox
+          ? this.#outbox.commit(recordedCredits(lease))
+          : used === cost
+            ? this.store.commit(key, cost)
+            : this.store.commit(key, cost, used)
     } catch (error) {
       // Called from a response's 'finish' listener: a throwing store must not crash the server.
       // A served request is burned all the same: its credits were handed out.
@@ -263,6 +271,13 @@ class Gate implements PlanGate {
     return served ? this.#redeem(lease) : Promise.resolve(undefined)
   }
 
+  /** A route's report of what it used could not be taken as it was (see charge.ts). */
+  reportUsage(lease: GateLease, error: Error, charged: number): void {
+    const { planId, holderAddress } = lease.balance
+    this.#config.logger.warn(`usage for plan ${planId}, holder ${holderAddress}: ${error.message}`)
+    this.#hook(() => this.#config.hooks.onError?.(error, { during: 'usage', planId, holderAddress, amount: charged }))
+  }
+
   // A method rather than a closure made in settleLease: one allocation less on every response.
   #redeem(lease: GateLease): Promise<SettlementReceipt | undefined> {
     const { balance } = lease
@@ -270,7 +285,7 @@ class Gate implements PlanGate {
       key: lease.key,
       planId: balance.planId,
       holderAddress: balance.holderAddress,
-      amount: balance.cost,
+      amount: lease.used,
       // Made here, not per request: only a served lease needs it.
       payer: lease.x402 ? { kind: 'x402', token: lease.secret } : { kind: 'key', apiKey: lease.secret },
       resource: lease.resource,
@@ -582,7 +597,7 @@ const NO_RESOURCE: PaidResource = { url: '', method: '' }
 function recordedCredits(lease: GateLease): ServedCredits {
   const { balance } = lease
   const payer: Payer = lease.x402 ? { kind: 'x402', token: lease.secret } : { kind: 'key', apiKey: lease.secret }
-  return { key: lease.key, cost: balance.cost, planId: balance.planId, holderAddress: balance.holderAddress, payer, resource: lease.resource }
+  return { key: lease.key, reserved: balance.cost, cost: lease.used, planId: balance.planId, holderAddress: balance.holderAddress, payer, resource: lease.resource }
 }
 
 /** The holder an x402 token names, read locally; a token for another plan is refused here. */
@@ -606,6 +621,8 @@ function isVerified(result: unknown): boolean {
 
 class GateLease implements Lease {
   #done = false
+  /** What a commit burns: the whole reservation unless the charge said less. */
+  used: number
   constructor(
     private readonly gate: Gate,
     readonly key: string,
@@ -614,22 +631,31 @@ class GateLease implements Lease {
     readonly secret: string,
     readonly x402: boolean,
     readonly resource: PaidResource,
-  ) {}
+  ) {
+    this.used = balance.cost
+  }
 
   get paidWith(): 'x402' | 'apiKey' {
     return this.x402 ? 'x402' : 'apiKey'
   }
 
-  commit(): Promise<SettlementReceipt | undefined> {
+  commit(credits?: number): Promise<SettlementReceipt | undefined> {
     if (this.#done) return Promise.resolve(undefined)
+    if (credits !== undefined && Number.isSafeInteger(credits) && credits >= 0 && credits < this.used) this.used = credits
+    if (this.used === 0) return this.release().then(() => undefined)
     this.#done = true
+    closeMeter(this.balance)
     return this.gate.settleLease(this, true)
   }
 
   release(): Promise<void> {
     if (this.#done) return Promise.resolve()
     this.#done = true
+    closeMeter(this.balance)
     return this.gate.settleLease(this, false).then(() => undefined)
   }
-}
 
+  report(error: Error, charged: number): void {
+    this.gate.reportUsage(this, error, charged)
+  }
+}

@@ -16,6 +16,8 @@ export {
 } from './errors'
 export { createPlanGate, type PlanGate } from './gate'
 export type { Credential, Lease, PlanBalance, SettlementReceipt } from './lease'
+export { abortBalance, RequestBalance } from './request-balance'
+export { chargeNow, endLease, UsageError, type Ending, type UsageOf } from './charge'
 export type { AutoOrderOptions, PlanGateHooks, PlanGateLogger, PlanGateOptions } from './options'
 export { normalizePlanId, type PlanId } from './plan-id'
 export { toProblem, type Denial, type ProblemDetails } from './problem'
@@ -28,8 +30,10 @@ export {
   resolveRequirePlan,
   X402_HEADERS,
   type Admission,
+  type FixedCost,
   type RequirePlanConfig,
   type RequirePlanOptions,
+  type UsageCost,
 } from './require-plan'
 export { encodeX402Header, paymentRequired, type PaidResource, type PaymentRequired, type PaymentScheme } from './x402/payment-required'
 export { parseX402Token, type X402TokenClaims } from './x402/token'

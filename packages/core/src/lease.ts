@@ -5,10 +5,20 @@ export interface PlanBalance {
   holderAddress: string
   /** Credits left after this request's cost. */
   remaining: number
-  /** What this request costs. */
+  /** What this request costs: the credits reserved for it, the most it can be charged. */
   cost: number
   /** ISO date-time the credits expire, or null. */
   expiresAt: string | null
+  /**
+   * Adds `credits` to what this request used: it is then charged what it used, at most `cost`
+   * (see the README, "Charging by usage"). Throws a `TypeError` for anything but a non-negative
+   * integer.
+   */
+  use(credits: number): void
+  /** Credits reported with `use()` so far. */
+  readonly used: number
+  /** Aborts when the client goes away or `used` reaches `cost`. */
+  readonly signal: AbortSignal
 }
 
 /**
@@ -33,9 +43,15 @@ export interface Lease {
   readonly balance: PlanBalance
   /** What the request paid with. Optional, so a wrapper around a gate may leave it out. */
   readonly paidWith?: 'x402' | 'apiKey'
-  /** Resolves with the settle's receipt when the credits were burned through x402 at once. */
-  commit(): Promise<SettlementReceipt | undefined | void>
+  /**
+   * Burns `credits` (default: all of `balance.cost`) and gives the rest of the reservation back,
+   * in one step. Resolves with the settle's receipt when the credits were burned through x402 at
+   * once. `credits` above the reservation are capped at it.
+   */
+  commit(credits?: number): Promise<SettlementReceipt | undefined | void>
   release(): Promise<void>
+  /** Tells the gate's `hooks.onError` of a problem with this request's charge (`during: 'usage'`, `amount`: what is charged). */
+  report?(error: Error, charged: number): void
 }
 
 import type { SettlementReceipt } from './settlement'

@@ -11,8 +11,13 @@ export interface PlanGateHooks {
   onOrder?(event: { planId: string; holderAddress: string; txHash: string | undefined; balance: NeverminedBalance }): void
   /** Served credits were redeemed upstream. */
   onRedeem?(event: { planId: string; holderAddress: string; amount: number; remainingBalance: number }): void
-  /** Something failed: a burn after its retries (`during: 'redeem'`, settle or redeem: `amount` was not burned), an order, a balance read, a verify. */
-  onError?(error: Error, context: { during: 'redeem' | 'order' | 'balance' | 'verify'; planId: string; holderAddress: string; amount?: number }): void
+  /**
+   * Something failed: a burn after its retries (`during: 'redeem'`, settle or redeem: `amount` was
+   * not burned), an order, a balance read, a verify; or a route's report of what it used
+   * (`during: 'usage'`: above the reservation, or a usage function that failed; `amount` is what
+   * was charged).
+   */
+  onError?(error: Error, context: { during: 'redeem' | 'order' | 'balance' | 'verify' | 'usage'; planId: string; holderAddress: string; amount?: number }): void
 }
 
 /** Where the gate writes warnings. Messages never contain an API key. */

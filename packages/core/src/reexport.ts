@@ -16,8 +16,10 @@ export {
   UpstreamUnavailableError,
   type PlanGateErrorCode,
 } from './errors'
+export { UsageError } from './charge'
 export { createPlanGate, type PlanGate } from './gate'
 export type { PlanBalance } from './lease'
 export type { PlanGateOptions } from './options'
 export type { PlanId } from './plan-id'
 export type { ProblemDetails } from './problem'
+export type { FixedCost, UsageCost } from './require-plan'

@@ -3,16 +3,39 @@ import type { PlanGate } from './gate'
 import type { Credential, Lease } from './lease'
 import { normalizePlanId } from './plan-id'
 import { toProblem, type Denial } from './problem'
+import { chargeNow, type UsageOf } from './charge'
+import { meter } from './request-balance'
 import { encodeX402Header, type PaidResource } from './x402/payment-required'
 
 type MaybePromise<T> = T | Promise<T>
 
+/** A cost fixed before the route runs: a non-negative integer, or a function of the request. */
+export type FixedCost<Req> = number | ((req: Req) => MaybePromise<number>)
+
+/**
+ * A cost that depends on what the work used: `max` is reserved before the route runs (and is
+ * what an x402 payer's verify covers), and the request is charged what it used, at most `max`.
+ * What it used is `usage(...)` if given (asked once the route has answered, with the framework's
+ * own objects), else the sum of the route's `balance.use(n)` calls, else `max`.
+ *
+ * @example
+ * requirePlan(7, { cost: { max: 50, usage: (req, res) => res.locals.tokens } })
+ */
+export interface UsageCost<Req, Done extends unknown[] = [Req]> {
+  max: FixedCost<Req>
+  usage?: (...done: Done) => MaybePromise<number>
+}
+
 /** The options `requirePlan` takes in every adapter (each adds its own on top). */
-export interface RequirePlanOptions<Req> {
+export interface RequirePlanOptions<Req, Done extends unknown[] = [Req]> {
   /** Default: a gate shared by the process, from `NVM_API_KEY` and `NVM_ENVIRONMENT`. */
   gate?: PlanGate
-  /** Credits per request: a non-negative integer, or a function of the request. Default 1. */
-  cost?: number | ((req: Req) => MaybePromise<number>)
+  /**
+   * Credits per request: a non-negative integer, or a function of the request; or `{ max, usage }`
+   * to charge what the work used (see `UsageCost`). Default 1. A route may also report what it
+   * used with `balance.use(n)`: the charge is then that sum, at most the cost.
+   */
+  cost?: FixedCost<Req> | UsageCost<Req, Done>
   /**
    * What the request pays with: an API key (a string) or `{ x402Token }`. Default: the
    * `payment-signature` header's x402 token if there is one, else the `Authorization: Bearer` key.
@@ -23,9 +46,14 @@ export interface RequirePlanOptions<Req> {
 }
 
 /** What an adapter keeps after checking the options once, at creation. */
-export interface RequirePlanConfig<Req> {
+export interface RequirePlanConfig<Req, Done extends unknown[] = [Req]> {
   planId: string
-  cost: number | ((req: Req) => MaybePromise<number>)
+  /** What is reserved: the fixed cost, or a usage cost's `max`. */
+  cost: FixedCost<Req>
+  /** Priced by usage (`cost: { max, usage? }`): the route's `balance.use()` counts. */
+  metered: boolean
+  /** A usage cost's `usage`, for the adapter to bind to its objects once the route answered. */
+  usage: ((...done: Done) => MaybePromise<number>) | undefined
   credential: (req: Req) => MaybePromise<Credential | null | undefined>
   /** The request being paid for, as x402 names it (path and query, method). */
   resource: (req: Req) => PaidResource
@@ -73,8 +101,9 @@ export function paymentResponseHeader(receipt: unknown): string {
  * const { settled, header } = commitForReceipt(lease, admission.receipt.waitMs)
  * const value = await header; if (value) res.setHeader(X402_HEADERS.paymentResponse, value)
  */
-export function commitForReceipt(lease: Lease, waitMs: number): { settled: Promise<unknown>; header: Promise<string | undefined> } {
-  const settled = lease.commit()
+export function commitForReceipt(lease: Lease, waitMs: number, usage?: UsageOf): { settled: Promise<unknown>; header: Promise<string | undefined> } {
+  const credits = chargeNow(lease, usage)
+  const settled = credits instanceof Promise ? credits.then((n) => commitCredits(lease, n)) : commitCredits(lease, credits)
   let timer: ReturnType<typeof setTimeout> | undefined
   const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, waitMs, undefined)))
   const header = Promise.race([settled, late])
@@ -83,17 +112,22 @@ export function commitForReceipt(lease: Lease, waitMs: number): { settled: Promi
   return { settled, header }
 }
 
+/** Commits what the charge says; nothing to commit (0, or taken already) releases. */
+function commitCredits(lease: Lease, credits: number | undefined): Promise<unknown> {
+  return credits === undefined ? lease.release() : lease.commit(credits)
+}
+
 const COMMON_OPTIONS = ['gate', 'cost', 'credential', 'headers']
 
 /**
  * Validates `requirePlan(planId, options)` for an adapter: a bad plan id or option throws a
  * `TypeError` naming it, when the middleware is created rather than on the first request.
  */
-export function resolveRequirePlan<Req>(
+export function resolveRequirePlan<Req, Done extends unknown[] = [Req]>(
   planId: unknown,
   options: unknown,
   defaults: { credential: (req: Req) => Credential | undefined; resource?: (req: Req) => PaidResource; extraOptions?: string[] },
-): RequirePlanConfig<Req> {
+): RequirePlanConfig<Req, Done> {
   const plan = normalizePlanId(planId)
   if (options === undefined || options === null) options = {}
   if (typeof options !== 'object' || options === null) throw new TypeError('plangate: requirePlan options must be an object.')
@@ -101,21 +135,43 @@ export function resolveRequirePlan<Req>(
   for (const name of Object.keys(options)) {
     if (!known.includes(name)) throw new TypeError(`plangate: unknown requirePlan option "${name}"; the options are ${known.join(', ')}.`)
   }
-  const o = options as RequirePlanOptions<Req>
+  const o = options as RequirePlanOptions<Req, Done>
   if (o.gate !== undefined && (typeof o.gate !== 'object' || o.gate === null || typeof o.gate.reserve !== 'function')) {
     throw new TypeError('plangate: option "gate" must be a gate from createPlanGate().')
   }
-  const cost = o.cost === undefined ? 1 : o.cost
-  if (typeof cost !== 'function' && !(typeof cost === 'number' && Number.isSafeInteger(cost) && cost >= 0)) {
-    throw new TypeError(`plangate: option "cost" must be a non-negative integer or a function of the request, got ${String(cost)}.`)
-  }
+  const { cost, usage, metered } = costOption<Req, Done>(o.cost)
   if (o.credential !== undefined && typeof o.credential !== 'function') {
     throw new TypeError('plangate: option "credential" must be a function of the request returning the API key.')
   }
   if (o.headers !== undefined && typeof o.headers !== 'boolean') {
     throw new TypeError('plangate: option "headers" must be true or false.')
   }
-  return { planId: plan, cost, credential: o.credential ?? defaults.credential, resource: defaults.resource ?? noResource, headers: o.headers ?? true }
+  return { planId: plan, cost, usage, metered, credential: o.credential ?? defaults.credential, resource: defaults.resource ?? noResource, headers: o.headers ?? true }
+}
+
+function costOption<Req, Done extends unknown[]>(option: RequirePlanOptions<Req, Done>['cost']): Pick<RequirePlanConfig<Req, Done>, 'cost' | 'usage' | 'metered'> {
+  if (option === undefined) return { cost: 1, usage: undefined, metered: false }
+  if (typeof option === 'object' && option !== null) {
+    for (const name of Object.keys(option)) {
+      if (name !== 'max' && name !== 'usage') throw new TypeError(`plangate: unknown key "${name}" in option "cost"; a usage cost is { max, usage }.`)
+    }
+    if (option.max === undefined) throw new TypeError('plangate: option "cost" as an object needs "max": the most a request may be charged, reserved before the route runs.')
+    if (!isFixedCost(option.max)) {
+      throw new TypeError(`plangate: option "cost.max" must be a non-negative integer or a function of the request, got ${String(option.max)}.`)
+    }
+    if (option.usage !== undefined && typeof option.usage !== 'function') {
+      throw new TypeError('plangate: option "cost.usage" must be a function returning the credits the request used, once the route has answered.')
+    }
+    return { cost: option.max, usage: option.usage, metered: true }
+  }
+  if (!isFixedCost(option)) {
+    throw new TypeError(`plangate: option "cost" must be a non-negative integer, a function of the request, or { max, usage }, got ${String(option)}.`)
+  }
+  return { cost: option, usage: undefined, metered: false }
+}
+
+function isFixedCost(cost: unknown): cost is FixedCost<never> {
+  return typeof cost === 'function' || (typeof cost === 'number' && Number.isSafeInteger(cost) && cost >= 0)
 }
 
 /**
@@ -124,7 +180,7 @@ export function resolveRequirePlan<Req>(
  * Never throws or rejects. Answers at once (no promise) on a warm request with the default
  * credential and a fixed cost, so an adapter awaits only when it gets a promise.
  */
-export function admit<Req>(config: RequirePlanConfig<Req>, gate: PlanGate | (() => PlanGate), req: Req): Admission | Promise<Admission> {
+export function admit<Req>(config: RequirePlanConfig<Req, never[]>, gate: PlanGate | (() => PlanGate), req: Req): Admission | Promise<Admission> {
   let resource: PaidResource | undefined
   try {
     const credential = config.credential(req)
@@ -144,7 +200,7 @@ export function admit<Req>(config: RequirePlanConfig<Req>, gate: PlanGate | (() 
 
 /** The same, for a credential or cost that is a function (which may answer with a promise). */
 async function admitLater<Req>(
-  config: RequirePlanConfig<Req>,
+  config: RequirePlanConfig<Req, never[]>,
   gate: PlanGate | (() => PlanGate),
   req: Req,
   pending: MaybePromise<Credential | null | undefined>,
@@ -188,7 +244,8 @@ function gateOf(gate: PlanGate | (() => PlanGate)): PlanGate | undefined {
   }
 }
 
-function allowed<Req>(config: RequirePlanConfig<Req>, gate: PlanGate | undefined, lease: Lease): Admission {
+function allowed<Req>(config: RequirePlanConfig<Req, never[]>, gate: PlanGate | undefined, lease: Lease): Admission {
+  if (config.metered) meter(lease.balance)
   const headers: Record<string, string> = config.headers
     ? { 'X-Credits-Remaining': String(lease.balance.remaining), 'X-Plan-Id': config.planId }
     : {}
@@ -204,7 +261,7 @@ const RECEIPT_WAIT = { waitMs: 5_000 }
  * The problem to send. A 402, and a 401 for a request with no credential at all, also carry
  * `payment-required` (base64 PaymentRequired), so an x402 client learns what to buy.
  */
-function denied<Req>(config: RequirePlanConfig<Req>, gateOrFactory: PlanGate | (() => PlanGate), error: unknown, resource: PaidResource): Admission | Promise<Admission> {
+function denied<Req>(config: RequirePlanConfig<Req, never[]>, gateOrFactory: PlanGate | (() => PlanGate), error: unknown, resource: PaidResource): Admission | Promise<Admission> {
   const denial: Admission = { allowed: false, error, ...toProblem(error, config.planId) }
   const wantsOffer = error instanceof PaymentRequiredError || error instanceof CredentialMissingError
   // Not for a request without any credential, though, if the gate is not built yet: such a
@@ -224,7 +281,7 @@ function denied<Req>(config: RequirePlanConfig<Req>, gateOrFactory: PlanGate | (
 
 const noResource = (): PaidResource => ({ url: '', method: '' })
 
-function safeResource<Req>(config: RequirePlanConfig<Req>, req: Req): PaidResource {
+function safeResource<Req>(config: RequirePlanConfig<Req, never[]>, req: Req): PaidResource {
   try {
     return config.resource(req)
   } catch {
@@ -238,7 +295,7 @@ function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return typeof (value as PromiseLike<T> | null)?.then === 'function'
 }
 
-async function costOf<Req>(config: RequirePlanConfig<Req>, req: Req): Promise<number> {
+async function costOf<Req>(config: RequirePlanConfig<Req, never[]>, req: Req): Promise<number> {
   if (typeof config.cost === 'number') return config.cost
   let cost: unknown
   try {

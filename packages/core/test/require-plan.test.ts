@@ -11,6 +11,7 @@ import {
   PaymentRequiredError,
   PlanNotFoundError,
   resolveRequirePlan,
+  RequestBalance,
   StoreUnavailableError,
   toProblem,
   UpstreamUnavailableError,
@@ -74,7 +75,7 @@ describe('resolveRequirePlan', () => {
 
   it('fills the defaults: cost 1, the default credential, headers on; and normalises the id', () => {
     const config = resolveRequirePlan('007', undefined, defaults)
-    expect(config).toEqual({ planId: '7', cost: 1, credential: defaults.credential, resource: expect.any(Function), headers: true })
+    expect(config).toEqual({ planId: '7', cost: 1, usage: undefined, metered: false, credential: defaults.credential, resource: expect.any(Function), headers: true })
     expect(resolveRequirePlan(7n, null, defaults).planId).toBe('7')
     expect(resolveRequirePlan(7, {}, defaults).planId).toBe('7')
   })
@@ -83,7 +84,7 @@ describe('resolveRequirePlan', () => {
     const cost = (req: { auth?: string }) => (req.auth ? 2 : 1)
     const credential = () => 'k'
     const gate = setup().gate
-    expect(resolveRequirePlan('9', { cost, credential, headers: false, gate }, defaults)).toEqual({ planId: '9', cost, credential, resource: expect.any(Function), headers: false })
+    expect(resolveRequirePlan('9', { cost, credential, headers: false, gate }, defaults)).toEqual({ planId: '9', cost, usage: undefined, metered: false, credential, resource: expect.any(Function), headers: false })
     expect(resolveRequirePlan('9', { cost: 0 }, defaults).cost).toBe(0)
     expect(resolveRequirePlan('9', { cost: Number.MAX_SAFE_INTEGER }, defaults).cost).toBe(Number.MAX_SAFE_INTEGER)
   })
@@ -93,9 +94,30 @@ describe('resolveRequirePlan', () => {
     expect(() => resolveRequirePlan(planId, {}, defaults)).toThrow(/^plangate: planId/)
   })
 
-  it.each([[-1], [1.5], [Number.NaN], [Number.POSITIVE_INFINITY], ['1'], [2 ** 60], [true], [{}]])('throws a TypeError naming "cost" for cost %j', (cost) => {
+  it.each([[-1], [1.5], [Number.NaN], [Number.POSITIVE_INFINITY], ['1'], [2 ** 60], [true]])('throws a TypeError naming "cost" for cost %j', (cost) => {
     expect(() => resolveRequirePlan('7', { cost }, defaults)).toThrow(TypeError)
-    expect(() => resolveRequirePlan('7', { cost }, defaults)).toThrow(/option "cost" must be a non-negative integer or a function/)
+    expect(() => resolveRequirePlan('7', { cost }, defaults)).toThrow(/option "cost" must be a non-negative integer, a function of the request, or \{ max, usage \}/)
+  })
+
+  it('takes a usage cost { max, usage }: max is reserved, usage kept for after the answer, and the route is metered', () => {
+    const usage = () => 3
+    const max = (req: { auth?: string }) => (req.auth ? 20 : 10)
+    expect(resolveRequirePlan('7', { cost: { max: 50, usage } }, defaults)).toMatchObject({ cost: 50, usage, metered: true })
+    expect(resolveRequirePlan('7', { cost: { max } }, defaults)).toMatchObject({ cost: max, usage: undefined, metered: true })
+    expect(resolveRequirePlan('7', { cost: { max: 0 } }, defaults)).toMatchObject({ cost: 0, metered: true })
+  })
+
+  it.each([
+    [{}, /option "cost" as an object needs "max"/],
+    [{ usage: () => 1 }, /needs "max"/],
+    [{ max: -1 }, /option "cost.max" must be a non-negative integer or a function/],
+    [{ max: 1.5 }, /option "cost.max"/],
+    [{ max: '5' }, /option "cost.max"/],
+    [{ max: 5, usage: 3 }, /option "cost.usage" must be a function/],
+    [{ max: 5, maximum: 6 }, /unknown key "maximum" in option "cost"/],
+  ])('throws a TypeError naming what is wrong for cost %j', (cost, message) => {
+    expect(() => resolveRequirePlan('7', { cost }, defaults)).toThrow(TypeError)
+    expect(() => resolveRequirePlan('7', { cost }, defaults)).toThrow(message)
   })
 
   it.each([['cots'], ['header'], ['planId'], ['apiKey']])('throws a TypeError naming the unknown option %j and listing the known ones', (name) => {
@@ -150,7 +172,7 @@ interface Req {
 }
 
 function fakeLease(remaining: number, planId = '7'): Lease {
-  const balance: PlanBalance = { planId, holderAddress: '0x' + 'a'.repeat(40), remaining, cost: 1, expiresAt: null }
+  const balance: PlanBalance = new RequestBalance(planId, '0x' + 'a'.repeat(40), remaining, 1, null)
   return { balance, commit: vi.fn(), release: vi.fn() }
 }
 

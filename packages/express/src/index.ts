@@ -3,9 +3,11 @@
  * decision is `@plangate/core`'s (`admit`, `isServed`, the gate).
  */
 import {
+  abortBalance,
   admit,
   commitForReceipt,
   credentialFrom,
+  endLease,
   isServed,
   resolveRequirePlan,
   sharedGate,
@@ -13,6 +15,8 @@ import {
   type Admission,
   type Lease,
   type PlanId,
+  type RequirePlanConfig,
+  type UsageOf,
 } from '@plangate/core'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import type { ExpressRequirePlanOptions } from './types'
@@ -33,7 +37,7 @@ export * from '@plangate/core/reexport'
  * app.post('/ask', requirePlan(7, { gate, cost: 2 }), (req, res) => res.json(req.balance))
  */
 export function requirePlan(planId: PlanId, options?: ExpressRequirePlanOptions): RequestHandler {
-  const config = resolveRequirePlan<Request>(planId, options, {
+  const config: Config = resolveRequirePlan<Request, [Request, Response]>(planId, options, {
     credential: (req) => credentialFrom(req.headers.authorization, headerText(req.headers[X402_HEADERS.paymentSignature])),
     resource: (req) => ({ url: req.originalUrl, method: req.method }),
     extraOptions: ['onDenied'],
@@ -49,12 +53,12 @@ export function requirePlan(planId: PlanId, options?: ExpressRequirePlanOptions)
     // A warm request is admitted at once: handled now, without a turn of the microtask queue and
     // without a closure (each allocation counts on every request; BENCHMARKS.md section 6).
     if (!(admission instanceof Promise)) {
-      handle(admission, req, res, next, onDenied)
+      handle(admission, config, req, res, next, onDenied)
       return
     }
     // Express 4 ignores returned promises: everything below settles here, and next() runs once.
     const pass = once(next)
-    admission.then((later) => handle(later, req, res, pass, onDenied)).catch(pass)
+    admission.then((later) => handle(later, config, req, res, pass, onDenied)).catch(pass)
   }
 }
 
@@ -72,12 +76,19 @@ function once(next: NextFunction): NextFunction {
 }
 
 type OnDenied = ExpressRequirePlanOptions['onDenied']
+type Config = RequirePlanConfig<Request, [Request, Response]>
+
+/** A usage cost's `usage`, bound to this request (undefined for the rest: no closure made). */
+function usageOf(config: Config, req: Request, res: Response): UsageOf | undefined {
+  const usage = config.usage
+  return usage === undefined ? undefined : () => usage(req, res)
+}
 
 /**
  * Answers a denial, or hands the request on with its balance and the success headers. Calls
  * `next` at most once; a throw before it is passed to `next` after the lease is released.
  */
-function handle(admission: Admission, req: Request, res: Response, next: NextFunction, onDenied: OnDenied): void {
+function handle(admission: Admission, config: Config, req: Request, res: Response, next: NextFunction, onDenied: OnDenied): void {
   if (!admission.allowed) {
     if (!onDenied) return deny(res, admission)
     // A throw, or an async onDenied that rejects, goes to next(err); next runs at most once.
@@ -91,10 +102,10 @@ function handle(admission: Admission, req: Request, res: Response, next: NextFun
   }
   const lease = admission.lease
   try {
-    if (!settleOnResponse(res, lease)) return // the client left while credits were reserved
+    if (!settleOnResponse(config, req, res, lease)) return // the client left while credits were reserved
     req.balance = lease.balance
     setSuccessHeaders(res, admission.headers)
-    if (admission.receipt) settleBeforeEnd(res, lease, admission.receipt.waitMs)
+    if (admission.receipt) settleBeforeEnd(config, req, res, lease, admission.receipt.waitMs)
   } catch (error) {
     lease.release()
     next(error)
@@ -144,12 +155,12 @@ function hookWriteHead(res: Response): void {
  * settle before it goes out, as Nevermined's own middleware does. An answer already streaming
  * is settled on 'close' as usual, without a receipt.
  */
-function settleBeforeEnd(res: Response, lease: Lease, waitMs: number): void {
+function settleBeforeEnd(config: Config, req: Request, res: Response, lease: Lease, waitMs: number): void {
   const end = res.end
   res.end = function (this: Response, ...args: unknown[]) {
     res.end = end
     if (res.headersSent || res.destroyed || !isServed(res.statusCode)) return (end as (...a: unknown[]) => Response).apply(this, args)
-    void commitForReceipt(lease, waitMs).header.then((value) => {
+    void commitForReceipt(lease, waitMs, usageOf(config, req, res)).header.then((value) => {
       if (value && !res.headersSent) res.setHeader(X402_HEADERS.paymentResponse, value)
       ;(end as (...a: unknown[]) => Response).apply(res, args)
     })
@@ -163,11 +174,11 @@ function deny(res: Response, denial: Extract<Admission, { allowed: false }>): vo
 }
 
 /**
- * Commit or release on the final status: `finish` commits a 2xx and releases anything else;
- * `close` without `finish` (the client went away) releases. Lease methods are idempotent.
- * Returns false (after releasing) when the connection is already gone.
+ * Charge or release on the final status: a 2xx sent whole is charged (what it used, when priced by
+ * usage), one cut off mid-answer is charged what it reported, anything else is released. Lease
+ * methods are idempotent. Returns false (after releasing) when the connection is already gone.
  */
-function settleOnResponse(res: Response, lease: Lease): boolean {
+function settleOnResponse(config: Config, req: Request, res: Response, lease: Lease): boolean {
   if (res.destroyed || res.writableFinished) {
     lease.release()
     return false
@@ -175,6 +186,9 @@ function settleOnResponse(res: Response, lease: Lease): boolean {
   // 'close' comes last on every response: just after 'finish' when it was sent whole (the socket
   // detached, so writableFinished holds), alone when the client went away first. One listener,
   // not 'finish' and 'close' each: every listener costs Express a little on each request.
-  res.on('close', () => (res.writableFinished && isServed(res.statusCode) ? lease.commit() : lease.release()))
+  res.on('close', () => {
+    if (!res.writableFinished) abortBalance(lease.balance)
+    void endLease(lease, !isServed(res.statusCode) ? 'failed' : res.writableFinished ? 'served' : res.headersSent ? 'cut' : 'failed', usageOf(config, req, res))
+  })
   return true
 }

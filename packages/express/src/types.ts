@@ -11,8 +11,11 @@ declare global {
   }
 }
 
-/** The options of `requirePlan` for Express: the common ones, plus `onDenied`. */
-export interface ExpressRequirePlanOptions extends RequirePlanOptions<Request> {
+/**
+ * The options of `requirePlan` for Express: the common ones, plus `onDenied`. A usage cost's
+ * `usage` gets `(req, res)` once the answer is sent: `cost: { max: 50, usage: (req, res) => res.locals.tokens }`.
+ */
+export interface ExpressRequirePlanOptions extends RequirePlanOptions<Request, [Request, Response]> {
   /**
    * Replaces the default answer to a denial (a `PlanGateError`, or anything unexpected), e.g. to
    * render it your way or hand it to your error handler with `next(err)`.

@@ -5,7 +5,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import { requirePlan } from './require-plan'
-import { addHeaders, kSettles, release, settle } from './settle'
+import { abandon, addHeaders, kSettles, release, settle } from './settle'
 import type { PlangateOptions } from './types'
 
 export { requirePlan } from './require-plan'
@@ -33,8 +33,8 @@ const plugin: FastifyPluginAsync<PlangateOptions> = async (fastify, options) => 
         (error: Error) => next(error),
       )
     })
-    fastify.addHook('onResponse', (request, reply, next) => {
-      settle(request, reply)
+    fastify.addHook('onResponse', (request, _reply, next) => {
+      settle(request)
       next()
     })
     fastify.addHook('onError', (request, _reply, _error, next) => {
@@ -42,7 +42,7 @@ const plugin: FastifyPluginAsync<PlangateOptions> = async (fastify, options) => 
       next()
     })
     fastify.addHook('onRequestAbort', (request, next) => {
-      release(request)
+      abandon(request)
       next()
     })
   }

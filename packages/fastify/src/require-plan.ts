@@ -17,7 +17,7 @@ import type { FastifyRequirePlanOptions } from './types'
  * app.post('/ask', { preHandler: requirePlan(7, { gate, cost: 2 }) }, async (request) => request.balance)
  */
 export function requirePlan(planId: PlanId, options?: FastifyRequirePlanOptions): preHandlerAsyncHookHandler {
-  const config = resolveRequirePlan<FastifyRequest>(planId, options, {
+  const config = resolveRequirePlan<FastifyRequest, [FastifyRequest, FastifyReply]>(planId, options, {
     credential: (request) => credentialFrom(requestHeader(request, 'authorization'), requestHeader(request, X402_HEADERS.paymentSignature)),
     resource: (request) => ({ url: request.url, method: request.method }),
   })
@@ -34,7 +34,7 @@ export function requirePlan(planId: PlanId, options?: FastifyRequirePlanOptions)
       reply.hijack()
       return
     }
-    hold(request, admission.lease, admission.headers, admission.receipt === false ? undefined : admission.receipt.waitMs)
+    hold(request, reply, admission.lease, admission.headers, admission.receipt === false ? undefined : admission.receipt.waitMs, config.usage)
     request.balance = admission.lease.balance
   }
 }

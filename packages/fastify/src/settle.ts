@@ -1,12 +1,22 @@
-import { commitForReceipt, isServed, X402_HEADERS, type Lease } from '@plangate/core'
+import { abortBalance, commitForReceipt, endLease, isServed, X402_HEADERS, type Lease, type UsageOf } from '@plangate/core'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 
 /** What `requirePlan` admitted on a request: its lease, and the headers a served answer carries. */
 interface Held {
   lease: Lease
+  reply: FastifyReply
   headers: Record<string, string>
   /** An x402 payer with immediate settlement: how long the answer waits for the settle's receipt. */
   receiptWaitMs: number | undefined
+  /** A usage cost's `usage`. */
+  usage: Usage | undefined
+}
+
+type Usage = (request: FastifyRequest, reply: FastifyReply) => number | Promise<number>
+
+function usageOf(held: Held, request: FastifyRequest): UsageOf | undefined {
+  const { usage, reply } = held
+  return usage === undefined ? undefined : () => usage(request, reply)
 }
 
 const held = new WeakMap<FastifyRequest, Held[]>()
@@ -14,10 +24,11 @@ const held = new WeakMap<FastifyRequest, Held[]>()
 /** Marks an instance whose scope has the settling hooks (`plangate` registered there or above). */
 export const kSettles = Symbol.for('@plangate/fastify.settles')
 
-export function hold(request: FastifyRequest, lease: Lease, headers: Record<string, string>, receiptWaitMs?: number): void {
+export function hold(request: FastifyRequest, reply: FastifyReply, lease: Lease, headers: Record<string, string>, receiptWaitMs: number | undefined, usage: Usage | undefined): void {
   const list = held.get(request)
-  if (list) list.push({ lease, headers, receiptWaitMs })
-  else held.set(request, [{ lease, headers, receiptWaitMs }])
+  const one = { lease, reply, headers, receiptWaitMs, usage }
+  if (list) list.push(one)
+  else held.set(request, [one])
 }
 
 /**
@@ -28,22 +39,38 @@ export async function addHeaders(request: FastifyRequest, reply: FastifyReply): 
   const list = held.get(request)
   if (list === undefined || !isServed(reply.statusCode)) return
   for (const { headers } of list) reply.headers(headers)
-  for (const { lease, receiptWaitMs } of list) {
-    if (receiptWaitMs === undefined) continue
-    const value = await commitForReceipt(lease, receiptWaitMs).header
+  for (const one of list) {
+    if (one.receiptWaitMs === undefined) continue
+    const value = await commitForReceipt(one.lease, one.receiptWaitMs, usageOf(one, request)).header
     if (value) reply.header(X402_HEADERS.paymentResponse, value)
   }
 }
 
-/** onResponse: a 2xx sent whole commits; anything else (an error, a reset mid-answer) releases. */
-export function settle(request: FastifyRequest, reply: FastifyReply): void {
-  const served = reply.raw.writableFinished && isServed(reply.statusCode)
-  for (const { lease } of take(request)) void (served ? lease.commit() : lease.release())
+/**
+ * onResponse: a 2xx sent whole is charged (what it used, when priced by usage), one cut off
+ * mid-answer what it reported; anything else (an error status, a reset before the head) releases.
+ */
+export function settle(request: FastifyRequest): void {
+  end(request)
 }
 
-/** onRequestAbort, onError: the client went away, or the route threw; nothing is charged. */
+/** onRequestAbort: the client went away; a 2xx already under way is charged what it reported. */
+export function abandon(request: FastifyRequest): void {
+  end(request)
+}
+
+/** onError: the route threw; nothing is charged. */
 export function release(request: FastifyRequest): void {
   for (const { lease } of take(request)) void lease.release()
+}
+
+function end(request: FastifyRequest): void {
+  for (const one of take(request)) {
+    const raw = one.reply.raw
+    const ending = !isServed(raw.statusCode) ? 'failed' : raw.writableFinished ? 'served' : raw.headersSent ? 'cut' : 'failed'
+    if (!raw.writableFinished) abortBalance(one.lease.balance)
+    void endLease(one.lease, ending, usageOf(one, request))
+  }
 }
 
 function take(request: FastifyRequest): Held[] {

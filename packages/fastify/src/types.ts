@@ -1,5 +1,5 @@
 import type { PlanBalance, PlanId, RequirePlanOptions } from '@plangate/core'
-import type { FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 
 declare module 'fastify' {
   // Fastify's own way to type what a plugin adds to the request (SPEC §8).
@@ -9,8 +9,11 @@ declare module 'fastify' {
   }
 }
 
-/** The options of `requirePlan` for Fastify; `cost` and `credential` get the `FastifyRequest`. */
-export interface FastifyRequirePlanOptions extends RequirePlanOptions<FastifyRequest> {}
+/**
+ * The options of `requirePlan` for Fastify; `cost` and `credential` get the `FastifyRequest`, a
+ * usage cost's `usage` gets `(request, reply)` once the answer is sent.
+ */
+export interface FastifyRequirePlanOptions extends RequirePlanOptions<FastifyRequest, [FastifyRequest, FastifyReply]> {}
 
 /** The plugin's options: with a `planId`, every route of the scope it is registered in is charged. */
 export interface PlangateOptions extends FastifyRequirePlanOptions {

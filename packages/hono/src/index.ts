@@ -3,6 +3,7 @@
  * only. Translation only: every decision is `@plangate/core`'s (`admit`, `isServed`, the gate).
  */
 import {
+  abortBalance,
   admit,
   commitForReceipt,
   credentialFrom,
@@ -14,12 +15,15 @@ import {
   type PlanBalance,
   type PlanGate,
   type PlanId,
+  type RequirePlanConfig,
   type RequirePlanOptions,
+  type UsageOf,
 } from '@plangate/core'
 import type { Context, MiddlewareHandler } from 'hono'
 import { env } from 'hono/adapter'
 import { createMiddleware } from 'hono/factory'
 import { HTTPException } from 'hono/http-exception'
+import { chargeWhenBodyEnds } from './metered-body'
 
 export * from '@plangate/core/reexport'
 
@@ -30,8 +34,16 @@ declare module 'hono' {
   interface ContextVariableMap extends PlanVariables {}
 }
 
-/** The options of `requirePlan` for Hono; `cost` and `credential` get the `Context`. */
-export interface HonoRequirePlanOptions extends RequirePlanOptions<Context> {}
+/** The options of `requirePlan` for Hono; `cost`, `credential` and a usage cost's `usage` get the `Context`. */
+export interface HonoRequirePlanOptions extends RequirePlanOptions<Context, [Context]> {}
+
+type Config = RequirePlanConfig<Context, [Context]>
+
+/** A usage cost's `usage`, bound to this request (undefined for the rest: no closure made). */
+function usageOf(config: Config, c: Context): UsageOf | undefined {
+  const usage = config.usage
+  return usage === undefined ? undefined : () => usage(c)
+}
 
 /**
  * Charges every request that passes through to a Nevermined plan: `cost` credits of `planId`,
@@ -48,7 +60,7 @@ export interface HonoRequirePlanOptions extends RequirePlanOptions<Context> {}
  * app.post('/ask', (c) => c.json(c.get('balance')))
  */
 export function requirePlan(planId: PlanId, options?: HonoRequirePlanOptions): MiddlewareHandler<{ Variables: PlanVariables }> {
-  const config = resolveRequirePlan<Context>(planId, options, {
+  const config: Config = resolveRequirePlan<Context, [Context]>(planId, options, {
     credential,
     resource: (c) => {
       const url = c.req.url
@@ -76,6 +88,7 @@ export function requirePlan(planId: PlanId, options?: HonoRequirePlanOptions): M
     // Read before next(): @hono/node-server only aborts a signal that exists when the client leaves
     // (there, the Node response says it more cheaply: reading the signal builds a whole Request).
     const signal: AbortSignal | undefined = outgoing ? undefined : c.req.raw?.signal
+    if (config.metered) abortOnLeave(lease, outgoing, signal)
     let settled: Promise<unknown> | undefined
     try {
       await next()
@@ -83,21 +96,29 @@ export function requirePlan(planId: PlanId, options?: HonoRequirePlanOptions): M
       if (isServed(c.res.status) && !(outgoing ? outgoing.destroyed : signal?.aborted)) {
         let sent = headers
         if (admission.receipt) {
-          // An x402 payer with immediate settlement gets the settle's receipt on the answer.
-          const commit = commitForReceipt(lease, admission.receipt.waitMs)
+          // An x402 payer with immediate settlement gets the settle's receipt on the answer: what
+          // a route priced by usage reported until it returned its answer is what is charged.
+          const commit = commitForReceipt(lease, admission.receipt.waitMs, usageOf(config, c))
           settled = commit.settled
           const value = await commit.header
           if (value) sent = { ...headers, [X402_HEADERS.paymentResponse]: value }
         }
         // Served only once the answer is complete: a throw here charges nothing.
         addHeaders(c, sent, outgoing)
-        settled ??= lease.commit()
+        settled ??= config.metered ? chargeWhenBodyEnds(c, lease, usageOf(config, c)) : lease.commit()
       }
     } finally {
       // Always settled: a thrown error (with no onError to turn it into a response) releases.
       keepAlive(c, settled ?? lease.release(), outgoing)
     }
   })
+}
+
+/** A route priced by usage sees its balance's `signal` abort when the client goes away. */
+function abortOnLeave(lease: { balance: PlanBalance }, outgoing: NodeResponse | undefined, signal: AbortSignal | undefined): void {
+  const leave = () => abortBalance(lease.balance)
+  if (outgoing?.once) outgoing.once('close', () => outgoing.writableFinished || leave())
+  else signal?.addEventListener('abort', leave, { once: true })
 }
 
 /**
@@ -146,7 +167,9 @@ interface NodeResponse {
   /** True once the client has gone away (or the answer was sent). */
   readonly destroyed: boolean
   readonly headersSent: boolean
+  readonly writableFinished?: boolean
   setHeader(name: string, value: string): unknown
+  once?(event: 'close', listener: () => void): unknown
 }
 
 function nodeResponse(c: Context): NodeResponse | undefined {

@@ -2,7 +2,21 @@
  * `@plangate/koa`: `requirePlan()` for Koa 2 and 3 (SPEC §8). Translation only: every decision is
  * `@plangate/core`'s (`admit`, `isServed`, the gate).
  */
-import { admit, commitForReceipt, credentialFrom, isServed, resolveRequirePlan, sharedGate, X402_HEADERS, type Lease, type PlanId } from '@plangate/core'
+import {
+  abortBalance,
+  admit,
+  commitForReceipt,
+  credentialFrom,
+  endLease,
+  isServed,
+  resolveRequirePlan,
+  sharedGate,
+  X402_HEADERS,
+  type Lease,
+  type PlanId,
+  type RequirePlanConfig,
+  type UsageOf,
+} from '@plangate/core'
 import type { Context, Middleware, Next, ParameterizedContext } from 'koa'
 import { throwDenial } from './denial'
 import type { KoaRequirePlanOptions, PlanState } from './types'
@@ -29,7 +43,7 @@ export * from '@plangate/core/reexport'
  * router.post('/ask', requirePlan(7, { gate, cost: 2 }), (ctx) => (ctx.body = ctx.state.balance))
  */
 export function requirePlan(planId: PlanId, options?: KoaRequirePlanOptions): Middleware<PlanState> {
-  const config = resolveRequirePlan<Context>(planId, options, {
+  const config: Config = resolveRequirePlan<Context, [Context]>(planId, options, {
     credential: (ctx) => credentialFrom(requestHeader(ctx, 'authorization'), requestHeader(ctx, X402_HEADERS.paymentSignature)),
     resource: (ctx) => ({ url: ctx.originalUrl, method: ctx.method }),
   })
@@ -41,7 +55,7 @@ export function requirePlan(planId: PlanId, options?: KoaRequirePlanOptions): Mi
     if (admission instanceof Promise) admission = await admission
     if (!admission.allowed) throwDenial(context, admission)
     const { lease, headers } = admission
-    if (!settleOnResponse(context, lease)) return // the client left while credits were reserved
+    if (!settleOnResponse(config, context, lease)) return // the client left while credits were reserved
     ctx.state.balance = lease.balance
     try {
       await next()
@@ -55,7 +69,7 @@ export function requirePlan(planId: PlanId, options?: KoaRequirePlanOptions): Mi
       for (const name in headers) ctx.set(name, headers[name]!)
       // An x402 payer with immediate settlement gets the settle's receipt on the answer.
       if (admission.receipt) {
-        const value = await commitForReceipt(lease, admission.receipt.waitMs).header
+        const value = await commitForReceipt(lease, admission.receipt.waitMs, usageOf(config, context)).header
         if (value && !ctx.headerSent) ctx.set(X402_HEADERS.paymentResponse, value)
       }
     }
@@ -71,17 +85,29 @@ function requestHeader(ctx: Context, name: string): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value
 }
 
+type Config = RequirePlanConfig<Context, [Context]>
+
+/** A usage cost's `usage`, bound to this request (undefined for the rest: no closure made). */
+function usageOf(config: Config, ctx: Context): UsageOf | undefined {
+  const usage = config.usage
+  return usage === undefined ? undefined : () => usage(ctx)
+}
+
 /**
- * Commit or release on the final status, as the response goes: 'close' comes last on every
- * response, after 'finish' when it was sent whole, alone when the client went away first.
- * Returns false (after releasing) when the connection is already gone.
+ * Charge or release on the final status, as the response goes: 'close' comes last on every
+ * response, after 'finish' when it was sent whole, alone when the client went away first (a 2xx
+ * cut off mid-answer is charged what it reported). Returns false (after releasing) when the
+ * connection is already gone.
  */
-function settleOnResponse(ctx: Context, lease: Lease): boolean {
+function settleOnResponse(config: Config, ctx: Context, lease: Lease): boolean {
   const res = ctx.res
   if (res.destroyed || res.writableFinished) {
     void lease.release()
     return false
   }
-  res.once('close', () => void (res.writableFinished && isServed(res.statusCode) ? lease.commit() : lease.release()))
+  res.once('close', () => {
+    if (!res.writableFinished) abortBalance(lease.balance)
+    void endLease(lease, !isServed(res.statusCode) ? 'failed' : res.writableFinished ? 'served' : res.headersSent ? 'cut' : 'failed', usageOf(config, ctx))
+  })
   return true
 }

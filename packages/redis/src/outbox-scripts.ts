@@ -37,10 +37,11 @@ end
  * Reply 1, or 0 when the owner has no record of who pays and none was given.
  */
 export const COMMIT_RECORDED = `${PRELUDE}${COMMIT_STEP}
-local owner = ARGV[3]
-if redis.call('EXISTS', KEYS[1]) == 1 then commit_entry(KEYS[1], tonumber(ARGV[1]), ARGV[2]) end
-add(KEYS[2], 'r:' .. owner, -tonumber(ARGV[1]))
-redis.call('HINCRBY', KEYS[2], 'q:' .. owner, ARGV[1])
+local cost, owner = tonumber(ARGV[1]), ARGV[3]
+local served = tonumber(ARGV[5] or cost)
+if redis.call('EXISTS', KEYS[1]) == 1 then commit_entry(KEYS[1], cost, served, ARGV[2]) end
+add(KEYS[2], 'r:' .. owner, -cost)
+redis.call('HINCRBY', KEYS[2], 'q:' .. owner, served)
 redis.call('PERSIST', KEYS[2])
 if ARGV[4] ~= '' then
   redis.call('HSET', KEYS[2], 's:' .. owner, ARGV[4])

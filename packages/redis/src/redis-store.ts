@@ -49,7 +49,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisBalanceStore 
 export interface RedisBalanceStore extends BalanceStore, SettlementOutbox {
   reserve(key: string, cost: number, now: number, ttlMs: number): Promise<ReserveOutcome>
   release(key: string, cost: number): Promise<void>
-  commit(key: string, cost: number): Promise<void>
+  commit(key: string, cost: number, served?: number): Promise<void>
   settle(key: string, amount: number, settlement: Settlement): Promise<void>
   observe(key: string, observation: Observation, startedAt: EntrySnapshot, now: number): Promise<void>
   snapshot(key: string): Promise<EntrySnapshot>
@@ -106,8 +106,8 @@ class RedisStore implements RedisBalanceStore {
     return this.#failOpen ? done.catch(ifUnavailable(undefined)) : done
   }
 
-  commit(key: string, cost: number): Promise<void> {
-    return this.#write('COMMIT', key, [int(cost), this.#ttl])
+  commit(key: string, cost: number, served?: number): Promise<void> {
+    return this.#write('COMMIT', key, served === undefined || served === cost ? [int(cost), this.#ttl] : [int(cost), this.#ttl, int(served)])
   }
 
   settle(key: string, amount: number, settlement: Settlement): Promise<void> {
@@ -158,9 +158,11 @@ class RedisStore implements RedisBalanceStore {
   // The outbox (see outbox-scripts.ts). Failing open changes none of it: what was served is
   // recorded and settled, or the call fails and the gate says so.
 
-  commitRecorded(key: string, cost: number, owner: string, record: string | undefined): Promise<boolean> {
+  commitRecorded(key: string, cost: number, owner: string, record: string | undefined, served?: number): Promise<boolean> {
     const keys = [this.#entry(key), this.#entry(key, ':outbox')]
-    return this.#commands.run('COMMIT_RECORDED', keys, [int(cost), this.#ttl, owner, record ?? ''], counted)
+    const args = [int(cost), this.#ttl, owner, record ?? '']
+    if (served !== undefined && served !== cost) args.push(int(served))
+    return this.#commands.run('COMMIT_RECORDED', keys, args, counted)
   }
 
   writeRecord(key: string, owner: string, record: string): Promise<void> {

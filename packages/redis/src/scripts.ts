@@ -75,19 +75,20 @@ pin(KEYS[1], r, int(redis.call('HGET', KEYS[1], 'p')), ARGV[2])
 return 1
 `
 
-/** Served: `cost` moves from reserved to pending. Shared with the outbox's commit. */
+/** Served: `cost` leaves reserved, `served` of it goes to pending (the rest back). Shared with the outbox's commit. */
 export const COMMIT_STEP = `
-local function commit_entry(key, cost, ttl)
+local function commit_entry(key, cost, served, ttl)
   local r = add(key, 'r', -cost)
-  local p = add(key, 'p', cost)
+  local p = add(key, 'p', served)
   pin(key, r, p, ttl)
 end
 `
 
-/** ARGV: cost, idle ttl. Reply 1 (0: no such entry). */
+/** ARGV: cost, idle ttl, served (optional: all of cost). Reply 1 (0: no such entry). */
 export const COMMIT = `${PRELUDE}${COMMIT_STEP}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-commit_entry(KEYS[1], tonumber(ARGV[1]), ARGV[2])
+local cost = tonumber(ARGV[1])
+commit_entry(KEYS[1], cost, tonumber(ARGV[3] or cost), ARGV[2])
 return 1
 `
 

@@ -25,6 +25,9 @@ export interface OutboxKeeperOptions {
 /** What a served lease hands the keeper. */
 export interface ServedCredits {
   key: string
+  /** The credits reserved for the request. */
+  reserved: number
+  /** What of them it used: recorded and burned (the rest goes back). */
   cost: number
   planId: string
   holderAddress: string
@@ -88,7 +91,9 @@ export class OutboxKeeper {
     const written = this.#written.get(served.key)
     if (written === undefined) await outbox.indexKey(owner, served.key)
     const record = written === secret ? undefined : await this.#seal.seal(recordOf(served))
-    const had = await outbox.commitRecorded(served.key, served.cost, owner, record)
+    const had = served.cost === served.reserved
+      ? await outbox.commitRecorded(served.key, served.cost, owner, record)
+      : await outbox.commitRecorded(served.key, served.reserved, owner, record, served.cost)
     if (!had) {
       // The store lost this owner's record (it expired while idle, or Redis restarted empty, which
       // loses the index too): both written again.

@@ -67,8 +67,11 @@ export interface BalanceStore {
   reserve(key: string, cost: number, now: number, ttlMs: number): MaybePromise<ReserveOutcome>
   /** A reservation goes back (the response failed). */
   release(key: string, cost: number): MaybePromise<void>
-  /** A reservation was served: it moves from `reserved` to `pending` until its redemption ends. */
-  commit(key: string, cost: number): MaybePromise<void>
+  /**
+   * A reservation of `cost` was served: `served` of it (default all) moves from `reserved` to
+   * `pending` until its burn ends, and the rest goes back, in one step.
+   */
+  commit(key: string, cost: number, served?: number): MaybePromise<void>
   /** A redemption of `amount` ended. */
   settle(key: string, amount: number, settlement: Settlement): MaybePromise<void>
   /** Apply a balance observed upstream by a call that started at `startedAt`. */

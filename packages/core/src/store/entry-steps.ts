@@ -21,10 +21,10 @@ export function reserveFrom(entry: BalanceEntry | undefined, cost: number, now: 
   return { ok: true, remaining: left - cost, expiresAt: entry.expiresAt }
 }
 
-/** A reservation served: from `reserved` to `pending` until its burn ends. */
-export function commitTo(entry: BalanceEntry, cost: number): void {
+/** A reservation of `cost` served: `served` of it from `reserved` to `pending` until its burn ends, the rest back. */
+export function commitTo(entry: BalanceEntry, cost: number, served = cost): void {
   entry.reserved -= cost
-  entry.pending += cost
+  entry.pending += served
 }
 
 /** A burn of `amount` ended. */

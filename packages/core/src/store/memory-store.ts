@@ -68,9 +68,9 @@ export class MemoryBalanceStore implements BalanceStore {
     this.#unpin(key, entry)
   }
 
-  commit(key: string, cost: number): void {
+  commit(key: string, cost: number, served = cost): void {
     const entry = this.#find(key)
-    if (entry !== undefined) commitTo(entry, cost)
+    if (entry !== undefined) commitTo(entry, cost, served)
   }
 
   settle(key: string, amount: number, settlement: Settlement): void {

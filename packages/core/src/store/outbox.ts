@@ -19,12 +19,13 @@ export interface SettlementOutbox {
   /** `release`, and off `owner`'s reserved count. */
   releaseRecorded(key: string, cost: number, owner: string): Promise<void>
   /**
-   * `commit(key, cost)`, and `cost` moved from `owner`'s reserved to its recorded credits for `key`, in one step.
+   * `commit(key, cost, served)`, and `cost` off `owner`'s reserved, `served` (default all of
+   * `cost`) onto its recorded credits for `key`, in one step.
    * `record` (sealed by the gate: it holds the payer's credential) replaces `owner`'s record of
    * who pays when given. Resolves `false` when the store holds no record for `owner` and `key`
    * and none was given: the caller then writes one with `writeRecord`.
    */
-  commitRecorded(key: string, cost: number, owner: string, record: string | undefined): Promise<boolean>
+  commitRecorded(key: string, cost: number, owner: string, record: string | undefined, served?: number): Promise<boolean>
   /** Replaces `owner`'s record of who pays for `key`. */
   writeRecord(key: string, owner: string, record: string): Promise<void>
   /**

@@ -1,0 +1,49 @@
+import { endLease, type Lease, type UsageOf } from '@plangate/core'
+import type { Context } from 'hono'
+
+/**
+ * A route priced by usage may stream: its answer is a Response whose body the runtime reads after
+ * the middleware has returned, while the route goes on calling `balance.use()`. So the charge is
+ * taken when the body has been read to its end (`served`), or when the runtime cancels it because
+ * the client went away (`cut`: what was reported until then). Only metered routes pay for the
+ * wrapper; a fixed cost is charged as the middleware returns.
+ *
+ * Resolves once the lease is ended (for `waitUntil` on Workers).
+ */
+export function chargeWhenBodyEnds(c: Context, lease: Lease, usage: UsageOf | undefined): Promise<unknown> {
+  const answer = c.res
+  const body = answer.body
+  if (body === null) return endLease(lease, 'served', usage)
+  let ended: ((value: unknown) => void) | undefined
+  const settled = new Promise((resolve) => (ended = resolve))
+  const end = (ending: 'served' | 'cut') => {
+    const resolve = ended
+    ended = undefined
+    resolve?.(endLease(lease, ending, usage))
+  }
+  const reader = body.getReader()
+  const metered = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let chunk: ReadableStreamReadResult<Uint8Array>
+      try {
+        chunk = await reader.read()
+      } catch (error) {
+        end('cut')
+        controller.error(error)
+        return
+      }
+      if (chunk.done) {
+        controller.close()
+        end('served')
+      } else {
+        controller.enqueue(chunk.value)
+      }
+    },
+    cancel(reason) {
+      end('cut')
+      return reader.cancel(reason)
+    },
+  })
+  c.res = new Response(metered, { status: answer.status, statusText: answer.statusText, headers: answer.headers })
+  return settled
+}
