@@ -45,6 +45,12 @@ export interface PlanGate {
   paymentRequired?(planId: PlanId, resource: PaidResource, options?: { lookup?: boolean }): Promise<PaymentRequired>
   /** Whether a lease's `commit()` burns at once, so an adapter can wait for its receipt. */
   readonly settlesImmediately?: boolean
+  /**
+   * Whether what a lease commits outlives this process only once it is in the store (a shared
+   * store's outbox: another process settles it if this one dies): an adapter then holds a 2xx
+   * answer until `lease.stored()` resolves, so no client is served credits the store never saw.
+   */
+  readonly recordsServed?: boolean
   /** Redeem everything gathered, wait for redemptions in flight, stop timers. */
   close(): Promise<void>
   readonly store: BalanceStore
@@ -80,6 +86,7 @@ class Gate implements PlanGate {
   readonly #storeWrites = new Set<Promise<void>>()
   readonly #plans: PlanDirectory
   readonly settlesImmediately: boolean
+  readonly recordsServed: boolean
   readonly #maxRounds: number
   /** The last plan id asked for, and its normalised form: adapters pass the same one every time. */
   #planId: PlanId | undefined
@@ -138,6 +145,7 @@ class Gate implements PlanGate {
           })
     this.#settler = new Settler({ store, burner: this.#outbox?.burner(burner) ?? burner, batchMs: config.settle.batchMs })
     this.settlesImmediately = config.settle.batchMs === 0
+    this.recordsServed = this.#outbox !== undefined
     this.#maxRounds = 8 + 4 * (config.autoOrder === false ? 0 : config.autoOrder.maxOrders)
   }
 
@@ -266,6 +274,7 @@ class Gate implements PlanGate {
           throw error
         }),
       )
+      if (served) lease.written = written
       return written.then(() => redeemed)
     }
     return served ? this.#redeem(lease) : Promise.resolve(undefined)
@@ -623,6 +632,8 @@ class GateLease implements Lease {
   #done = false
   /** What a commit burns: the whole reservation unless the charge said less. */
   used: number
+  /** The commit's write to a shared store (settled, never rejecting), once it is under way. */
+  written: Promise<void> | undefined
   constructor(
     private readonly gate: Gate,
     readonly key: string,
@@ -657,5 +668,9 @@ class GateLease implements Lease {
 
   report(error: Error, charged: number): void {
     this.gate.reportUsage(this, error, charged)
+  }
+
+  stored(): Promise<void> {
+    return this.written ?? Promise.resolve()
   }
 }

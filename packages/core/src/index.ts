@@ -30,6 +30,7 @@ export {
   resolveRequirePlan,
   X402_HEADERS,
   type Admission,
+  type ReceiptWait,
   type FixedCost,
   type RequirePlanConfig,
   type RequirePlanOptions,

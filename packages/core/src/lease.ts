@@ -50,6 +50,11 @@ export interface Lease {
    */
   commit(credits?: number): Promise<SettlementReceipt | undefined | void>
   release(): Promise<void>
+  /**
+   * After `commit()`: resolves once the commit is in the store (before its settle), or at once
+   * where the store is this process's own memory. Never rejects.
+   */
+  stored?(): Promise<void>
   /** Tells the gate's `hooks.onError` of a problem with this request's charge (`during: 'usage'`, `amount`: what is charged). */
   report?(error: Error, charged: number): void
 }

@@ -66,13 +66,23 @@ export type Admission =
       lease: Lease
       headers: Record<string, string>
       /**
-       * The request paid with an x402 token and the gate burns at once: the adapter waits (at
-       * most `waitMs`) for `lease.commit()` before the answer goes out, and sends its receipt as
-       * `payment-response`, as x402 clients expect.
+       * The adapter commits a 2xx answer with `commitForReceipt` before it goes out, and waits
+       * (at most `waitMs`): when the request paid with an x402 token and the gate burns at once,
+       * for the settle, whose receipt goes out as `payment-response` as x402 clients expect; when
+       * the gate's store keeps an outbox (`gate.recordsServed`), for the commit to be in the
+       * store, so a process killed just after answering has not served credits nobody settles.
        */
-      receipt: false | { waitMs: number }
+      receipt: false | ReceiptWait
     }
   | ({ allowed: false; error: unknown } & Denial)
+
+/** What a 2xx answer waits for before it goes out (see `Admission`'s `receipt`). */
+export interface ReceiptWait {
+  /** The longest it waits: then it goes out all the same, and the commit carries on. */
+  waitMs: number
+  /** `settle`: the settle's receipt, for `payment-response`; `store`: the commit's record in the store. */
+  until: 'settle' | 'store'
+}
 
 /** The x402 response headers, by their names on the wire. */
 export const X402_HEADERS = { paymentSignature: 'payment-signature', paymentRequired: 'payment-required', paymentResponse: 'payment-response' } as const
@@ -94,19 +104,21 @@ export function paymentResponseHeader(receipt: unknown): string {
 /**
  * For an admission with `receipt`: commits the lease now, before the answer goes out, and gives
  * the `payment-response` header value once the settle answers (undefined if it does not within
- * `waitMs`: the answer then goes out without it, and the settle carries on). `settled` is the
- * commit itself, for `waitUntil` on Workers.
+ * `waitMs`: the answer then goes out without it, and the settle carries on). When the settle is
+ * batched (a shared store's outbox), `header` resolves undefined as soon as the commit is in the
+ * store instead. `settled` is the commit itself, for `waitUntil` on Workers.
  *
  * @example
- * const { settled, header } = commitForReceipt(lease, admission.receipt.waitMs)
+ * const { settled, header } = commitForReceipt(lease, admission.receipt)
  * const value = await header; if (value) res.setHeader(X402_HEADERS.paymentResponse, value)
  */
-export function commitForReceipt(lease: Lease, waitMs: number, usage?: UsageOf): { settled: Promise<unknown>; header: Promise<string | undefined> } {
+export function commitForReceipt(lease: Lease, wait: ReceiptWait, usage?: UsageOf): { settled: Promise<unknown>; header: Promise<string | undefined> } {
   const credits = chargeNow(lease, usage)
   const settled = credits instanceof Promise ? credits.then((n) => commitCredits(lease, n)) : commitCredits(lease, credits)
+  const answered = wait.until === 'settle' ? settled : Promise.resolve(credits).then(() => lease.stored?.()).then(() => undefined)
   let timer: ReturnType<typeof setTimeout> | undefined
-  const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, waitMs, undefined)))
-  const header = Promise.race([settled, late])
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, wait.waitMs, undefined)))
+  const header = Promise.race([answered, late])
     .then((receipt) => (receipt ? paymentResponseHeader(receipt) : undefined))
     .finally(() => clearTimeout(timer))
   return { settled, header }
@@ -249,13 +261,16 @@ function allowed<Req>(config: RequirePlanConfig<Req, never[]>, gate: PlanGate | 
   const headers: Record<string, string> = config.headers
     ? { 'X-Credits-Remaining': String(lease.balance.remaining), 'X-Plan-Id': config.planId }
     : {}
-  const receipt = lease.paidWith === 'x402' && gate?.settlesImmediately === true ? RECEIPT_WAIT : false
+  const receipt = lease.paidWith === 'x402' && gate?.settlesImmediately === true ? RECEIPT_WAIT : gate?.recordsServed === true ? RECORD_WAIT : false
   return { allowed: true, lease, headers, receipt }
 }
 
 // How long an answer waits for its settle before it goes out without a receipt (the settle
 // carries on, and its retries, after the answer).
-const RECEIPT_WAIT = { waitMs: 5_000 }
+const RECEIPT_WAIT: ReceiptWait = { waitMs: 5_000, until: 'settle' }
+// How long an answer waits for its commit to reach a shared store: past it, it goes out (a slow
+// store must not hang answers) and the commit carries on, as it did before it waited at all.
+const RECORD_WAIT: ReceiptWait = { waitMs: 5_000, until: 'store' }
 
 /**
  * The problem to send. A 402, and a 401 for a request with no credential at all, also carry

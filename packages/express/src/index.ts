@@ -14,6 +14,7 @@ import {
   X402_HEADERS,
   type Admission,
   type Lease,
+  type ReceiptWait,
   type PlanId,
   type RequirePlanConfig,
   type UsageOf,
@@ -105,7 +106,7 @@ function handle(admission: Admission, config: Config, req: Request, res: Respons
     if (!settleOnResponse(config, req, res, lease)) return // the client left while credits were reserved
     req.balance = lease.balance
     setSuccessHeaders(res, admission.headers)
-    if (admission.receipt) settleBeforeEnd(config, req, res, lease, admission.receipt.waitMs)
+    if (admission.receipt) settleBeforeEnd(config, req, res, lease, admission.receipt)
   } catch (error) {
     lease.release()
     next(error)
@@ -155,12 +156,12 @@ function hookWriteHead(res: Response): void {
  * settle before it goes out, as Nevermined's own middleware does. An answer already streaming
  * is settled on 'close' as usual, without a receipt.
  */
-function settleBeforeEnd(config: Config, req: Request, res: Response, lease: Lease, waitMs: number): void {
+function settleBeforeEnd(config: Config, req: Request, res: Response, lease: Lease, wait: ReceiptWait): void {
   const end = res.end
   res.end = function (this: Response, ...args: unknown[]) {
     res.end = end
     if (res.headersSent || res.destroyed || !isServed(res.statusCode)) return (end as (...a: unknown[]) => Response).apply(this, args)
-    void commitForReceipt(lease, waitMs, usageOf(config, req, res)).header.then((value) => {
+    void commitForReceipt(lease, wait, usageOf(config, req, res)).header.then((value) => {
       if (value && !res.headersSent) res.setHeader(X402_HEADERS.paymentResponse, value)
       ;(end as (...a: unknown[]) => Response).apply(res, args)
     })

@@ -34,7 +34,7 @@ export function requirePlan(planId: PlanId, options?: FastifyRequirePlanOptions)
       reply.hijack()
       return
     }
-    hold(request, reply, admission.lease, admission.headers, admission.receipt === false ? undefined : admission.receipt.waitMs, config.usage)
+    hold(request, reply, admission.lease, admission.headers, admission.receipt === false ? undefined : admission.receipt, config.usage)
     request.balance = admission.lease.balance
   }
 }

@@ -1,4 +1,4 @@
-import { abortBalance, commitForReceipt, endLease, isServed, X402_HEADERS, type Lease, type UsageOf } from '@plangate/core'
+import { abortBalance, commitForReceipt, endLease, isServed, X402_HEADERS, type Lease, type ReceiptWait, type UsageOf } from '@plangate/core'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 
 /** What `requirePlan` admitted on a request: its lease, and the headers a served answer carries. */
@@ -7,7 +7,7 @@ interface Held {
   reply: FastifyReply
   headers: Record<string, string>
   /** An x402 payer with immediate settlement: how long the answer waits for the settle's receipt. */
-  receiptWaitMs: number | undefined
+  receipt: ReceiptWait | undefined
   /** A usage cost's `usage`. */
   usage: Usage | undefined
 }
@@ -24,9 +24,9 @@ const held = new WeakMap<FastifyRequest, Held[]>()
 /** Marks an instance whose scope has the settling hooks (`plangate` registered there or above). */
 export const kSettles = Symbol.for('@plangate/fastify.settles')
 
-export function hold(request: FastifyRequest, reply: FastifyReply, lease: Lease, headers: Record<string, string>, receiptWaitMs: number | undefined, usage: Usage | undefined): void {
+export function hold(request: FastifyRequest, reply: FastifyReply, lease: Lease, headers: Record<string, string>, receipt: ReceiptWait | undefined, usage: Usage | undefined): void {
   const list = held.get(request)
-  const one = { lease, reply, headers, receiptWaitMs, usage }
+  const one = { lease, reply, headers, receipt, usage }
   if (list) list.push(one)
   else held.set(request, [one])
 }
@@ -40,8 +40,8 @@ export async function addHeaders(request: FastifyRequest, reply: FastifyReply): 
   if (list === undefined || !isServed(reply.statusCode)) return
   for (const { headers } of list) reply.headers(headers)
   for (const one of list) {
-    if (one.receiptWaitMs === undefined) continue
-    const value = await commitForReceipt(one.lease, one.receiptWaitMs, usageOf(one, request)).header
+    if (one.receipt === undefined) continue
+    const value = await commitForReceipt(one.lease, one.receipt, usageOf(one, request)).header
     if (value) reply.header(X402_HEADERS.paymentResponse, value)
   }
 }

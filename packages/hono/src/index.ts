@@ -98,7 +98,7 @@ export function requirePlan(planId: PlanId, options?: HonoRequirePlanOptions): M
         if (admission.receipt) {
           // An x402 payer with immediate settlement gets the settle's receipt on the answer: what
           // a route priced by usage reported until it returned its answer is what is charged.
-          const commit = commitForReceipt(lease, admission.receipt.waitMs, usageOf(config, c))
+          const commit = commitForReceipt(lease, admission.receipt, usageOf(config, c))
           settled = commit.settled
           const value = await commit.header
           if (value) sent = { ...headers, [X402_HEADERS.paymentResponse]: value }

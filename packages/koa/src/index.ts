@@ -69,7 +69,7 @@ export function requirePlan(planId: PlanId, options?: KoaRequirePlanOptions): Mi
       for (const name in headers) ctx.set(name, headers[name]!)
       // An x402 payer with immediate settlement gets the settle's receipt on the answer.
       if (admission.receipt) {
-        const value = await commitForReceipt(lease, admission.receipt.waitMs, usageOf(config, context)).header
+        const value = await commitForReceipt(lease, admission.receipt, usageOf(config, context)).header
         if (value && !ctx.headerSent) ctx.set(X402_HEADERS.paymentResponse, value)
       }
     }

@@ -190,7 +190,12 @@ export class OutboxKeeper {
         const retry = this.#retry
         this.#retry = []
         for (const redemption of retry) void this.#o.settle(redemption)
-        for (let dead = await this.#o.outbox.claimLapsedOwner(Date.now()); dead !== undefined && !this.#closed; dead = await this.#o.outbox.claimLapsedOwner(Date.now())) {
+        // An owner once claimed is adopted even if stop() came meanwhile (stop waits for this
+        // sweep, and close then settles it): left claimed, its lease would lapse again with
+        // nobody left to see it.
+        while (!this.#closed) {
+          const dead = await this.#o.outbox.claimLapsedOwner(Date.now())
+          if (dead === undefined) break
           await this.#adoptOwner(dead, owner)
         }
       } catch (error) {
