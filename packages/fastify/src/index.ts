@@ -28,7 +28,7 @@ const plugin: FastifyPluginAsync<PlangateOptions> = async (fastify, options) => 
     fastify.decorate(kSettles, true)
     if (!fastify.hasRequestDecorator('balance')) fastify.decorateRequest('balance', null as never)
     fastify.addHook('onSend', (request, reply, payload, next) => {
-      addHeaders(request, reply).then(
+      addHeaders(request, reply, payload).then(
         () => next(null, payload),
         (error: Error) => next(error),
       )

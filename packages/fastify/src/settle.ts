@@ -35,12 +35,13 @@ export function hold(request: FastifyRequest, reply: FastifyReply, lease: Lease,
  * onSend: the status is final and nothing is written yet; only a served answer says what is left.
  * An x402 payer settled at once also gets the settle's receipt (`payment-response`).
  */
-export async function addHeaders(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+export async function addHeaders(request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<void> {
   const list = held.get(request)
   if (list === undefined || !isServed(reply.statusCode)) return
   for (const { headers } of list) reply.headers(headers)
   for (const one of list) {
-    if (one.receipt === undefined) continue
+    // A stream waits for nothing: it is charged as it ends (what it used is known only then).
+    if (one.receipt === undefined || (one.receipt.until === 'store' && isStream(payload))) continue
     const value = await commitForReceipt(one.lease, one.receipt, usageOf(one, request)).header
     if (value) reply.header(X402_HEADERS.paymentResponse, value)
   }
@@ -71,6 +72,10 @@ function end(request: FastifyRequest): void {
     if (!raw.writableFinished) abortBalance(one.lease.balance)
     void endLease(one.lease, ending, usageOf(one, request))
   }
+}
+
+function isStream(payload: unknown): boolean {
+  return typeof (payload as { pipe?: unknown } | null)?.pipe === 'function'
 }
 
 function take(request: FastifyRequest): Held[] {

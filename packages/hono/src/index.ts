@@ -95,9 +95,11 @@ export function requirePlan(planId: PlanId, options?: HonoRequirePlanOptions): M
       // A client that went away was not served, whatever the route answered: its credits go back.
       if (isServed(c.res.status) && !(outgoing ? outgoing.destroyed : signal?.aborted)) {
         let sent = headers
-        if (admission.receipt) {
-          // An x402 payer with immediate settlement gets the settle's receipt on the answer: what
-          // a route priced by usage reported until it returned its answer is what is charged.
+        // An x402 payer with immediate settlement gets the settle's receipt on the answer: what a
+        // route priced by usage reported until it returned its answer is what is charged. On a
+        // store with an outbox, the answer waits for its commit to be recorded; a route priced
+        // by usage is charged as its body ends instead (it may stream: what it used is known then).
+        if (admission.receipt && (admission.receipt.until === 'settle' || !config.metered)) {
           const commit = commitForReceipt(lease, admission.receipt, usageOf(config, c))
           settled = commit.settled
           const value = await commit.header

@@ -67,13 +67,19 @@ export function requirePlan(planId: PlanId, options?: KoaRequirePlanOptions): Mi
     // middleware above changes it (and then the lease still goes by what is sent).
     if (isServed(ctx.status) && !ctx.headerSent) {
       for (const name in headers) ctx.set(name, headers[name]!)
-      // An x402 payer with immediate settlement gets the settle's receipt on the answer.
-      if (admission.receipt) {
+      // An x402 payer with immediate settlement gets the settle's receipt on the answer; on a
+      // store with an outbox, an answer waits for its commit to be recorded (a stream is charged
+      // as it ends instead: what it used is known only then).
+      if (admission.receipt && (admission.receipt.until === 'settle' || !isStream(ctx.body))) {
         const value = await commitForReceipt(lease, admission.receipt, usageOf(config, context)).header
         if (value && !ctx.headerSent) ctx.set(X402_HEADERS.paymentResponse, value)
       }
     }
   }
+}
+
+function isStream(body: unknown): boolean {
+  return typeof (body as { pipe?: unknown } | null)?.pipe === 'function'
 }
 
 /**
