@@ -9,6 +9,7 @@ import { secretsOf, subscribe, world } from '../helpers/world'
 import type { Driver, RunningApp } from './driver'
 import { auth, eventually, expectProblem, get, sleep } from './http'
 import { OPTION_CASES } from './option-cases'
+import { USAGE_CASES } from './usage-cases'
 
 /** What a case gets: the driver, and `start`/`track` whose apps and gates are closed after it. */
 export interface CaseContext {
@@ -284,4 +285,4 @@ const payment: AdapterCase[] = [
   },
 ]
 
-export const CASES: Record<string, AdapterCase[]> = { success, settlement, cost, credentials, payment, options: OPTION_CASES }
+export const CASES: Record<string, AdapterCase[]> = { success, settlement, cost, 'usage pricing': USAGE_CASES, credentials, payment, options: OPTION_CASES }

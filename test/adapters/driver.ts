@@ -33,7 +33,8 @@ export interface RunningApp {
 /**
  * One adapter, set up one way. Its app answers, behind `requirePlan(planId, options)`:
  * `GET /ok` 200 with the balance as JSON; `/bad` 400; `/fail` 500; `/throw` throws; `/slow` waits
- * until the server sees the client go, then until `probe.go()`, then answers 200.
+ * until the server sees the client go, then until `probe.go()`, then answers 200; `/use` and
+ * `/stream` report usage (usage-routes.ts).
  */
 export interface Driver {
   name: string
@@ -44,6 +45,8 @@ export interface Driver {
   query(req: never, name: string): string | undefined
   /** A request header, likewise. */
   header(req: never, name: string): string | undefined
+  /** A `usage` (given the framework's own objects after the route) reading the route's `x-used` response header. */
+  usageFromHeader(...done: never[]): number
   /** The credits go back as the client leaves, before the route is done (Hono: once it is). */
   releasesOnDisconnect: boolean
   /** A request whose client left while its credits were being reserved never reaches the route. */

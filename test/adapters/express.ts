@@ -1,8 +1,9 @@
 import http from 'node:http'
-import express5, { type Request } from 'express'
+import express5, { type Request, type Response } from 'express'
 import express4 from 'express4'
 import { requirePlan, type ExpressRequirePlanOptions } from '@plangate/express'
 import { listenOn, probe, type Driver } from './driver'
+import { lines, reportUse, statusOf, usedFrom } from './usage-routes'
 
 function driver(name: string, express: typeof express5): Driver {
   return {
@@ -25,11 +26,21 @@ function driver(name: string, express: typeof express5): Driver {
         seen.finished++
         res.json({ late: true })
       })
+      app.get('/use', ...mw, (req, res) => {
+        const body = reportUse(req.balance, req.query.n as string | undefined)
+        if (req.query.used !== undefined) res.set('x-used', req.query.used as string)
+        res.status(statusOf(req.query.status as string | undefined)).json(body)
+      })
+      app.get('/stream', ...mw, async (req, res) => {
+        for await (const line of lines(req.balance, req.query.chunks as string | undefined)) res.write(line)
+        res.end()
+      })
       return listenOn(http.createServer(app), seen)
     },
     create: async (planId, options) => void requirePlan(planId as string, options as ExpressRequirePlanOptions),
     query: (req: Request, name) => req.query[name] as string | undefined,
     header: (req: Request, name) => req.get(name),
+    usageFromHeader: (_req: Request, res: Response) => usedFrom(res.getHeader('x-used')),
     releasesOnDisconnect: true,
     skipsRouteOfGoneClient: true,
     gateFromEnv: 'creation',

@@ -1,7 +1,9 @@
 import type { Server } from 'node:http'
-import Fastify, { type FastifyInstance, type FastifyRequest, type preHandlerAsyncHookHandler } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type preHandlerAsyncHookHandler } from 'fastify'
 import { plangate, requirePlan, type PlangateOptions } from '@plangate/fastify'
+import { Readable } from 'node:stream'
 import { probe, type Driver, type Probe } from './driver'
+import { lines, reportUse, statusOf, usedFrom } from './usage-routes'
 
 /** The routes, each with `preHandler`s of its own (run after the scope's hooks). */
 function routes(app: FastifyInstance, seen: Probe, preHandler: preHandlerAsyncHookHandler[]): void {
@@ -11,6 +13,16 @@ function routes(app: FastifyInstance, seen: Probe, preHandler: preHandlerAsyncHo
   app.get('/fail', opts, async (_request, reply) => reply.code(500).send({ error: 'failed' }))
   app.get('/throw', opts, async () => {
     throw new Error('route failed')
+  })
+  app.get('/use', opts, async (request, reply) => {
+    const query = request.query as Record<string, string | undefined>
+    const body = reportUse(request.balance, query.n)
+    if (query.used !== undefined) reply.header('x-used', query.used)
+    return reply.code(statusOf(query.status)).send(body)
+  })
+  app.get('/stream', opts, async (request, reply) => {
+    const query = request.query as Record<string, string | undefined>
+    return reply.type('text/plain').send(Readable.from(lines(request.balance, query.chunks)))
   })
   app.get('/slow', opts, async (_request, reply) => {
     await new Promise((resolve) => reply.raw.once('close', resolve))
@@ -57,6 +69,7 @@ function driver(name: string, per: 'route' | 'scope'): Driver {
     },
     query: (request: FastifyRequest, name) => (request.query as Record<string, string | undefined>)[name],
     header: (request: FastifyRequest, name) => request.headers[name] as string | undefined,
+    usageFromHeader: (_request: FastifyRequest, reply: FastifyReply) => usedFrom(reply.getHeader('x-used')),
     releasesOnDisconnect: true,
     skipsRouteOfGoneClient: true,
     gateFromEnv: 'creation',

@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception'
 import { requirePlan, type HonoRequirePlanOptions, type PlanVariables } from '@plangate/hono'
 import { serveFetch } from '../helpers/serve'
 import { probe, type Driver } from './driver'
+import { lines, reportUse, statusOf, usedFrom } from './usage-routes'
 
 export const honoDriver: Driver = {
   name: 'Hono',
@@ -27,6 +28,25 @@ export const honoDriver: Driver = {
       seen.finished++
       return c.json({ late: true })
     })
+    app.get('/use', (c) => {
+      const body = reportUse(c.get('balance'), c.req.query('n'))
+      const used = c.req.query('used')
+      if (used !== undefined) c.header('x-used', used)
+      return c.json(body, statusOf(c.req.query('status')) as 200)
+    })
+    app.get('/stream', (c) => {
+      const it = lines(c.get('balance'), c.req.query('chunks'))
+      const encoder = new TextEncoder()
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          const next = await it.next()
+          if (next.done) controller.close()
+          else controller.enqueue(encoder.encode(next.value))
+        },
+        cancel: () => void it.return(undefined),
+      })
+      return new Response(body, { headers: { 'content-type': 'text/plain' } })
+    })
     // Hono's default handler logs what a route throws; the denials' own answers pass through.
     app.onError((err, c) => (err instanceof HTTPException ? err.getResponse() : c.json({ error: 'route failed' }, 500)))
     const server = await serveFetch(app.fetch)
@@ -35,6 +55,7 @@ export const honoDriver: Driver = {
   create: async (planId, options) => void requirePlan(planId as string, options as HonoRequirePlanOptions),
   query: (c: Context, name) => c.req.query(name),
   header: (c: Context, name) => c.req.header(name),
+  usageFromHeader: (c: Context) => usedFrom(c.res.headers.get('x-used')),
   releasesOnDisconnect: false,
   skipsRouteOfGoneClient: false,
   gateFromEnv: 'request',

@@ -2,7 +2,9 @@ import http from 'node:http'
 import Koa3, { type Context } from 'koa'
 import Koa2 from 'koa2'
 import { requirePlan, type KoaRequirePlanOptions } from '@plangate/koa'
+import { Readable } from 'node:stream'
 import { listenOn, probe, type Driver } from './driver'
+import { lines, reportUse, statusOf, usedFrom } from './usage-routes'
 
 function driver(name: string, Koa: typeof Koa3): Driver {
   return {
@@ -18,6 +20,11 @@ function driver(name: string, Koa: typeof Koa3): Driver {
         else if (ctx.path === '/bad') [ctx.status, ctx.body] = [400, { error: 'bad input' }]
         else if (ctx.path === '/fail') [ctx.status, ctx.body] = [500, { error: 'failed' }]
         else if (ctx.path === '/throw') throw new Error('route failed')
+        else if (ctx.path === '/use') {
+          const body = reportUse(ctx.state.balance, ctx.query.n as string | undefined)
+          if (ctx.query.used !== undefined) ctx.set('x-used', ctx.query.used as string)
+          ;[ctx.status, ctx.body] = [statusOf(ctx.query.status as string | undefined), body]
+        } else if (ctx.path === '/stream') ctx.body = Readable.from(lines(ctx.state.balance, ctx.query.chunks as string | undefined))
         else if (ctx.path === '/slow') {
           await new Promise((resolve) => ctx.res.once('close', resolve))
           seen.disconnected++
@@ -31,6 +38,7 @@ function driver(name: string, Koa: typeof Koa3): Driver {
     create: async (planId, options) => void requirePlan(planId as string, options as KoaRequirePlanOptions),
     query: (ctx: Context, name) => ctx.query[name] as string | undefined,
     header: (ctx: Context, name) => ctx.get(name),
+    usageFromHeader: (ctx: Context) => usedFrom(ctx.response.get('x-used') || undefined),
     releasesOnDisconnect: true,
     skipsRouteOfGoneClient: true,
     gateFromEnv: 'creation',
