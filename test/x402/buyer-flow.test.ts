@@ -73,8 +73,11 @@ interface Reply {
   body: Record<string, unknown>
 }
 
-/** Serves `POST /ask` behind `requirePlan(planId, { gate })`; the route answers `status`. */
-type Serve = (planId: string, gate: PlanGate, status?: 200 | 500) => Promise<string>
+/**
+ * Serves `POST /ask` behind `requirePlan(planId, { gate, cost })`; the route answers `status`, and
+ * on a route priced by usage reports the `x-use` request header's credits with `balance.use()`.
+ */
+type Serve = (planId: string, gate: PlanGate, status?: 200 | 500, cost?: { max: number }) => Promise<string>
 
 // Node's default limit for a request's head (16 KiB) is about the token cap itself (16 KiB): a
 // bigger one lets an oversized token reach the gate, as it would behind a proxy that allows it.
@@ -92,9 +95,10 @@ async function started(server: http.Server): Promise<string> {
 const frameworks: Array<[string, Serve]> = [
   [
     'Express',
-    async (planId, gate, status = 200) => {
+    async (planId, gate, status = 200, cost) => {
       const app = express()
-      app.post('/ask', expressRequirePlan(planId, { gate }), (req, res) => {
+      app.post('/ask', expressRequirePlan(planId, { gate, ...(cost && { cost }) }), (req, res) => {
+        if (cost) req.balance.use(Number(req.get('x-use')))
         res.status(status).json({ answer: 42, balance: req.balance })
       })
       return started(http.createServer({ maxHeaderSize: MAX_HEADER_SIZE }, app).listen(0, '127.0.0.1'))
@@ -102,19 +106,23 @@ const frameworks: Array<[string, Serve]> = [
   ],
   [
     'Hono',
-    async (planId, gate, status = 200) => {
+    async (planId, gate, status = 200, cost) => {
       const app = new Hono()
-      app.use('/ask', honoRequirePlan(planId, { gate }))
-      app.post('/ask', (c) => c.json({ answer: 42, balance: c.get('balance') }, status))
+      app.use('/ask', honoRequirePlan(planId, { gate, ...(cost && { cost }) }))
+      app.post('/ask', (c) => {
+        if (cost) c.get('balance').use(Number(c.req.header('x-use')))
+        return c.json({ answer: 42, balance: c.get('balance') }, status)
+      })
       return started(honoServe({ fetch: app.fetch, port: 0, hostname: '127.0.0.1', serverOptions: { maxHeaderSize: MAX_HEADER_SIZE } }) as http.Server)
     },
   ],
   [
     'Koa',
-    async (planId, gate, status = 200) => {
+    async (planId, gate, status = 200, cost) => {
       const app = new Koa()
-      app.use(koaRequirePlan(planId, { gate }))
+      app.use(koaRequirePlan(planId, { gate, ...(cost && { cost }) }))
       app.use((ctx) => {
+        if (cost) ctx.state.balance.use(Number(ctx.get('x-use')))
         ctx.status = status
         ctx.body = { answer: 42, balance: ctx.state.balance }
       })
@@ -123,10 +131,13 @@ const frameworks: Array<[string, Serve]> = [
   ],
   [
     'Fastify',
-    async (planId, gate, status = 200) => {
+    async (planId, gate, status = 200, cost) => {
       const app = Fastify({ maxParamLength: 200, http: { maxHeaderSize: MAX_HEADER_SIZE } })
       await app.register(plangate)
-      app.post('/ask', { preHandler: fastifyRequirePlan(planId, { gate }) }, async (request, reply) => reply.code(status).send({ answer: 42, balance: request.balance }))
+      app.post('/ask', { preHandler: fastifyRequirePlan(planId, { gate, ...(cost && { cost }) }) }, async (request, reply) => {
+        if (cost) request.balance.use(Number(request.headers['x-use']))
+        return reply.code(status).send({ answer: 42, balance: request.balance })
+      })
       await app.listen({ port: 0, host: '127.0.0.1' })
       return started(app.server)
     },
@@ -144,7 +155,7 @@ function snapshot(): Record<LedgerEndpoint, number> {
 
 describe.runIf(sdkTests).each(frameworks)('a Nevermined buyer (the SDK) paying a %s route with x402', (_name, serve) => {
   /** A plan of its own, its owner (the agent), a buyer with funds, a gate and the app. */
-  async function world(gateOptions: Partial<PlanGateOptions> = {}) {
+  async function world(gateOptions: Partial<PlanGateOptions> = {}, cost?: { max: number }) {
     const owner = ledger.createAccount()
     const alice = ledger.createAccount({ funds: 100 })
     const planId = ledger.createPlan({ credits: CREDITS, price: PRICE, owner: owner.address })
@@ -152,7 +163,7 @@ describe.runIf(sdkTests).each(frameworks)('a Nevermined buyer (the SDK) paying a
     const gate = createPlanGate({ apiKey: owner.apiKey, environment: ledgerUrl, agentId: AGENT_ID, logger, ...gateOptions })
     cleanups.push(() => gate.close())
     secrets.push(owner.apiKey, alice.apiKey)
-    const url = await serve(planId, gate)
+    const url = await serve(planId, gate, 200, cost)
     return { owner, alice, planId, gate, url, logger }
   }
 
@@ -218,6 +229,27 @@ describe.runIf(sdkTests).each(frameworks)('a Nevermined buyer (the SDK) paying a
     expect(after.order - before.order).toBe(0)
     expect(after.redeem - before.redeem).toBe(0)
     expect(after.delegation - before.delegation).toBe(0) // the buyer's own token: the gate makes none
+  })
+
+  it('priced by usage: verify covers the maximum, settle burns what the route used, and the receipt says so', async () => {
+    const asked: Array<{ call: string; maxAmount: unknown }> = []
+    const fetch = async (input: Request | string | URL, init?: RequestInit) => {
+      const request = new Request(input, init)
+      const call = /\/x402\/(verify|settle)$/.exec(new URL(request.url).pathname)?.[1]
+      if (call) asked.push({ call, maxAmount: ((await request.clone().json()) as { maxAmount?: unknown }).maxAmount })
+      return globalThis.fetch(request)
+    }
+    const { alice, planId, gate, url } = await world({ fetch }, { max: 3 })
+    await subscribe(alice, planId)
+    const res = await ask(url, { 'payment-signature': await buyerToken(alice, planId), 'x-use': '2' })
+    expect(res.status).toBe(200)
+    expect(decodeHeader(res.headers.get('payment-response'))).toMatchObject({ success: true, creditsRedeemed: '2', remainingBalance: String(CREDITS - 2) })
+    expect(asked).toEqual([
+      { call: 'verify', maxAmount: '3' },
+      { call: 'settle', maxAmount: '2' },
+    ])
+    await gate.close()
+    expect(ledger.redeemed(planId)).toBe(2)
   })
 
   it('reads the payment-signature header before Authorization: the x402 token pays, not the key', async () => {
