@@ -40,12 +40,17 @@ const bare = honoApp(undefined)
 const noop = honoApp('noop')
 const floor = honoApp({ floor: planId })
 const guarded = honoApp({ gate, planId })
+const metered = honoApp({ gate, planId, metered: true })
 const requests = keys.map((key) => new Request('http://127.0.0.1/ask', { headers: { authorization: `Bearer ${key}` } }))
-const bindings = keys.map((key) => ({ incoming: { rawHeaders: ['Host', '127.0.0.1', 'authorization', `Bearer ${key}`] }, outgoing: { destroyed: false, headersSent: false, setHeader() {} } }))
+// What @hono/node-server's response does once the answer is written: 'close', sent whole.
+const answered = (_event: string, listener: () => void) => void queueMicrotask(listener)
+const bindings = keys.map((key) => ({ incoming: { rawHeaders: ['Host', '127.0.0.1', 'authorization', `Bearer ${key}`] }, outgoing: { destroyed: false, headersSent: false, writableFinished: true, setHeader() {}, once: answered } }))
 const fetchAll = async (app: typeof bare) => {
   for (let i = 0; i < OPS; i++) {
     const response = await app.fetch(requests[i % requests.length]!, bindings[i % bindings.length])
     if (response.status !== 200) throw new Error(`bench: the Hono app answered ${response.status}`)
+    // Read to its end, as the server would: a route priced by usage is charged as its body ends.
+    await response.arrayBuffer()
   }
 }
 
@@ -64,6 +69,7 @@ bench
   .add('Hono app.fetch in process: behind a no-op async middleware', () => fetchAll(noop))
   .add('Hono app.fetch in process: behind the floor middleware', () => fetchAll(floor))
   .add('Hono app.fetch in process: behind requirePlan (cache hit)', () => fetchAll(guarded))
+  .add('Hono app.fetch in process: behind requirePlan, cost { max: 1 } and one use(1)', () => fetchAll(metered))
   .add(`sha256Hex of a ${key.length}-character key`, () => {
     for (let i = 0; i < OPS; i++) fingerprint.sha256Hex(keys[i % keys.length]!)
   })

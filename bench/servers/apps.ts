@@ -17,7 +17,12 @@ const BODY = { answer: 'ok' }
  * middleware that does nothing, asynchronously; or `{ floor }`: the least any per-request plan
  * middleware must do (./floor.ts), for that plan id.
  */
-export type Guard = { gate: PlanGate; planId: string; headers?: boolean } | 'noop' | { floor: string }
+export type Guard = { gate: PlanGate; planId: string; headers?: boolean; metered?: boolean } | 'noop' | { floor: string }
+
+/** requirePlan's options for a guard: `metered` prices by usage (`cost: { max: 1 }`, the route reports `use(1)`). */
+function planOptions(guard: { gate: PlanGate; headers?: boolean; metered?: boolean }) {
+  return { gate: guard.gate, headers: guard.headers ?? true, ...(guard.metered && { cost: { max: 1 } }) }
+}
 
 export function expressApp(guard: Guard | undefined, kind: Route = 'sync'): express.Express {
   const app = express()
@@ -30,7 +35,8 @@ export function expressApp(guard: Guard | undefined, kind: Route = 'sync'): expr
         }
   if (guard === 'noop') app.get('/ask', (_req, _res, next) => void Promise.resolve().then(() => next()), route)
   else if (guard && 'floor' in guard) app.get('/ask', expressFloor(guard.floor), route)
-  else if (guard) app.get('/ask', expressPlan(guard.planId, { gate: guard.gate, headers: guard.headers ?? true }), route)
+  else if (guard?.metered) app.get('/ask', expressPlan(guard.planId, planOptions(guard)), (req, res) => (req.balance.use(1), res.json(BODY)))
+  else if (guard) app.get('/ask', expressPlan(guard.planId, planOptions(guard)), route)
   else app.get('/ask', route)
   return app
 }
@@ -39,8 +45,13 @@ export function honoApp(guard: Guard | undefined, kind: Route = 'sync'): Hono {
   const app = new Hono()
   if (guard === 'noop') app.use('/ask', async (_c, next) => await next())
   else if (guard && 'floor' in guard) app.use('/ask', honoFloor(guard.floor))
-  else if (guard) app.use('/ask', honoPlan(guard.planId, { gate: guard.gate, headers: guard.headers ?? true }))
-  if (kind === 'sync') app.get('/ask', (c) => c.json(BODY))
+  else if (guard) app.use('/ask', honoPlan(guard.planId, planOptions(guard)))
+  if (guard && typeof guard === 'object' && 'gate' in guard && guard.metered) {
+    app.get('/ask', (c) => {
+      ;(c.get('balance' as never) as { use(n: number): void }).use(1)
+      return c.json(BODY)
+    })
+  } else if (kind === 'sync') app.get('/ask', (c) => c.json(BODY))
   else {
     app.get('/ask', async (c) => {
       await null // stands for the database or model call a real route awaits

@@ -59,6 +59,12 @@ export const USAGE_CASES: AdapterCase[] = [
     },
   },
   {
+    name: 'a throw after use() fails the request (500) and charges nothing of what was reported',
+    async run(t) {
+      expect(await charged(t, { max: 5 }, '/use?n=2,-1')).toMatchObject({ status: 500, burned: 0 })
+    },
+  },
+  {
     name: 'a non-2xx answer after use() charges nothing',
     async run(t) {
       expect(await charged(t, { max: 5 }, '/use?n=3&status=400')).toMatchObject({ status: 400, burned: 0 })

@@ -65,7 +65,7 @@ describe.each(stores)('on the %s store', (_name, store) => {
           return c.json({ used: c.get('balance').used }, r.status)
         })
         // Each body read to its end, as a server would: a metered answer is charged as its body ends.
-        const answers = await Promise.all(requests.map((_, i) => app.request(`/work/${i}`, { headers: { Authorization: `Bearer ${alice.apiKey}` } }).then(async (res) => (await res.text(), res.status))))
+        const answers = await Promise.all(requests.map((_, i) => Promise.resolve(app.request(`/work/${i}`, { headers: { Authorization: `Bearer ${alice.apiKey}` } })).then(async (res) => (await res.text(), res.status))))
         await gate.close()
         expect(answers).toEqual(requests.map((r) => r.status))
         expect(ledger.redeemed(planId)).toBe(requests.reduce((sum, r) => sum + expected(r), 0))

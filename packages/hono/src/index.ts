@@ -23,7 +23,7 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { env } from 'hono/adapter'
 import { createMiddleware } from 'hono/factory'
 import { HTTPException } from 'hono/http-exception'
-import { chargeWhenBodyEnds } from './metered-body'
+import { chargeWhenBodyEnds, chargeWhenResponseCloses, type ClosingResponse } from './metered-body'
 
 export * from '@plangate/core/reexport'
 
@@ -107,7 +107,7 @@ export function requirePlan(planId: PlanId, options?: HonoRequirePlanOptions): M
         }
         // Served only once the answer is complete: a throw here charges nothing.
         addHeaders(c, sent, outgoing)
-        settled ??= config.metered ? chargeWhenBodyEnds(c, lease, usageOf(config, c)) : lease.commit()
+        settled ??= !config.metered ? lease.commit() : outgoing?.once ? chargeWhenResponseCloses(outgoing as ClosingResponse, lease, usageOf(config, c)) : chargeWhenBodyEnds(c, lease, usageOf(config, c))
       }
     } finally {
       // Always settled: a thrown error (with no onError to turn it into a response) releases.

@@ -1,6 +1,25 @@
 import { endLease, type Lease, type UsageOf } from '@plangate/core'
 import type { Context } from 'hono'
 
+/** The Node response under @hono/node-server, as far as the charge needs it. */
+export interface ClosingResponse {
+  readonly headersSent: boolean
+  readonly writableFinished?: boolean
+  once(event: 'close', listener: () => void): unknown
+}
+
+/**
+ * Under @hono/node-server the Node response says how the answer ended ('close' comes last: after
+ * it was sent whole, or alone when the client went away), so the body is left as it is: wrapping
+ * it in a web stream made a metered request cost 2.4 times a fixed-cost one (BENCHMARKS.md,
+ * section 4). Resolves once the lease is ended.
+ */
+export function chargeWhenResponseCloses(outgoing: ClosingResponse, lease: Lease, usage: UsageOf | undefined): Promise<unknown> {
+  return new Promise((resolve) => {
+    outgoing.once('close', () => resolve(endLease(lease, outgoing.writableFinished ? 'served' : outgoing.headersSent ? 'cut' : 'failed', usage)))
+  })
+}
+
 /**
  * A route priced by usage may stream: its answer is a Response whose body the runtime reads after
  * the middleware has returned, while the route goes on calling `balance.use()`. So the charge is
