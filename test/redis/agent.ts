@@ -2,7 +2,7 @@
  * One plangate process of several: an Express server whose gate keeps its balances in Redis.
  * Started by multi-process.test.ts (node --import tsx), configured by the environment:
  * PORT, REDIS_URL, CLIENT (node-redis | ioredis), LEDGER_URL, AGENT_KEY, PREFIX, STORE_TIMEOUT_MS,
- * GATE_TIMEOUT_MS, and ROUTES: JSON [{ path, planId, autoOrder }], one gate each (all on the one
+ * GATE_TIMEOUT_MS, and ROUTES: JSON [{ path, planId, autoOrder, max? }] (max: priced by usage), one gate each (all on the one
  * store); optional BATCH_MS (settlement batches, default 50) and OWNER_LEASE_MS (the outbox lease). SIGTERM closes the server, then every gate (redeeming everything served), and prints
  * "closed cleanly" before exiting 0.
  */
@@ -39,11 +39,11 @@ const store = createRedisStore({
   timeoutMs: Number(env('STORE_TIMEOUT_MS')),
   ...(process.env.OWNER_LEASE_MS ? { ownerLeaseMs: Number(process.env.OWNER_LEASE_MS) } : {}),
 })
-const routes = JSON.parse(env('ROUTES')) as Array<{ path: string; planId: string; autoOrder: false | { maxOrders: number } }>
+const routes = JSON.parse(env('ROUTES')) as Array<{ path: string; planId: string; autoOrder: false | { maxOrders: number }; max?: number }>
 
 const app = express()
 app.get('/health', (_req, res) => void res.json({ ok: true }))
-const gates = routes.map(({ path, planId, autoOrder }) => {
+const gates = routes.map(({ path, planId, autoOrder, max }) => {
   const gate = createPlanGate({
     apiKey: env('AGENT_KEY'),
     environment: env('LEDGER_URL'),
@@ -53,7 +53,14 @@ const gates = routes.map(({ path, planId, autoOrder }) => {
     timeoutMs: Number(env('GATE_TIMEOUT_MS')),
     logger: { warn: (m) => console.error(`warn ${m}`), error: (m) => console.error(`error ${m}`) },
   })
-  app.get(path, requirePlan(planId, { gate }), (req, res) => void res.json({ pid: process.pid, balance: req.balance }))
+  if (max === undefined) app.get(path, requirePlan(planId, { gate }), (req, res) => void res.json({ pid: process.pid, balance: req.balance }))
+  else {
+    // Priced by usage: the route reports each of ?use= (comma-separated) and answers ?status=.
+    app.get(path, requirePlan(planId, { gate, cost: { max } }), (req, res) => {
+      for (const n of String(req.query.use ?? '').split(',').filter(Boolean)) req.balance.use(Number(n))
+      res.status(Number(req.query.status ?? 200)).json({ pid: process.pid, used: req.balance.used })
+    })
+  }
   return gate
 })
 

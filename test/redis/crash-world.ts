@@ -26,8 +26,8 @@ export interface CrashWorld {
   close(): Promise<void>
   /** A plan, and `n` holders who ordered it once (CREDITS credits each). */
   planWithHolders(n: number): Promise<{ planId: string; holders: LocalAccount[] }>
-  /** One agent process on the store under `prefix`, gating `GET /ask` with `planId`. */
-  agent(prefix: string, planId: string, options: { batchMs: number; leaseMs: number }): Promise<Running>
+  /** One agent process on the store under `prefix`, gating `GET /ask` with `planId` (priced by usage up to `max` when given). */
+  agent(prefix: string, planId: string, options: { batchMs: number; leaseMs: number; max?: number }): Promise<Running>
   /** Gates registered in the outbox under `prefix` (alive or not yet adopted). */
   owners(prefix: string): Promise<number>
 }
@@ -58,7 +58,7 @@ export async function crashWorld(): Promise<CrashWorld> {
       }
       return { planId, holders }
     },
-    async agent(prefix, planId, { batchMs, leaseMs }) {
+    async agent(prefix, planId, { batchMs, leaseMs, max }) {
       const port = await freePort()
       const env = localLedgerEnv({
         PORT: String(port),
@@ -67,7 +67,7 @@ export async function crashWorld(): Promise<CrashWorld> {
         LEDGER_URL: `${api.url}/api/v1`,
         AGENT_KEY: world.owner.apiKey,
         PREFIX: prefix,
-        ROUTES: JSON.stringify([{ path: '/ask', planId, autoOrder: false }]),
+        ROUTES: JSON.stringify([{ path: '/ask', planId, autoOrder: false, max }]),
         STORE_TIMEOUT_MS: '10000',
         GATE_TIMEOUT_MS: '20000',
         BATCH_MS: String(batchMs),
