@@ -37,6 +37,7 @@ describe('createProxy: bad options throw a TypeError naming them, at creation', 
     [{ plan: 7, upstream: 'http://127.0.0.1:9', gateOptions: { apiKey: 'nvm:x.y.z', settle: { batchMs: -5 } } }, /^plangate-proxy: invalid option "gateOptions": invalid option "settle\.batchMs"/],
     [{ plan: 7, upstream: 'http://127.0.0.1:9', gate, upstreamHeaders: { remaining: 'X-A', holder: 'x-a' } }, /two of the headers have the same name/],
     [{ plan: 7, upstream: 'http://127.0.0.1:9', gate, upstreamHeaders: { plan: 'Bad Name' } }, /invalid option "upstreamHeaders\.plan": expected a header name/],
+    [{ plan: 7, upstream: 'http://127.0.0.1:9', gate, methodOverride: 'yes' }, /^plangate-proxy: invalid option "methodOverride": expected true \(forward the method-override headers, priced\) or false/],
   ])('%j', (options, message) => {
     expect(() => createProxy(options as never)).toThrow(TypeError)
     expect(() => createProxy(options as never)).toThrow(message)
@@ -62,12 +63,19 @@ describe('createProxy as a fetch handler (no server of its own)', () => {
     expect(ledger.redeemed(planId)).toBe(2)
   })
 
-  it('a request whose path climbs out of the base path stays under it', async () => {
+  it('a request whose path climbs out of the base path stays under it; an encoded climb is refused', async () => {
     const { alice, planId, gate } = localGate()
     const proxy = createProxy({ plan: planId, upstream: `${upstream.url}/v1/status`, gate })
-    const response = await proxy.fetch(new Request('http://proxy.example/%2e%2e/%2e%2e/health', { headers: { Authorization: `Bearer ${alice.apiKey}` } }))
+    const headers = { Authorization: `Bearer ${alice.apiKey}` }
+    const response = await proxy.fetch(new Request('http://proxy.example/../../health', { headers }))
     expect(upstream.seen.at(-1)!.url).toBe('/v1/status/health')
     expect(response.status).toBe(404)
+    const seen = upstream.seen.length
+    const encoded = await proxy.fetch(new Request('http://proxy.example/200/..%2f..%2fhealth', { headers }))
+    expect(encoded.status).toBe(400)
+    expect(encoded.headers.get('content-type')).toBe('application/problem+json')
+    expect(await encoded.json()).toMatchObject({ code: 'PATH_AMBIGUOUS', status: 400 })
+    expect(upstream.seen.length).toBe(seen)
     await proxy.close()
   })
 })
