@@ -18,6 +18,10 @@ export interface Admitted {
   freePreflight: boolean
 }
 
+/** Why a path is refused (PATH_AMBIGUOUS). */
+export const PATH_REFUSED =
+  'The path holds an encoded "/", "\\" or "." (%2F, %5C, %2E), a backslash or a ";", which APIs read in different ways: spell it plainly. Nothing was charged.'
+
 // Methods fetch refuses to send (a CONNECT tunnel is not an HTTP request to forward either).
 const UNFORWARDABLE = new Set(['CONNECT', 'TRACE', 'TRACK'])
 
@@ -38,11 +42,7 @@ export function admit(request: Request, rawTarget: string | undefined, config: R
   }
   const pathname = rawTarget === undefined || isPlainTarget(rawTarget) ? canonicalPath(new URL(request.url).pathname) : undefined
   if (pathname === undefined) {
-    return problemResponse(
-      'PATH_AMBIGUOUS',
-      config.planId,
-      'The path holds an encoded "/", "\\" or "." (%2F, %5C, %2E), a backslash or a ";", which APIs read in different ways: spell it plainly. Nothing was charged.',
-    )
+    return problemResponse('PATH_AMBIGUOUS', config.planId, PATH_REFUSED)
   }
 
   // With methodOverride on, the upstream may run any method the headers name: the dearest is charged.
