@@ -80,6 +80,32 @@ describe('createProxy as a fetch handler (no server of its own)', () => {
   })
 })
 
+describe("the README's routes: a path that encodes a climb is refused, with or without a key", () => {
+  it.each(['/v1/files/report.pdf%2f..%2f..%2f..%2fhealth', '/v1/premium/report-42%2f..%2f..%2fmodels%2fx', '/v1/files/a%5C..%5C..%5Chealth', '/v1/files/x%2E%2E'])('%s', async (path) => {
+    const { alice, planId, gate } = localGate()
+    const routes = { 'POST /v1/chat': 5, 'GET /v1/models/:id': 1, '/v1/files/*': 2, 'GET /health': 0 }
+    const proxy = createProxy({ plan: planId, upstream: upstream.url, gate, routes })
+    const seen = upstream.seen.length
+    for (const headers of [{}, { Authorization: `Bearer ${alice.apiKey}` }]) {
+      const response = await proxy.fetch(new Request(`http://proxy.example${path}`, { headers }))
+      expect(response.status).toBe(400)
+      expect(await response.json()).toMatchObject({ code: 'PATH_AMBIGUOUS' })
+    }
+    expect(upstream.seen.length).toBe(seen)
+    await proxy.close()
+  })
+
+  it('a whole %2e%2e segment reaches a fetch handler resolved by the URL parser: that path is priced and sent', async () => {
+    const { alice, planId, gate } = localGate()
+    const proxy = createProxy({ plan: planId, upstream: upstream.url, gate, routes: { 'GET /health': 0, 'GET /v1/status/:code': 3 } })
+    const response = await proxy.fetch(new Request('http://proxy.example/health/%2E%2E/v1/status/200', { headers: { Authorization: `Bearer ${alice.apiKey}` } }))
+    expect(response.status).toBe(200)
+    expect(response.headers.get('x-credits-remaining')).toBe('7')
+    expect(upstream.seen.at(-1)!.url).toBe('/v1/status/200')
+    await proxy.close()
+  })
+})
+
 describe('startProxy', () => {
   let running: RunningProxy | undefined
   afterAll(async () => {
