@@ -86,7 +86,7 @@ describe("the README's routes: a path that encodes a climb is refused, with or w
     const routes = { 'POST /v1/chat': 5, 'GET /v1/models/:id': 1, '/v1/files/*': 2, 'GET /health': 0 }
     const proxy = createProxy({ plan: planId, upstream: upstream.url, gate, routes })
     const seen = upstream.seen.length
-    for (const headers of [{}, { Authorization: `Bearer ${alice.apiKey}` }]) {
+    for (const headers of [{}, { Authorization: `Bearer ${alice.apiKey}` }] as Array<Record<string, string>>) {
       const response = await proxy.fetch(new Request(`http://proxy.example${path}`, { headers }))
       expect(response.status).toBe(400)
       expect(await response.json()).toMatchObject({ code: 'PATH_AMBIGUOUS' })
