@@ -1,5 +1,6 @@
+import { STATUS_CODES } from 'node:http'
 import { pathToFileURL } from 'node:url'
-import express from 'express'
+import express, { type NextFunction, type Request, type Response } from 'express'
 import type { PlanGate } from '@plangate/core'
 import { requirePlan } from '@plangate/express'
 import { agentSetup, answer, closeOnSignals, portOf } from './agent-setup'
@@ -12,7 +13,28 @@ export function createExpressAgent(options: { gate: PlanGate; planId: string }):
   app.post('/ask', requirePlan(options.planId, { gate: options.gate }), (req, res) => {
     res.json({ answer: answer(req.body?.question), balance: req.balance })
   })
+  app.use((_req, res) => void problem(res, 404, 'No such route.'))
+  app.use(answerErrors)
   return app
+}
+
+/**
+ * Errors as problem+json (RFC 9457), never Express's HTML page, which shows the stack outside
+ * production. express.json() fails with a 400 for malformed JSON and a 413 past its limit, before
+ * requirePlan runs: nothing is charged for them.
+ */
+function answerErrors(error: unknown, _req: Request, res: Response, next: NextFunction): void {
+  if (res.headersSent) return next(error)
+  const { status, type } = (error ?? {}) as { status?: unknown; type?: unknown }
+  if (type === 'entity.parse.failed') return problem(res, 400, 'The request body is not valid JSON.')
+  if (type === 'entity.too.large') return problem(res, 413, 'The request body is larger than 16 kB.')
+  if (typeof status === 'number' && status >= 400 && status < 500) return problem(res, status, 'The request could not be read.')
+  console.error(`express-agent: ${error instanceof Error ? error.message : String(error)}`)
+  problem(res, 500, 'The agent failed; nothing was charged.')
+}
+
+function problem(res: Response, status: number, detail: string): void {
+  res.status(status).type('application/problem+json').send(JSON.stringify({ type: 'about:blank', title: STATUS_CODES[status] ?? 'Error', status, detail }))
 }
 
 async function main() {

@@ -58,3 +58,43 @@ describe.each([
     expect(ledger.wallet(agentAccount.address)).toBe(10)
   })
 })
+
+describe('the Express example answers what express.json() refuses in problem+json, never with a stack', () => {
+  it.each([
+    ['malformed JSON', '{"question": ', 400],
+    ['a body over its 16 kB limit', JSON.stringify({ question: 'x'.repeat(20_000) }), 413],
+  ])('%s: %i', async (_what, body, status) => {
+    const ledger = createLocalLedger()
+    const owner = ledger.createAccount()
+    const subscriber = ledger.createAccount({ funds: 10 })
+    const planId = ledger.createPlan({ credits: 2, price: 10, owner: owner.address })
+    const gate = createPlanGate({ apiKey: owner.apiKey, environment: ledger.baseUrl, fetch: ledger.fetch })
+    const agent = await listen(createExpressAgent({ gate, planId }))
+    closers.push(agent.close)
+    const response = await fetch(`${agent.url}/ask`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${subscriber.apiKey}` },
+      body,
+    })
+    expect(response.status).toBe(status)
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/)
+    const text = await response.text()
+    expect(text).not.toMatch(/\bat .*:\d+:\d+|<html|<pre/i)
+    expect(JSON.parse(text)).toEqual({ type: 'about:blank', title: expect.any(String), status, detail: expect.any(String) })
+    await gate.close()
+    expect(ledger.redeemed(planId)).toBe(0)
+  })
+
+  it('an unknown route: 404 problem+json', async () => {
+    const ledger = createLocalLedger()
+    const owner = ledger.createAccount()
+    const gate = createPlanGate({ apiKey: owner.apiKey, environment: ledger.baseUrl, fetch: ledger.fetch })
+    const agent = await listen(createExpressAgent({ gate, planId: ledger.createPlan({ credits: 1, price: 1, owner: owner.address }) }))
+    closers.push(agent.close)
+    const response = await fetch(`${agent.url}/nowhere`)
+    expect(response.status).toBe(404)
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/)
+    expect(await response.json()).toMatchObject({ status: 404 })
+    await gate.close()
+  })
+})

@@ -1,19 +1,20 @@
 import type { PlanBalance } from '@plangate/core'
-import { callerResponseHeaders, upstreamRequestHeaders } from './headers'
+import { callerResponseHeaders, preflightResponseHeaders, saysBody, upstreamRequestHeaders } from './headers'
 import type { ResolvedProxyOptions } from './options'
 import { problemResponse } from './problem'
 
-/** What the forwarder needs of a request: the Request itself, and what the server knows of it. */
+/** What the forwarder needs of a request: the Request itself, what the server knows of it, and what was decided of it. */
 export interface Incoming {
   request: Request
+  /** The path to send, the one priced (see canonicalPath). */
+  pathname: string
+  /** A CORS preflight let through free: only what a browser reads of the answer goes back. */
+  freePreflight: boolean
   /** The caller's balance after this request, on a charged route. */
   balance: PlanBalance | undefined
   /** The peer's IP address, where the server says it. */
   clientAddress: string | undefined
 }
-
-// Methods fetch refuses to send (a CONNECT tunnel is not an HTTP request to forward either).
-const UNFORWARDABLE = new Set(['CONNECT', 'TRACE', 'TRACK'])
 
 /**
  * Sends a request on to the upstream and answers with what it answers, both bodies streamed:
@@ -24,13 +25,16 @@ export function createForwarder(config: ResolvedProxyOptions): (incoming: Incomi
   const names = config.upstreamHeaders
   const reserved = Object.values(names).filter((name): name is string => name !== false).map((name) => name.toLowerCase())
 
-  return async function forward({ request, balance, clientAddress }) {
+  return async function forward({ request, pathname, freePreflight, balance, clientAddress }) {
     const method = request.method
     const url = new URL(request.url)
-    if (UNFORWARDABLE.has(method)) {
-      return problemResponse('METHOD_NOT_FORWARDED', config.planId, `${method} requests are not forwarded; nothing was charged.`)
-    }
-    const headers = upstreamRequestHeaders(request.headers, { reserved, clientAddress, host: url.host, protocol: url.protocol.slice(0, -1) })
+    const headers = upstreamRequestHeaders(request.headers, {
+      reserved,
+      keepMethodOverride: config.methodOverride,
+      clientAddress,
+      host: url.host,
+      protocol: url.protocol.slice(0, -1),
+    })
     if (balance) {
       if (names.remaining) headers.set(names.remaining, String(balance.remaining))
       if (names.holder) headers.set(names.holder, balance.holderAddress)
@@ -65,7 +69,7 @@ export function createForwarder(config: ResolvedProxyOptions): (incoming: Incomi
     const body = hasBody(request) ? watch(request.body!, progress) : undefined
     let response: Response
     try {
-      response = await config.fetch(`${config.upstream}${url.pathname}${url.search}`, {
+      response = await config.fetch(`${config.upstream}${pathname}${url.search}`, {
         method,
         headers,
         body,
@@ -75,10 +79,10 @@ export function createForwarder(config: ResolvedProxyOptions): (incoming: Incomi
       })
     } catch (error) {
       if (timedOut) {
-        config.logger.warn(`the upstream sent no answer to ${method} ${url.pathname} within ${config.timeoutMs} ms (504)`)
+        config.logger.warn(`the upstream sent no answer to ${method} ${pathname} within ${config.timeoutMs} ms (504)`)
         return problemResponse('UPSTREAM_TIMEOUT', config.planId, `The API behind this proxy did not answer within ${config.timeoutMs} ms; nothing was charged.`)
       }
-      if (!signal.aborted) config.logger.warn(`the upstream could not be reached for ${method} ${url.pathname} (502): ${reason(error)}`)
+      if (!signal.aborted) config.logger.warn(`the upstream could not be reached for ${method} ${pathname} (502): ${reason(error)}`)
       return problemResponse('UPSTREAM_UNREACHABLE', config.planId, 'The API behind this proxy could not be reached; nothing was charged.')
     } finally {
       answered = true
@@ -87,15 +91,18 @@ export function createForwarder(config: ResolvedProxyOptions): (incoming: Incomi
       // cancel reaches the upstream: an abort now would only turn that into an error to log.
       signal.removeEventListener('abort', onClientGone)
     }
+    if (freePreflight) {
+      // Nothing of the body, and no header a browser does not read of a preflight: see preflightResponseHeaders.
+      void response.body?.cancel().catch(() => {})
+      return new Response(null, { status: response.status, statusText: response.statusText, headers: preflightResponseHeaders(response.headers) })
+    }
     return new Response(response.body, { status: response.status, statusText: response.statusText, headers: callerResponseHeaders(response, method) })
   }
 }
 
-/** HTTP/1.1 (RFC 9112 §6.3): a request has a body when it says a length or a transfer coding. */
 function hasBody(request: Request): boolean {
-  if (request.body === null || request.method === 'GET' || request.method === 'HEAD') return false
-  const length = request.headers.get('content-length')
-  return request.headers.has('transfer-encoding') || (length !== null && length.trim() !== '0')
+  if (request.method === 'GET' || request.method === 'HEAD' || request.body === null) return false
+  return saysBody(request.headers)
 }
 
 function watch(body: ReadableStream<Uint8Array>, onChunk: () => void): ReadableStream<Uint8Array> {

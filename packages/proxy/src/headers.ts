@@ -13,6 +13,15 @@ const CREDENTIALS = ['authorization', 'payment-signature']
 // answered the 100-continue); `accept-encoding` is replaced, see upstreamRequestHeaders.
 const NOT_FORWARDED = ['host', 'expect', 'accept-encoding']
 
+/**
+ * Headers that make an upstream (Express's method-override, Hono's methodOverride, Rails,
+ * Symfony…) run another method than the one priced: `POST` with `DELETE` in one of them.
+ */
+export const METHOD_OVERRIDE = ['x-http-method-override', 'x-http-method', 'x-method-override']
+
+/** Headers the proxy itself sets or extends; the caller's are kept (see docs/PROXY.md). */
+const PROXY_SET = ['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto']
+
 /** Content codings Node's fetch decodes itself, so their header no longer describes the body. */
 const DECODED_BY_FETCH = new Set(['gzip', 'x-gzip', 'deflate', 'br', ...(hasZstd() ? ['zstd'] : [])])
 
@@ -26,10 +35,17 @@ function hasZstd(): boolean {
 /** The upstream's request headers, from the caller's. `reserved`: names only the proxy may set (lower case). */
 export function upstreamRequestHeaders(
   incoming: Headers,
-  context: { reserved: readonly string[]; clientAddress: string | undefined; host: string; protocol: string },
+  context: { reserved: readonly string[]; keepMethodOverride: boolean; clientAddress: string | undefined; host: string; protocol: string },
 ): Headers {
   const headers = new Headers(incoming)
-  for (const name of [...HOP_BY_HOP, ...CREDENTIALS, ...NOT_FORWARDED, ...context.reserved, ...connectionTokens(incoming)]) headers.delete(name)
+  const stripped = new Set([...HOP_BY_HOP, ...CREDENTIALS, ...NOT_FORWARDED, ...context.reserved, ...connectionTokens(incoming), ...(context.keepMethodOverride ? [] : METHOD_OVERRIDE)])
+  const ownNames = new Set([...stripped, ...METHOD_OVERRIDE, ...PROXY_SET])
+  for (const name of [...headers.keys()]) {
+    // Python's WSGI (and CGI, PHP) turn `-` into `_`: `X_Plangate_Holder` reaches the same variable
+    // as `X-Plangate-Holder`. An underscore spelling of a name the proxy owns is never the caller's to send.
+    const dashed = name.replace(/_/g, '-')
+    if (stripped.has(dashed) || (dashed !== name && ownNames.has(dashed))) headers.delete(name)
+  }
   // Node's fetch decompresses every answer and cannot be told not to: asking for compression
   // would only cost both sides the work, and the caller gets the body decoded either way.
   headers.set('accept-encoding', 'identity')
@@ -39,6 +55,39 @@ export function upstreamRequestHeaders(
   if (context.clientAddress) {
     const chain = headers.get('x-forwarded-for')
     headers.set('x-forwarded-for', chain ? `${chain}, ${context.clientAddress}` : context.clientAddress)
+  }
+  return headers
+}
+
+/** The methods the override headers ask for (upper case), in the order found. */
+export function overrideMethods(headers: Headers): string[] {
+  const methods: string[] = []
+  for (const name of METHOD_OVERRIDE) {
+    for (const token of (headers.get(name) ?? '').split(',')) if (token.trim() !== '') methods.push(token.trim().toUpperCase())
+  }
+  return methods
+}
+
+/** Whether the caller asks to switch protocols (WebSocket, h2c): an `Upgrade` header, or `upgrade` in `Connection`. */
+export function asksUpgrade(headers: Headers): boolean {
+  return headers.has('upgrade') || connectionTokens(headers).includes('upgrade')
+}
+
+/** HTTP/1.1 (RFC 9112 §6.3): a request has a body when it says a length or a transfer coding. */
+export function saysBody(headers: Headers): boolean {
+  const length = headers.get('content-length')
+  return headers.has('transfer-encoding') || (length !== null && length.trim() !== '0')
+}
+
+/**
+ * The answer to a free CORS preflight: what a browser reads of one (the Access-Control-*
+ * headers, Allow and Vary) and nothing else, so that an upstream that answers every method with
+ * its paid handler (app.all, app.use) gives nothing away for free.
+ */
+export function preflightResponseHeaders(upstream: Headers): Headers {
+  const headers = new Headers()
+  for (const [name, value] of upstream) {
+    if (name.startsWith('access-control-') || name === 'allow' || name === 'vary') headers.append(name, value)
   }
   return headers
 }

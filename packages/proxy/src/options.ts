@@ -39,6 +39,12 @@ export interface ProxyOptions {
   upstreamHeaders?: Partial<UpstreamHeaderNames>
   /** Send the caller `X-Credits-Remaining` and `X-Plan-Id` on a charged route. Default true. */
   creditHeaders?: boolean
+  /**
+   * The upstream honours `X-HTTP-Method-Override`, `X-HTTP-Method` or `X-Method-Override`: forward
+   * them, and price a request as the most expensive of its method and the ones they name. Default
+   * false: they are removed, so the upstream runs the method that was priced.
+   */
+  methodOverride?: boolean
   /** The gate to spend through. Default: `createPlanGate(gateOptions)` (NVM_API_KEY, NVM_ENVIRONMENT). */
   gate?: PlanGate
   /** Options of the gate the proxy creates when no `gate` is given. */
@@ -60,6 +66,7 @@ export interface ResolvedProxyOptions {
   timeoutMs: number
   upstreamHeaders: UpstreamHeaderNames
   creditHeaders: boolean
+  methodOverride: boolean
   fetch: UpstreamFetch
   logger: ProxyLogger
 }
@@ -93,6 +100,7 @@ export const proxyFields = {
   timeoutMs: z.number().int().min(1).max(3_600_000),
   upstreamHeaders: z.strictObject({ remaining: headerName.optional(), holder: headerName.optional(), plan: headerName.optional(), cost: headerName.optional() }),
   creditHeaders: z.boolean(),
+  methodOverride: z.boolean('expected true (forward the method-override headers, priced) or false (remove them)'),
 }
 
 const optionsSchema = z.strictObject({
@@ -103,6 +111,7 @@ const optionsSchema = z.strictObject({
   timeoutMs: proxyFields.timeoutMs.optional(),
   upstreamHeaders: proxyFields.upstreamHeaders.optional(),
   creditHeaders: proxyFields.creditHeaders.optional(),
+  methodOverride: proxyFields.methodOverride.optional(),
   gate: z.custom<PlanGate>((v) => typeof v === 'object' && v !== null && typeof (v as PlanGate).reserve === 'function', 'expected a gate from createPlanGate()').optional(),
   gateOptions: z.custom<Partial<PlanGateOptions>>((v) => typeof v === 'object' && v !== null, 'expected the options of createPlanGate()').optional(),
   fetch: z.custom<UpstreamFetch>((v) => typeof v === 'function', 'expected a fetch function').optional(),
@@ -154,6 +163,7 @@ export function resolveProxyOptions(input: unknown): ResolvedProxyOptions {
     timeoutMs: options.timeoutMs ?? 30_000,
     upstreamHeaders,
     creditHeaders: options.creditHeaders ?? true,
+    methodOverride: options.methodOverride ?? false,
     fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     logger: options.logger ?? {
       warn: (message) => console.warn(`[plangate-proxy] ${message}`),

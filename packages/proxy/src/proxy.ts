@@ -2,11 +2,13 @@ import { createPlanGate, type PlanBalance, type PlanGate, type PlanGateOptions }
 import { requirePlan, type PlanVariables } from '@plangate/hono'
 import { Hono, type Context, type MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
+import { admit, type Admitted } from './admit'
 import { createForwarder } from './forward'
 import { resolveProxyOptions, type ProxyOptions } from './options'
 import { problemResponse } from './problem'
 
-type Env = { Variables: PlanVariables }
+// `admitted` is optional to the type only (so requirePlan's middleware fits): chargeRoute always sets it.
+type Env = { Variables: PlanVariables & { admitted?: Admitted } }
 
 /** A proxy ready to serve: a Hono app, its fetch handler, and the gate it spends through. */
 export interface Proxy {
@@ -40,11 +42,17 @@ export function createProxy(options: ProxyOptions): Proxy {
 
   const app = new Hono<Env>()
   app.use(async function chargeRoute(c, next) {
-    const cost = config.costOf(c.req.method, new URL(c.req.url).pathname)
-    if (cost === 0) return next()
-    return charge.get(cost)!(c, next)
+    // Refusals come first: a request refused here reaches neither the gate nor the upstream.
+    const admitted = admit(c.req.raw, rawTarget(c), config)
+    if (admitted instanceof Response) return admitted
+    c.set('admitted', admitted)
+    if (admitted.cost === 0) return next()
+    return charge.get(admitted.cost)!(c, next)
   })
-  app.all('*', (c) => forward({ request: c.req.raw, balance: c.var.balance as PlanBalance | undefined, clientAddress: clientAddress(c) }))
+  app.all('*', (c) => {
+    const { pathname, freePreflight } = c.var.admitted!
+    return forward({ request: c.req.raw, pathname, freePreflight, balance: c.var.balance as PlanBalance | undefined, clientAddress: clientAddress(c) })
+  })
   app.onError((error) => {
     // The gate's denials (401, 402, …) carry their problem+json answer.
     if (error instanceof HTTPException) return error.getResponse()
@@ -62,6 +70,12 @@ function gateFrom(gateOptions: Partial<PlanGateOptions> | undefined): PlanGate {
     if (error instanceof TypeError) throw new TypeError(`plangate-proxy: invalid option "gateOptions": ${error.message.replace(/^plangate: /, '')}`)
     throw error
   }
+}
+
+/** The request target as received, before URL parsing, on @hono/node-server (its Node request is in the bindings). */
+function rawTarget(c: Context<Env>): string | undefined {
+  const url = (c.env as { incoming?: { url?: unknown } } | undefined)?.incoming?.url
+  return typeof url === 'string' ? url : undefined
 }
 
 /** The peer's address on @hono/node-server (its Node request is in the bindings). */

@@ -3,9 +3,14 @@
  * optional method (or `*`) and a path whose segments are literals, `:name` (any one segment) or a
  * final `*` (everything below, and the path itself). The most specific pattern wins, whatever the
  * order of the keys; a request nothing matches costs the default.
+ *
+ * Upstreams read one path in different ways (Express ignores case and a trailing slash, Fastify
+ * and Hono do not, Fastify gives `/items/` to `/items/:id`), and the proxy cannot know which one
+ * it is in front of: a path is priced under every reading, and costs the most expensive of them.
  */
+import { canonicalPath } from './path'
 
-type Segment = { kind: 'literal'; text: string } | { kind: 'param' } | { kind: 'rest' }
+type Segment = { kind: 'literal'; text: string; folded: string } | { kind: 'param' } | { kind: 'rest' }
 
 interface Pattern {
   key: string
@@ -15,11 +20,23 @@ interface Pattern {
   cost: number
 }
 
-/** How much a request costs: `costOf('POST', '/v1/chat') // 5`. */
-export type CostOf = (method: string, pathname: string) => number
+/** One way an upstream may read a path: its segments, and whether literals are compared case-folded. */
+interface Reading {
+  segments: string[]
+  folded: boolean
+}
+
+/**
+ * How much a request costs: `costOf('POST', '/v1/chat') // 5`. `pathname` is the path as sent
+ * (a path the proxy refuses, see canonicalPath, costs the most any route costs). `preflight`: the
+ * request is a CORS preflight (OPTIONS with Origin and Access-Control-Request-Method, no body).
+ */
+export type CostOf = (method: string, pathname: string, request?: { preflight?: boolean }) => number
 
 const METHOD = /^[A-Za-z]+$/
 const PARAM = /^:[A-Za-z_][A-Za-z0-9_]*$/
+/** Matches only routes for any method: what a method no route names is priced by. */
+const UNNAMED_METHOD = ''
 
 /**
  * Compiles a route table once; the function it returns answers per request. Throws a
@@ -35,23 +52,43 @@ export function compileRoutes(routes: Record<string, number>, defaultCost: numbe
       throw new TypeError(`${where}: the cost of "${key}" must be a non-negative integer (credits; 0 = free and not gated), got ${JSON.stringify(cost)}.`)
     }
     const pattern = parsePattern(key, cost, where)
-    const canonical = `${pattern.method ?? '*'} ${pattern.segments.map((s) => (s.kind === 'literal' ? s.text : s.kind === 'param' ? ':' : '*')).join('/')}`
+    const canonical = `${pattern.method ?? '*'} ${pattern.segments.map((s) => (s.kind === 'literal' ? s.folded : s.kind === 'param' ? ':' : '*')).join('/')}`
     if (seen.has(canonical)) throw new TypeError(`${where}: "${key}" repeats another route (matching ignores case and ":name" names).`)
     seen.add(canonical)
     patterns.push(pattern)
   }
   patterns.sort(bySpecificity)
+  const namedMethods = [...new Set(patterns.map((p) => p.method).filter((m): m is string => m !== undefined && m !== 'OPTIONS'))]
+  const highest = Math.max(defaultCost, ...patterns.map((p) => p.cost))
 
-  return function costOf(method, pathname) {
-    const upper = method.toUpperCase()
-    const segments = normalizePath(pathname)
+  /** The most specific route for `method` under one reading; undefined when none matches. */
+  function routeCost(method: string, reading: Reading): number | undefined {
     for (const pattern of patterns) {
-      if (!methodMatches(pattern.method, upper)) continue
-      if (matches(pattern.segments, segments)) return pattern.cost
+      if (methodMatches(pattern.method, method) && matches(pattern.segments, reading)) return pattern.cost
     }
-    // CORS preflights carry no credentials: charging them would break every browser caller. Only
-    // a route naming OPTIONS charges them (a route for any method leaves them out).
-    return upper === 'OPTIONS' ? 0 : defaultCost
+    return undefined
+  }
+
+  function costIn(method: string, reading: Reading, preflight: boolean): number {
+    const own = routeCost(method, reading)
+    if (own !== undefined) return own
+    if (method !== 'OPTIONS') return defaultCost
+    // CORS preflights carry no credentials: charging them would break every browser caller.
+    if (preflight) return 0
+    // Any other OPTIONS reaches whatever an upstream that ignores the method (app.all, app.use)
+    // runs for that path: it costs the path's most expensive method.
+    let cost = routeCost(UNNAMED_METHOD, reading) ?? defaultCost
+    for (const named of namedMethods) cost = Math.max(cost, routeCost(named, reading) ?? defaultCost)
+    return cost
+  }
+
+  return function costOf(method, pathname, request) {
+    const path = canonicalPath(pathname)
+    if (path === undefined) return highest
+    const upper = method.toUpperCase()
+    let cost = 0
+    for (const reading of readingsOf(path)) cost = Math.max(cost, costIn(upper, reading, request?.preflight === true))
+    return cost
   }
 }
 
@@ -75,14 +112,41 @@ function parsePattern(key: string, cost: number, where: string): Pattern {
       return { kind: 'param' }
     }
     if (part.includes('*')) throw new TypeError(`${where}: in "${key}", "*" must be a whole segment at the end of the path.`)
-    const normalized = normalizePath(`/${part}`)
-    const text = normalized[0]
-    if (normalized.length !== 1 || text === undefined || part === '.' || part === '..') {
-      throw new TypeError(`${where}: in "${key}", "${part}" is not a path segment.`)
-    }
-    return { kind: 'literal', text }
+    const text = literalSegment(part)
+    if (text === undefined) throw new TypeError(`${where}: in "${key}", "${part}" is not a path segment the proxy forwards (no ".", "..", "\\", ";", "?", "#" or encoded "/", "\\", ".").`)
+    return { kind: 'literal', text, folded: text.toLowerCase() }
   })
   return { key, method: methodPart === undefined || methodPart === '*' ? undefined : methodPart.toUpperCase(), segments, cost }
+}
+
+/** A route's literal segment as a request would spell it once canonical (`café` is `caf%C3%A9`). */
+function literalSegment(part: string): string | undefined {
+  if (part === '.' || part === '..' || /[?#]/.test(part)) return undefined
+  let pathname: string
+  try {
+    pathname = new URL(`http://segment.invalid/${part}`).pathname
+  } catch {
+    return undefined
+  }
+  const text = canonicalPath(pathname)?.slice(1)
+  return text === undefined || text === '' || text.includes('/') ? undefined : text
+}
+
+/**
+ * The readings of a canonical path: literals compared as written or case-folded, and empty
+ * segments (`//`, a trailing `/`) kept or dropped. Only the distinct ones.
+ */
+function readingsOf(path: string): Reading[] {
+  const kept = path === '/' ? [] : path.slice(1).split('/')
+  const dropped = kept.filter((segment) => segment !== '')
+  const shapes = dropped.length === kept.length ? [kept] : [kept, dropped]
+  const readings: Reading[] = []
+  for (const segments of shapes) {
+    readings.push({ segments, folded: false })
+    const folded = segments.map((segment) => segment.toLowerCase())
+    readings.push({ segments: folded, folded: true })
+  }
+  return readings
 }
 
 function methodMatches(pattern: string | undefined, method: string): boolean {
@@ -90,15 +154,16 @@ function methodMatches(pattern: string | undefined, method: string): boolean {
   return pattern === method || (pattern === 'GET' && method === 'HEAD')
 }
 
-function matches(pattern: Segment[], path: string[]): boolean {
+function matches(pattern: Segment[], { segments, folded }: Reading): boolean {
   for (let i = 0; i < pattern.length; i++) {
     const segment = pattern[i]!
     if (segment.kind === 'rest') return true
-    const part = path[i]
+    const part = segments[i]
     if (part === undefined) return false
-    if (segment.kind === 'literal' && segment.text !== part) return false
+    // A parameter takes any segment, an empty one too (Fastify routes `/items/` to `/items/:id`).
+    if (segment.kind === 'literal' && (folded ? segment.folded : segment.text) !== part) return false
   }
-  return path.length === pattern.length
+  return segments.length === pattern.length
 }
 
 // Kinds in the order they win: a path that ends here, a literal, a parameter, a wildcard.
@@ -114,24 +179,4 @@ function bySpecificity(a: Pattern, b: Pattern): number {
     if (a.segments[i]?.kind === 'rest') break
   }
   return Number(a.method === undefined) - Number(b.method === undefined)
-}
-
-/**
- * The path as the most lenient upstream could understand it, so that no spelling of a path gets
- * another route's price: unreserved characters and encoded slashes and dots decoded, backslashes
- * as slashes, case folded, empty and `.` segments dropped, `..` applied. (A stricter upstream
- * answers such a spelling 404, which is not charged.)
- */
-export function normalizePath(pathname: string): string[] {
-  const decoded = pathname.replace(/%([0-9A-Fa-f]{2})/g, (escape, hex: string) => {
-    const char = String.fromCharCode(parseInt(hex, 16))
-    return /[A-Za-z0-9\-._~/\\]/.test(char) ? char : escape
-  })
-  const out: string[] = []
-  for (const part of decoded.replace(/\\/g, '/').split('/')) {
-    if (part === '' || part === '.') continue
-    if (part === '..') out.pop()
-    else out.push(part.toLowerCase())
-  }
-  return out
 }

@@ -1,7 +1,7 @@
-import type { Server } from 'node:http'
+import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createAdaptorServer } from '@hono/node-server'
-import type { PlanGate } from '@plangate/core'
+import { normalizePlanId, type PlanGate } from '@plangate/core'
+import { nodeListener } from './node-listener'
 import type { ProxyOptions } from './options'
 import { createProxy } from './proxy'
 
@@ -44,7 +44,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
   if (!Number.isSafeInteger(shutdownGraceMs) || shutdownGraceMs < 0) throw new TypeError('plangate-proxy: invalid option "shutdownGraceMs": expected milliseconds, 0 or more.')
 
   const proxy = createProxy(proxyOptions)
-  const server = createAdaptorServer({ fetch: proxy.fetch }) as Server
+  const server = createServer(nodeListener(proxy.fetch, normalizePlanId(proxyOptions.plan)))
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(port, host, () => {

@@ -37,6 +37,7 @@ describe('createProxy: bad options throw a TypeError naming them, at creation', 
     [{ plan: 7, upstream: 'http://127.0.0.1:9', gateOptions: { apiKey: 'nvm:x.y.z', settle: { batchMs: -5 } } }, /^plangate-proxy: invalid option "gateOptions": invalid option "settle\.batchMs"/],
     [{ plan: 7, upstream: 'http://127.0.0.1:9', gate, upstreamHeaders: { remaining: 'X-A', holder: 'x-a' } }, /two of the headers have the same name/],
     [{ plan: 7, upstream: 'http://127.0.0.1:9', gate, upstreamHeaders: { plan: 'Bad Name' } }, /invalid option "upstreamHeaders\.plan": expected a header name/],
+    [{ plan: 7, upstream: 'http://127.0.0.1:9', gate, methodOverride: 'yes' }, /^plangate-proxy: invalid option "methodOverride": expected true \(forward the method-override headers, priced\) or false/],
   ])('%j', (options, message) => {
     expect(() => createProxy(options as never)).toThrow(TypeError)
     expect(() => createProxy(options as never)).toThrow(message)
@@ -62,12 +63,45 @@ describe('createProxy as a fetch handler (no server of its own)', () => {
     expect(ledger.redeemed(planId)).toBe(2)
   })
 
-  it('a request whose path climbs out of the base path stays under it', async () => {
+  it('a request whose path climbs out of the base path stays under it; an encoded climb is refused', async () => {
     const { alice, planId, gate } = localGate()
     const proxy = createProxy({ plan: planId, upstream: `${upstream.url}/v1/status`, gate })
-    const response = await proxy.fetch(new Request('http://proxy.example/%2e%2e/%2e%2e/health', { headers: { Authorization: `Bearer ${alice.apiKey}` } }))
+    const headers = { Authorization: `Bearer ${alice.apiKey}` }
+    const response = await proxy.fetch(new Request('http://proxy.example/../../health', { headers }))
     expect(upstream.seen.at(-1)!.url).toBe('/v1/status/health')
     expect(response.status).toBe(404)
+    const seen = upstream.seen.length
+    const encoded = await proxy.fetch(new Request('http://proxy.example/200/..%2f..%2fhealth', { headers }))
+    expect(encoded.status).toBe(400)
+    expect(encoded.headers.get('content-type')).toBe('application/problem+json')
+    expect(await encoded.json()).toMatchObject({ code: 'PATH_AMBIGUOUS', status: 400 })
+    expect(upstream.seen.length).toBe(seen)
+    await proxy.close()
+  })
+})
+
+describe("the README's routes: a path that encodes a climb is refused, with or without a key", () => {
+  it.each(['/v1/files/report.pdf%2f..%2f..%2f..%2fhealth', '/v1/premium/report-42%2f..%2f..%2fmodels%2fx', '/v1/files/a%5C..%5C..%5Chealth', '/v1/files/x%2E%2E'])('%s', async (path) => {
+    const { alice, planId, gate } = localGate()
+    const routes = { 'POST /v1/chat': 5, 'GET /v1/models/:id': 1, '/v1/files/*': 2, 'GET /health': 0 }
+    const proxy = createProxy({ plan: planId, upstream: upstream.url, gate, routes })
+    const seen = upstream.seen.length
+    for (const headers of [{}, { Authorization: `Bearer ${alice.apiKey}` }] as Array<Record<string, string>>) {
+      const response = await proxy.fetch(new Request(`http://proxy.example${path}`, { headers }))
+      expect(response.status).toBe(400)
+      expect(await response.json()).toMatchObject({ code: 'PATH_AMBIGUOUS' })
+    }
+    expect(upstream.seen.length).toBe(seen)
+    await proxy.close()
+  })
+
+  it('a whole %2e%2e segment reaches a fetch handler resolved by the URL parser: that path is priced and sent', async () => {
+    const { alice, planId, gate } = localGate()
+    const proxy = createProxy({ plan: planId, upstream: upstream.url, gate, routes: { 'GET /health': 0, 'GET /v1/status/:code': 3 } })
+    const response = await proxy.fetch(new Request('http://proxy.example/health/%2E%2E/v1/status/200', { headers: { Authorization: `Bearer ${alice.apiKey}` } }))
+    expect(response.status).toBe(200)
+    expect(response.headers.get('x-credits-remaining')).toBe('7')
+    expect(upstream.seen.at(-1)!.url).toBe('/v1/status/200')
     await proxy.close()
   })
 })

@@ -114,7 +114,6 @@ describe('plangate-proxy in front of a node:http API, on the local ledger over H
         'Keep-Alive': 'timeout=30',
         TE: 'trailers',
         'Proxy-Authorization': 'Basic c2VjcmV0',
-        Upgrade: 'h2c',
         'X-Plangate-Remaining': '999999', // a caller cannot tell the upstream its own balance
         'X-Kept': 'end-to-end',
       },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { compileRoutes, normalizePath } from '../src/routes'
+import { canonicalPath, isPlainTarget } from '../src/path'
+import { compileRoutes } from '../src/routes'
 
 describe('compileRoutes: what a request costs', () => {
   const costOf = compileRoutes(
@@ -29,29 +30,42 @@ describe('compileRoutes: what a request costs', () => {
     ['GET', '/', 7],
     ['GET', '/v2/anything', 7],
     ['GET', '/healthz', 7],
-    ['OPTIONS', '/v1/chat', 0], // preflights are free unless a route names OPTIONS
+    ['OPTIONS', '/v1/chat', 5], // an OPTIONS that is not a preflight costs the path's dearest method (POST 5)
+    ['OPTIONS', '/v1/files/abc/raw', 4],
+    ['OPTIONS', '/health', 7], // GET is free, but any other method there costs the default
     ['OPTIONS', '/v1/paid-preflight', 9],
   ])('%s %s costs %i', (method, path, cost) => {
     expect(costOf(method, path)).toBe(cost)
   })
 
-  it.each([
-    ['/V1/CHAT'],
-    ['/v1/chat/'],
-    ['//v1//chat'],
-    ['/v1/ch%61t'],
-    ['/v1/files/../chat'],
-    ['/v1/x/..%2Fchat'],
-    ['/v1%2Fchat'],
-    ['/v1\\chat'],
-    ['/./v1/./chat'],
-  ])('a spelling of POST /v1/chat (%s) costs what it costs', (path) => {
-    expect(costOf('POST', path)).toBe(5)
+  it('a CORS preflight is free, unless a route names OPTIONS', () => {
+    expect(costOf('OPTIONS', '/v1/chat', { preflight: true })).toBe(0)
+    expect(costOf('OPTIONS', '/v1/paid-preflight', { preflight: true })).toBe(9)
   })
 
-  it('a parameter matches one segment only, and never an empty one', () => {
+  it.each([
+    ['/v1/ch%61t', 5], // sent as /v1/chat
+    ['/v1/chat/', 5], // Express reads /v1/chat; Fastify and Hono, /v1/* (2)
+    ['/V1/CHAT', 7], // Express reads /v1/chat; Fastify and Hono, nothing: the default (7)
+    ['//v1//chat', 7], // Fastify's ignoreDuplicateSlashes reads /v1/chat; the others, nothing
+  ])('a spelling of POST /v1/chat (%s) costs its dearest reading, %i', (path, cost) => {
+    expect(costOf('POST', path)).toBe(cost)
+  })
+
+  it('a spelling that another upstream reads as a dearer route costs the dearer one', () => {
+    const table = compileRoutes({ 'GET /free': 0, 'GET /:name': 50, 'GET /files': 0, 'GET /files/*': 20, 'DELETE /items/:id': 10 }, 1)
+    expect(table('GET', '/free')).toBe(0)
+    expect(table('GET', '/FREE')).toBe(50) // Fastify and Hono give it to /:name; Express to /free
+    expect(table('GET', '/files/')).toBe(20) // Hono gives it to /files/*; Express to /files
+    expect(table('DELETE', '/items/')).toBe(10) // Fastify gives it to /items/:id with an empty id
+  })
+
+  it('a path the proxy refuses costs the most any route costs', () => {
+    expect(costOf('GET', '/health/..%2Fv1%2Fchat')).toBe(9)
+  })
+
+  it('a parameter matches one segment only', () => {
     expect(costOf('GET', '/v1/files/a/b')).toBe(2)
-    expect(costOf('GET', '/v1/files/')).toBe(2)
   })
 
   it('an empty table charges the default', () => {
@@ -69,15 +83,27 @@ describe('compileRoutes: what a request costs', () => {
     [{ '/x': -1 }, /the cost of "\/x" must be a non-negative integer/],
     [{ 'GET /x': 1, 'get /X/': 2 }, /"get \/X\/" repeats another route/],
     [{ '/a/:id': 1, '/a/:name': 2 }, /"\/a\/:name" repeats another route/],
+    [{ '/a/b%2Fc': 1 }, /"b%2Fc" is not a path segment the proxy forwards/],
+    [{ '/a/b;c': 1 }, /"b;c" is not a path segment the proxy forwards/],
+    [{ '/a/..': 1 }, /"\.\." is not a path segment/],
   ])('%j is refused, naming the key', (routes, message) => {
     expect(() => compileRoutes(routes as Record<string, number>, 1)).toThrow(TypeError)
     expect(() => compileRoutes(routes as Record<string, number>, 1)).toThrow(message)
   })
 })
 
-describe('normalizePath', () => {
-  it('keeps reserved escapes encoded and decodes the rest only where they are unreserved', () => {
-    expect(normalizePath('/a%3Fb/c%20d/%7Euser')).toEqual(['a%3fb', 'c%20d', '~user'])
-    expect(normalizePath('/../../etc')).toEqual(['etc'])
+describe('the path rule', () => {
+  it('decodes escapes of unreserved characters, and writes the others in upper case', () => {
+    expect(canonicalPath('/a%3fb/c%20d/%7Euser/caf%c3%a9/%41%2d')).toBe('/a%3Fb/c%20d/~user/caf%C3%A9/A-')
+  })
+
+  it.each(['/a%2fb', '/a%2Fb', '/a%5cb', '/a%5Cb', '/a%2e%2e/b', '/report%2Epdf', '/a\\b', '/a;b/c', '/a/b;'])('refuses %s', (path) => {
+    expect(canonicalPath(path)).toBeUndefined()
+    expect(isPlainTarget(path)).toBe(false)
+  })
+
+  it('looks at the path of a raw target only, not its query', () => {
+    expect(isPlainTarget('/a/b?next=%2Fc;d')).toBe(true)
+    expect(isPlainTarget('/a/%2e%2e/b?x')).toBe(false)
   })
 })

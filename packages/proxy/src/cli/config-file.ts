@@ -27,6 +27,7 @@ export interface ConfigFile {
   timeoutMs?: number
   upstreamHeaders?: Record<string, string | false>
   creditHeaders?: boolean
+  methodOverride?: boolean
   shutdownGraceMs?: number
   /** createPlanGate's options that JSON can say (checked by createPlanGate itself). */
   gate?: Record<string, unknown>
@@ -55,6 +56,7 @@ const schema = z.strictObject({
   timeoutMs: proxyFields.timeoutMs.optional(),
   upstreamHeaders: proxyFields.upstreamHeaders.optional(),
   creditHeaders: proxyFields.creditHeaders.optional(),
+  methodOverride: proxyFields.methodOverride.optional(),
   shutdownGraceMs: z.number().int().min(0).max(3_600_000).optional(),
   gate: z.record(z.string(), z.unknown()).optional(),
 })

@@ -33,7 +33,7 @@ Environment:
 Config file (every key optional):
   { "plan": "7", "upstream": "http://127.0.0.1:8080", "port": 3000, "host": "127.0.0.1",
     "environment": "sandbox", "routes": { "POST /v1/chat": 5, "GET /health": 0 }, "defaultCost": 1,
-    "timeoutMs": 30000, "shutdownGraceMs": 10000, "creditHeaders": true,
+    "timeoutMs": 30000, "shutdownGraceMs": 10000, "creditHeaders": true, "methodOverride": false,
     "upstreamHeaders": { "remaining": "X-Plangate-Remaining", "holder": "X-Plangate-Holder",
                          "plan": "X-Plangate-Plan", "cost": "X-Plangate-Cost" },
     "gate": { "timeoutMs": 5000, "autoOrder": { "maxOrders": 3 }, "settle": { "batchMs": 0 } } }

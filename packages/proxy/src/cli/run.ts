@@ -94,6 +94,7 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, out: CliOutput
       timeoutMs: flags.timeoutMs ?? file.timeoutMs ?? 30_000,
       ...(file.upstreamHeaders ? { upstreamHeaders: file.upstreamHeaders } : {}),
       ...(file.creditHeaders !== undefined ? { creditHeaders: file.creditHeaders } : {}),
+      ...(file.methodOverride !== undefined ? { methodOverride: file.methodOverride } : {}),
       ...(file.shutdownGraceMs !== undefined ? { shutdownGraceMs: file.shutdownGraceMs } : {}),
     })
   } catch (error) {
