@@ -176,8 +176,8 @@ describe('the store contract: the Durable Object store answers as MemoryBalanceS
       { method: 'reserve', key, cost: 4, now: 1_002, ttlMs: 60_000 },
       { method: 'reserve', key, cost: 1, now: 90_000, ttlMs: 60_000 },
       { method: 'reserve', key, cost: 1, now: 90_000, ttlMs: null },
-      { method: 'commit', key, cost: 2 },
-      { method: 'release', key, cost: 1 },
+      { method: 'commit', key, pick: 0, cost: 2 },
+      { method: 'release', key, pick: 1 },
       { method: 'settle', key, amount: 2, settlement: { ok: true, remainingAfter: 3, startedAt: { ...snapshot, epoch: 1 } } },
       { method: 'snapshot', key },
       { method: 'settle', key, amount: 0, settlement: { ok: false } },
@@ -194,10 +194,10 @@ describe('the store contract: the Durable Object store answers as MemoryBalanceS
     expect(answers.slice(0, 6)).toEqual([
       { ok: false, reason: 'stale', remaining: 0 },
       null,
-      { ok: true, remaining: 3, expiresAt: null },
+      { ok: true, remaining: 3, expiresAt: null, reservationId: true },
       { ok: false, reason: 'insufficient', remaining: 3 },
       { ok: false, reason: 'stale', remaining: 3 },
-      { ok: true, remaining: 2, expiresAt: null },
+      { ok: true, remaining: 2, expiresAt: null, reservationId: true },
     ])
     expect(answers[9]).toEqual({ acked: 2, epoch: 1, upstream: 3, total: 10, expiresAt: null, reserved: 0, pending: 0 })
     expect(answers.slice(12, 15)).toEqual([true, false, true])
@@ -241,8 +241,8 @@ function callArbitrary(): fc.Arbitrary<ContractCall> {
   })
   return fc.oneof(
     fc.record({ method: fc.constant('reserve' as const), key, cost: amount, now, ttlMs: fc.constantFrom(0, 100, 1_000, null) }),
-    fc.record({ method: fc.constant('release' as const), key, cost: amount }),
-    fc.record({ method: fc.constant('commit' as const), key, cost: amount }),
+    fc.record({ method: fc.constant('release' as const), key, pick: fc.nat() }),
+    fc.record({ method: fc.constant('commit' as const), key, pick: fc.nat(), cost: amount, served: fc.option(amount, { nil: undefined }) }),
     fc.record({
       method: fc.constant('settle' as const),
       key,
@@ -285,11 +285,19 @@ describe('the object keeps its record in storage', () => {
         await call(first, [
           { method: 'observe', key, observation: { remaining: 5, total: 5, expiresAt: null }, startedAt: before, now: 1_000 },
           { method: 'reserve', key, cost: 2, now: 1_001, ttlMs: null },
-          { method: 'commit', key, cost: 1 },
+          { method: 'reserve', key, cost: 1, now: 1_001, ttlMs: null },
+          { method: 'commit', key, pick: 0, cost: 2, served: 1 },
           { method: 'recordOrder', key, now: 1_000, windowMs: 60_000, max: 1 },
           { method: 'lockOrder', key, ttlMs: 600_000 },
         ]),
-      ).toEqual([null, { ok: true, remaining: 3, expiresAt: null }, null, true, true])
+      ).toEqual([
+        null,
+        { ok: true, remaining: 3, expiresAt: null, reservationId: true },
+        { ok: true, remaining: 2, expiresAt: null, reservationId: true },
+        { late: false, shortfall: 0 },
+        true,
+        true,
+      ])
       await first.stop()
 
       const second = await serve()

@@ -96,10 +96,16 @@ app.post('/:mode{ask|auto|stalled|failing}/:plan', (c, next) => {
 }, (c) => c.json({ balance: c.get('balance') }))
 
 // TEST ONLY: the store contract, checked against MemoryBalanceStore by the test.
-// `store` picks another namespace than PLANGATE_STORE, `timeoutMs` the store's time-out.
+// `store` picks another namespace than PLANGATE_STORE, `timeoutMs` the store's time-out,
+// `reservationLeaseMs` its reservations' lease.
 app.post('/contract', async (c) => {
-  const { calls, store = 'PLANGATE_STORE', timeoutMs } = await c.req.json<{ calls: ContractCall[]; store?: 'PLANGATE_STORE' | 'STALLED_STORE' | 'LATE_STORE'; timeoutMs?: number }>()
-  return c.json({ answers: await runCalls(createDurableObjectStore(c.env[store], { timeoutMs }), calls) })
+  const { calls, store = 'PLANGATE_STORE', timeoutMs, reservationLeaseMs } = await c.req.json<{
+    calls: ContractCall[]
+    store?: 'PLANGATE_STORE' | 'STALLED_STORE' | 'LATE_STORE'
+    timeoutMs?: number
+    reservationLeaseMs?: number
+  }>()
+  return c.json({ answers: await runCalls(createDurableObjectStore(c.env[store], { timeoutMs, reservationLeaseMs }), calls) })
 })
 
 export default app
