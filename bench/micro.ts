@@ -82,8 +82,8 @@ bench
   .add('store.reserve + release (MemoryBalanceStore)', () => {
     const now = Date.now()
     for (let i = 0; i < OPS; i++) {
-      store.reserve('7:0xabc', 1, now, 30_000)
-      store.release('7:0xabc', 1)
+      const held = store.reserve('7:0xabc', 1, now, 30_000)
+      if (held.ok) store.release('7:0xabc', held.reservationId)
     }
   })
 

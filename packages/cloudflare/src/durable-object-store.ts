@@ -1,7 +1,9 @@
 import {
   PlanGateError,
+  resolveReservationLeaseMs,
   StoreUnavailableError,
   type BalanceStore,
+  type CommitOutcome,
   type EntrySnapshot,
   type Observation,
   type OrderLock,
@@ -15,10 +17,10 @@ import {
  * is one.
  */
 export interface PlanGateStoreStub {
-  reserve(key: string, cost: number, now: number, ttlMs: number, id?: string): Promise<ReserveOutcome>
+  reserve(key: string, cost: number, now: number, ttlMs: number, id: string, leaseMs?: number): Promise<ReserveOutcome>
   cancelReservation(key: string, id: string): Promise<void>
-  release(key: string, cost: number): Promise<void>
-  commit(key: string, cost: number, served?: number): Promise<void>
+  release(key: string, id: string): Promise<void>
+  commit(key: string, id: string, cost: number, served?: number): Promise<CommitOutcome>
   settle(key: string, amount: number, settlement: Settlement): Promise<void>
   observe(key: string, observation: Observation, startedAt: EntrySnapshot, now: number): Promise<void>
   snapshot(key: string): Promise<EntrySnapshot>
@@ -40,6 +42,13 @@ export interface DurableObjectStoreOptions {
    * fails is then cancelled in the object, within as long again. Default 5,000.
    */
   timeoutMs?: number
+  /**
+   * How long a reservation is held without its release or commit (ms, 1 to one week, timed by
+   * the object's clock): then its credits go back, so a release that never reached the object
+   * (a failed call, an isolate gone mid-request) does not keep them from the holder. Longer than
+   * any request lives: a commit after it still burns what was served. Default 600,000 (ten minutes).
+   */
+  reservationLeaseMs?: number
 }
 
 /**
@@ -72,6 +81,7 @@ export function createDurableObjectStore(namespace: PlanGateStoreNamespace, opti
   if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) {
     throw new TypeError(`plangate: invalid option "timeoutMs": expected a positive integer of milliseconds, got ${String(timeoutMs)}.`)
   }
+  const leaseMs = resolveReservationLeaseMs(options.reservationLeaseMs, 'plangate')
 
   async function call<T>(key: string, method: string, run: (stub: PlanGateStoreStub) => Promise<T>): Promise<T> {
     let timer: ReturnType<typeof setTimeout> | undefined
@@ -93,7 +103,7 @@ export function createDurableObjectStore(namespace: PlanGateStoreNamespace, opti
     async reserve(key, cost, now, ttlMs): Promise<ReserveOutcome> {
       const id = crypto.randomUUID()
       try {
-        return await call(key, 'reserve', (stub) => stub.reserve(key, cost, now, ttlMs, id))
+        return await call(key, 'reserve', (stub) => stub.reserve(key, cost, now, ttlMs, id, leaseMs))
       } catch (error) {
         // The reservation may have landed with its answer lost, or may land later: the request is
         // refused, so take it back (or stop it landing) before saying so. Best effort, bounded.
@@ -101,8 +111,9 @@ export function createDurableObjectStore(namespace: PlanGateStoreNamespace, opti
         throw error
       }
     },
-    release: (key, cost) => call(key, 'release', (stub) => stub.release(key, cost)),
-    commit: (key, cost, served) => call(key, 'commit', (stub) => (served === undefined ? stub.commit(key, cost) : stub.commit(key, cost, served))),
+    release: (key, reservationId) => call(key, 'release', (stub) => stub.release(key, reservationId)),
+    commit: (key, reservationId, cost, served) =>
+      call(key, 'commit', (stub) => (served === undefined ? stub.commit(key, reservationId, cost) : stub.commit(key, reservationId, cost, served))),
     settle: (key, amount, settlement) => call(key, 'settle', (stub) => stub.settle(key, amount, settlement)),
     observe: (key, observation, startedAt, now) => call(key, 'observe', (stub) => stub.observe(key, observation, startedAt, now)),
     snapshot: (key) => call(key, 'snapshot', (stub) => stub.snapshot(key)),

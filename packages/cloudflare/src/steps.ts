@@ -1,13 +1,17 @@
 import {
   available,
+  commitNowhere,
   commitTo,
   countOrder,
   newEntry,
   observeOn,
+  releaseFrom,
   reserveFrom,
   settleOn,
   snapshotOf,
+  sweepLeases,
   type BalanceEntry,
+  type CommitOutcome,
   type EntrySnapshot,
   type Observation,
   type ReserveOutcome,
@@ -18,7 +22,8 @@ import {
  * What the Durable Object keeps for one store key (`<plan>:<holder>`): the balance entry, the spend
  * guard's recent orders, and the order lock. Each step below is `MemoryBalanceStore`'s method of
  * the same name, on this record instead of an LRU entry: the object runs one step at a time, so
- * each is atomic for every Worker isolate at once.
+ * each is atomic for every Worker isolate at once. `at` is the object's clock, which times the
+ * reservations' leases: each step first gives back those whose lease ended (`sweep`).
  */
 export interface HolderState {
   entry: BalanceEntry | undefined
@@ -26,62 +31,82 @@ export interface HolderState {
   orders: number[]
   /** Who holds the order lock, and until when (ms, the object's clock). */
   lock: { token: string; until: number } | undefined
-  /** The latest reservations made with a request id, `[id, cost]`, oldest first: what a cancel can take back. */
-  granted: [string, number][]
   /** Ids cancelled before their reservation arrived: it must not land when it does. */
   cancelled: string[]
 }
 
-/** How many granted and cancelled ids are kept: a cancel follows its reservation within one time-out. */
+/** How many cancelled ids are kept: a cancel follows its reservation within one time-out. */
 const KEPT_IDS = 16
 
 export function emptyState(): HolderState {
-  return { entry: undefined, orders: [], lock: undefined, granted: [], cancelled: [] }
+  return { entry: undefined, orders: [], lock: undefined, cancelled: [] }
 }
 
 /**
- * `id` (optional) names the reservation for `cancelReservation`, which the store sends when the
- * answer did not arrive: MemoryBalanceStore's semantics otherwise, id or not.
+ * A record as storage gave it back: one written before reservations had leases has none (what
+ * it had reserved stays counted, as it was, until released).
  */
-export function reserve(state: HolderState, cost: number, now: number, ttlMs: number, id?: string): ReserveOutcome {
+export function loaded(stored: Partial<HolderState> | undefined): HolderState {
+  const state = { ...emptyState(), ...stored }
+  if (state.entry !== undefined && !(state.entry.leases instanceof Map)) {
+    state.entry = { ...state.entry, leases: new Map(), sweepAt: Infinity }
+  }
+  return state
+}
+
+/** Gives back the reservations whose lease ended by `at`; whether anything changed. */
+export function sweep(state: HolderState, at: number): boolean {
+  return state.entry !== undefined && sweepLeases(state.entry, at)
+}
+
+/**
+ * `id` names the reservation (for `release`, `commit` and `cancelReservation`, which the store
+ * sends when the answer did not arrive), held until `at + leaseMs`: MemoryBalanceStore's
+ * semantics otherwise.
+ */
+export function reserve(state: HolderState, cost: number, now: number, ttlMs: number, id: string, leaseMs: number, at: number): ReserveOutcome {
+  sweep(state, at)
   const { entry } = state
-  if (id !== undefined && state.cancelled.includes(id)) {
+  if (state.cancelled.includes(id)) {
     // Its caller gave up and was refused: nothing is held for it.
     state.cancelled = state.cancelled.filter((cancelled) => cancelled !== id)
-    return { ok: false, reason: 'stale', remaining: entry ? Math.max(0, available(entry, now)) : 0 }
+    return { ok: false, reason: 'stale', remaining: entry ? available(entry, now) : 0 }
   }
-  const outcome = reserveFrom(entry, cost, now, ttlMs)
-  if (outcome.ok && id !== undefined) state.granted = [...state.granted, [id, cost] as [string, number]].slice(-KEPT_IDS)
-  return outcome
+  return reserveFrom(entry, cost, now, ttlMs, id, at + leaseMs)
 }
 
 /**
  * A reservation whose answer never reached its caller (a time-out, a lost connection): the caller
  * refused its request, so the credits go back; if it has not arrived yet, it never lands.
  */
-export function cancelReservation(state: HolderState, id: string): void {
-  const granted = state.granted.find(([grantedId]) => grantedId === id)
-  if (granted === undefined) {
-    state.cancelled = [...state.cancelled, id].slice(-KEPT_IDS)
+export function cancelReservation(state: HolderState, id: string, at: number): void {
+  sweep(state, at)
+  const entry = state.entry
+  if (entry !== undefined && entry.leases.has(id)) {
+    releaseFrom(entry, id)
     return
   }
-  state.granted = state.granted.filter((other) => other !== granted)
-  if (state.entry !== undefined) state.entry.reserved -= granted[1]
+  state.cancelled = [...state.cancelled, id].slice(-KEPT_IDS)
 }
 
-export function release(state: HolderState, cost: number): void {
-  if (state.entry !== undefined) state.entry.reserved -= cost
+export function release(state: HolderState, id: string, at: number): void {
+  sweep(state, at)
+  if (state.entry !== undefined) releaseFrom(state.entry, id)
 }
 
-export function commit(state: HolderState, cost: number, served = cost): void {
-  if (state.entry !== undefined) commitTo(state.entry, cost, served)
+export function commit(state: HolderState, id: string, cost: number, served: number | undefined, at: number): CommitOutcome {
+  sweep(state, at)
+  if (state.entry === undefined) return commitNowhere(served ?? cost)
+  return commitTo(state.entry, id, cost, served, at)
 }
 
-export function settle(state: HolderState, amount: number, settlement: Settlement): void {
+export function settle(state: HolderState, amount: number, settlement: Settlement, at: number): void {
+  sweep(state, at)
   if (state.entry !== undefined) settleOn(state.entry, amount, settlement)
 }
 
-export function observe(state: HolderState, observation: Observation, startedAt: EntrySnapshot, now: number): void {
+export function observe(state: HolderState, observation: Observation, startedAt: EntrySnapshot, now: number, at: number): void {
+  sweep(state, at)
   observeOn((state.entry ??= newEntry()), observation, startedAt, now)
 }
 

@@ -1,4 +1,4 @@
-import type { EntrySnapshot, Observation, ReserveOutcome, Settlement } from '@plangate/core'
+import { DEFAULT_RESERVATION_LEASE_MS, type CommitOutcome, type EntrySnapshot, type Observation, type ReserveOutcome, type Settlement } from '@plangate/core'
 import { DurableObject } from 'cloudflare:workers'
 import * as steps from './steps'
 import type { HolderState } from './steps'
@@ -29,47 +29,54 @@ export class PlanGateStore extends DurableObject {
   readonly #states = new Map<string, HolderState>()
   readonly #loading = new Map<string, Promise<HolderState>>()
 
-  /** `id` names the reservation for `cancelReservation` (sent when its answer does not arrive). */
-  async reserve(key: string, cost: number, now: number, ttlMs: number, id?: string): Promise<ReserveOutcome> {
+  /**
+   * `id` names the reservation (for `release`, `commit`, and `cancelReservation`, sent when the
+   * answer does not arrive); it is held for `leaseMs` of this object's clock at most.
+   */
+  async reserve(key: string, cost: number, now: number, ttlMs: number, id: string, leaseMs = DEFAULT_RESERVATION_LEASE_MS): Promise<ReserveOutcome> {
     const state = await this.#state(key)
     const { cancelled } = state
-    const outcome = steps.reserve(state, cost, now, ttlMs, id)
-    if (outcome.ok || state.cancelled !== cancelled) await this.#save(key, state)
+    const swept = steps.sweep(state, Date.now())
+    const outcome = steps.reserve(state, cost, now, ttlMs, id, leaseMs, Date.now())
+    if (outcome.ok || swept || state.cancelled !== cancelled) await this.#save(key, state)
     return outcome
   }
 
   async cancelReservation(key: string, id: string): Promise<void> {
     const state = await this.#state(key)
-    steps.cancelReservation(state, id)
+    steps.cancelReservation(state, id, Date.now())
     await this.#save(key, state)
   }
 
-  async release(key: string, cost: number): Promise<void> {
+  async release(key: string, id: string): Promise<void> {
     const state = await this.#state(key)
-    steps.release(state, cost)
+    steps.release(state, id, Date.now())
     await this.#save(key, state)
   }
 
-  async commit(key: string, cost: number, served = cost): Promise<void> {
+  async commit(key: string, id: string, cost: number, served?: number): Promise<CommitOutcome> {
     const state = await this.#state(key)
-    steps.commit(state, cost, served)
+    const outcome = steps.commit(state, id, cost, served, Date.now())
     await this.#save(key, state)
+    return outcome
   }
 
   async settle(key: string, amount: number, settlement: Settlement): Promise<void> {
     const state = await this.#state(key)
-    steps.settle(state, amount, settlement)
+    steps.settle(state, amount, settlement, Date.now())
     await this.#save(key, state)
   }
 
   async observe(key: string, observation: Observation, startedAt: EntrySnapshot, now: number): Promise<void> {
     const state = await this.#state(key)
-    steps.observe(state, observation, startedAt, now)
+    steps.observe(state, observation, startedAt, now, Date.now())
     await this.#save(key, state)
   }
 
   async snapshot(key: string): Promise<EntrySnapshot> {
-    return steps.snapshot(await this.#state(key))
+    const state = await this.#state(key)
+    if (steps.sweep(state, Date.now())) await this.#save(key, state)
+    return steps.snapshot(state)
   }
 
   async recordOrder(key: string, now: number, windowMs: number, max: number): Promise<boolean> {
@@ -101,9 +108,9 @@ export class PlanGateStore extends DurableObject {
     let loading = this.#loading.get(key)
     if (loading === undefined) {
       loading = this.ctx.storage
-        .get<HolderState>(storageKey(key))
+        .get<Partial<HolderState>>(storageKey(key))
         .then((stored) => {
-          const state = { ...steps.emptyState(), ...stored }
+          const state = steps.loaded(stored)
           this.#states.set(key, state)
           return state
         })

@@ -40,7 +40,7 @@ export function observation(balance: NeverminedBalance): Observation {
 }
 
 export function spendable(snapshot: EntrySnapshot, now: number): number {
-  return available({ ...snapshot, observedAt: now }, now)
+  return available(snapshot, now)
 }
 
 /** Did an order's credits land? More credits, more bought, or a later expiry than before. */

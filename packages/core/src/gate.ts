@@ -14,7 +14,7 @@ import { HolderTokens } from './x402/holder-tokens'
 import { paymentRequired, type PaidResource, type PaymentRequired } from './x402/payment-required'
 import { PlanDirectory } from './x402/plan-directory'
 import { parseX402Token, redactReason } from './x402/token'
-import { type BalanceStore, type EntrySnapshot, type MaybePromise, type Observation, type ReserveOutcome } from './store/balance-store'
+import { type BalanceStore, type CommitOutcome, type EntrySnapshot, type MaybePromise, type Observation, type ReserveOutcome } from './store/balance-store'
 import { MemoryBalanceStore } from './store/memory-store'
 import { isOutbox } from './store/outbox'
 import { OutboxKeeper, type ServedCredits } from './outbox/keeper'
@@ -212,7 +212,7 @@ class Gate implements PlanGate {
     known?: KnownKey,
   ): Lease {
     const expiresAt = expiryText(outcome.expiresAt, known)
-    return new GateLease(this, key, new RequestBalance(plan, address, outcome.remaining, cost, expiresAt), secret, x402, resource)
+    return new GateLease(this, key, outcome.reservationId, new RequestBalance(plan, address, outcome.remaining, cost, expiresAt), secret, x402, resource)
   }
 
   paymentRequired(planId: PlanId, resource: PaidResource, options: { lookup?: boolean } = {}): Promise<PaymentRequired> {
@@ -243,17 +243,17 @@ class Gate implements PlanGate {
   /** @internal the lease's way back in */
   /** Commits `lease.used` of its reservation (the rest goes back in the same step), or releases it all. */
   settleLease(lease: GateLease, served: boolean): Promise<SettlementReceipt | undefined> {
-    const { key, balance, used } = lease
+    const { key, reservationId, balance, used } = lease
     const { cost } = balance
     let done: unknown
     try {
       done = !served
-        ? this.#spend.release(key, cost)
+        ? this.#spend.release(key, reservationId)
         : this.#outbox
           ? this.#outbox.commit(recordedCredits(lease))
           : used === cost
-            ? this.store.commit(key, cost)
-            : this.store.commit(key, cost, used)
+            ? this.store.commit(key, reservationId, cost)
+            : this.store.commit(key, reservationId, cost, used)
     } catch (error) {
       // Called from a response's 'finish' listener: a throwing store must not crash the server.
       // A served request is burned all the same: its credits were handed out.
@@ -269,15 +269,34 @@ class Gate implements PlanGate {
         if (served) redeemed = this.#redeem(lease)
       }
       const written = this.#track(
-        done.then(burn, (error: unknown) => {
-          burn()
-          throw error
-        }),
+        done.then(
+          (outcome: unknown) => {
+            if (served) this.#lateCommit(lease, outcome)
+            burn()
+          },
+          (error: unknown) => {
+            burn()
+            throw error
+          },
+        ),
       )
       if (served) lease.written = written
       return written.then(() => redeemed)
     }
-    return served ? this.#redeem(lease) : Promise.resolve(undefined)
+    if (!served) return Promise.resolve(undefined)
+    this.#lateCommit(lease, done)
+    return this.#redeem(lease)
+  }
+
+  /** A commit the store took after its reservation's lease ended: burned all the same, and said. */
+  #lateCommit(lease: GateLease, outcome: unknown): void {
+    const late = outcome as CommitOutcome | undefined
+    if (late?.late !== true) return
+    const { planId, holderAddress } = lease.balance
+    const short = late.shortfall > 0 ? `; ${late.shortfall} of them had been handed out again, and the burn tells what is left` : ''
+    this.#config.logger.warn(
+      `${lease.used} credit(s) of plan ${planId} served to ${holderAddress} were committed after their reservation was given back (the request outlived the store's reservationLeaseMs, or the store lost it); burned all the same${short}.`,
+    )
   }
 
   /** A route's report of what it used could not be taken as it was (see charge.ts). */
@@ -606,7 +625,16 @@ const NO_RESOURCE: PaidResource = { url: '', method: '' }
 function recordedCredits(lease: GateLease): ServedCredits {
   const { balance } = lease
   const payer: Payer = lease.x402 ? { kind: 'x402', token: lease.secret } : { kind: 'key', apiKey: lease.secret }
-  return { key: lease.key, reserved: balance.cost, cost: lease.used, planId: balance.planId, holderAddress: balance.holderAddress, payer, resource: lease.resource }
+  return {
+    key: lease.key,
+    reservationId: lease.reservationId,
+    reserved: balance.cost,
+    cost: lease.used,
+    planId: balance.planId,
+    holderAddress: balance.holderAddress,
+    payer,
+    resource: lease.resource,
+  }
 }
 
 /** The holder an x402 token names, read locally; a token for another plan is refused here. */
@@ -637,6 +665,8 @@ class GateLease implements Lease {
   constructor(
     private readonly gate: Gate,
     readonly key: string,
+    /** What the store named the reservation: commit and release name it back. */
+    readonly reservationId: string,
     readonly balance: PlanBalance,
     /** The API key or x402 token the request paid with: a secret, kept only until it is settled. */
     readonly secret: string,

@@ -44,6 +44,7 @@ export {
   available,
   type BalanceEntry,
   type BalanceStore,
+  type CommitOutcome,
   type EntrySnapshot,
   type MaybePromise,
   type Observation,
@@ -53,4 +54,11 @@ export {
 } from './store/balance-store'
 export { MemoryBalanceStore, type MemoryStoreOptions } from './store/memory-store'
 export { isOutbox, type OutboxRecord, type SettlementOutbox } from './store/outbox'
-export { commitTo, countOrder, newEntry, observeOn, reserveFrom, settleOn, snapshotOf } from './store/entry-steps'
+export { commitNowhere, commitTo, countOrder, newEntry, observeOn, releaseFrom, reserveFrom, settleOn, snapshotOf } from './store/entry-steps'
+export {
+  DEFAULT_RESERVATION_LEASE_MS,
+  MAX_RESERVATION_LEASE_MS,
+  resolveReservationLeaseMs,
+  sweepLeases,
+  type ReservationLease,
+} from './store/leases'

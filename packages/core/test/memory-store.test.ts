@@ -13,6 +13,13 @@ function observed(remaining: number, extra: Partial<Observation> = {}, key = K, 
   return store
 }
 
+/** Reserves `cost` and returns the reservation's id (the test fails if it is refused). */
+function hold(store: MemoryBalanceStore, cost: number, key = K, now = T0): string {
+  const outcome = store.reserve(key, cost, now, TTL)
+  if (!outcome.ok) throw new Error(`expected ${cost} reserved on ${key}, got ${outcome.reason}`)
+  return outcome.reservationId
+}
+
 /** Credits the store would hand out now, read through reserve(0) (which reserves nothing). */
 function left(store: MemoryBalanceStore, key = K, now = T0): number {
   const outcome = store.reserve(key, 0, now, Infinity)
@@ -30,10 +37,13 @@ describe('available()', () => {
     total: undefined,
     expiresAt: null,
     observedAt: T0,
+    leases: new Map(),
+    sweepAt: Infinity,
     ...e,
   })
-  it('is upstream − reserved − pending, and 0 once expired (expiresAt <= now)', () => {
+  it('is upstream − reserved − pending, never below 0, and 0 once expired (expiresAt <= now)', () => {
     expect(available(entry({ reserved: 3, pending: 2 }), T0)).toBe(5)
+    expect(available(entry({ reserved: 3, pending: 9 }), T0)).toBe(0)
     expect(available(entry({ expiresAt: T0 + 1 }), T0)).toBe(10)
     expect(available(entry({ expiresAt: T0 }), T0)).toBe(0)
     expect(available(entry({ expiresAt: T0 - 1 }), T0)).toBe(0)
@@ -50,8 +60,8 @@ describe('MemoryBalanceStore: reserve', () => {
 
   it('after an observation, each reserve takes its cost off', () => {
     const store = observed(10)
-    expect(store.reserve(K, 3, T0, TTL)).toEqual({ ok: true, remaining: 7, expiresAt: null })
-    expect(store.reserve(K, 1, T0 + 5, TTL)).toEqual({ ok: true, remaining: 6, expiresAt: null })
+    expect(store.reserve(K, 3, T0, TTL)).toEqual({ ok: true, remaining: 7, expiresAt: null, reservationId: expect.any(String) })
+    expect(store.reserve(K, 1, T0 + 5, TTL)).toEqual({ ok: true, remaining: 6, expiresAt: null, reservationId: expect.any(String) })
     expect(store.snapshot(K)).toMatchObject({ upstream: 10, reserved: 4, pending: 0, epoch: 1 })
   })
 
@@ -67,7 +77,7 @@ describe('MemoryBalanceStore: reserve', () => {
   })
 
   it('cost 0 always fits a fresh entry, even at 0 credits', () => {
-    expect(observed(0).reserve(K, 0, T0, TTL)).toEqual({ ok: true, remaining: 0, expiresAt: null })
+    expect(observed(0).reserve(K, 0, T0, TTL)).toEqual({ ok: true, remaining: 0, expiresAt: null, reservationId: '' })
   })
 
   it('is stale once older than ttlMs (not at exactly ttlMs), and says what it knew', () => {
@@ -81,9 +91,9 @@ describe('MemoryBalanceStore: reserve', () => {
   it('an expired balance (expiresAt <= now) has 0 available', () => {
     const expiresAt = T0 + 1_000
     const store = observed(10, { expiresAt })
-    expect(store.reserve(K, 1, expiresAt - 1, TTL)).toEqual({ ok: true, remaining: 9, expiresAt })
+    expect(store.reserve(K, 1, expiresAt - 1, TTL)).toEqual({ ok: true, remaining: 9, expiresAt, reservationId: expect.any(String) })
     expect(store.reserve(K, 1, expiresAt, TTL)).toEqual({ ok: false, reason: 'insufficient', remaining: 0 })
-    expect(store.reserve(K, 0, expiresAt + 5, TTL)).toEqual({ ok: true, remaining: 0, expiresAt })
+    expect(store.reserve(K, 0, expiresAt + 5, TTL)).toEqual({ ok: true, remaining: 0, expiresAt, reservationId: '' })
     expect(store.reserve(K, 1, expiresAt + TTL * 2, TTL)).toEqual({ ok: false, reason: 'stale', remaining: 0 })
   })
 
@@ -97,34 +107,38 @@ describe('MemoryBalanceStore: reserve', () => {
 })
 
 describe('MemoryBalanceStore: release, commit, settle', () => {
-  it('release gives a reservation back', () => {
+  it('release gives a reservation back, once: a second release of it does nothing', () => {
     const store = observed(10)
-    store.reserve(K, 4, T0, TTL)
-    store.release(K, 4)
+    const id = hold(store, 4)
+    const other = hold(store, 1)
+    store.release(K, id)
+    expect(left(store)).toBe(9)
+    store.release(K, id)
+    expect(store.snapshot(K)).toMatchObject({ reserved: 1, pending: 0, upstream: 10 })
+    store.release(K, other)
     expect(left(store)).toBe(10)
-    expect(store.snapshot(K)).toMatchObject({ reserved: 0, pending: 0, upstream: 10 })
   })
 
-  it('commit moves reserved to pending: still not available', () => {
+  it('commit moves the served part of a reservation to pending (still not available), the rest back', () => {
     const store = observed(10)
-    store.reserve(K, 4, T0, TTL)
-    store.commit(K, 3)
+    const id = hold(store, 4)
+    hold(store, 1)
+    expect(store.commit(K, id, 4, 3)).toEqual({ late: false, shortfall: 0 })
     expect(store.snapshot(K)).toMatchObject({ reserved: 1, pending: 3, upstream: 10 })
     expect(left(store)).toBe(6)
   })
 
   it('release, commit and settle on an unknown key do nothing (and do not create it)', () => {
     const store = new MemoryBalanceStore()
-    store.release('nope', 1)
-    store.commit('nope', 1)
+    store.release('nope', '1')
+    expect(store.commit('nope', '1', 1)).toEqual({ late: true, shortfall: 0 })
     store.settle('nope', 1, { ok: false })
     expect(store.size).toBe(0)
   })
 
   it('settle ok, same epoch: upstream becomes remainingAfter', () => {
     const store = observed(10)
-    store.reserve(K, 2, T0, TTL)
-    store.commit(K, 2)
+    store.commit(K, hold(store, 2), 2)
     const startedAt = store.snapshot(K)
     store.settle(K, 2, { ok: true, remainingAfter: 8, startedAt })
     expect(store.snapshot(K)).toMatchObject({ upstream: 8, pending: 0, reserved: 0, acked: 2, epoch: 1 })
@@ -133,9 +147,8 @@ describe('MemoryBalanceStore: release, commit, settle', () => {
 
   it('settle ok, same epoch: remainingAfter less acks that raced it (answers out of order)', () => {
     const store = observed(10)
-    store.reserve(K, 3, T0, TTL)
-    store.commit(K, 1) // A
-    store.commit(K, 2) // B
+    store.commit(K, hold(store, 1), 1) // A
+    store.commit(K, hold(store, 2), 2) // B
     const a = store.snapshot(K)
     const b = store.snapshot(K)
     // Upstream applies A (10 → 9) then B (9 → 7), but B's answer arrives first.
@@ -150,8 +163,7 @@ describe('MemoryBalanceStore: release, commit, settle', () => {
 
   it('settle ok with a changed epoch: an observation came in between, so it subtracts the amount instead', () => {
     const store = observed(10)
-    store.reserve(K, 3, T0, TTL)
-    store.commit(K, 3)
+    store.commit(K, hold(store, 3), 3)
     const startedAt = store.snapshot(K)
     // A balance read that does not include the redemption lands while it is in flight.
     store.observe(K, obs(10), store.snapshot(K), T0 + 10)
@@ -165,22 +177,21 @@ describe('MemoryBalanceStore: release, commit, settle', () => {
 
   it('settle failure counts the credits as spent and marks the entry stale', () => {
     const store = observed(10)
-    store.reserve(K, 3, T0, TTL)
-    store.commit(K, 3)
+    store.commit(K, hold(store, 3), 3)
     store.settle(K, 3, { ok: false })
     expect(store.snapshot(K)).toMatchObject({ upstream: 7, pending: 0, reserved: 0 })
     expect(store.reserve(K, 1, T0, TTL)).toEqual({ ok: false, reason: 'stale', remaining: 7 })
     // A fresh observation makes it usable again.
     store.observe(K, obs(9), store.snapshot(K), T0 + 1)
-    expect(store.reserve(K, 1, T0 + 1, TTL)).toEqual({ ok: true, remaining: 8, expiresAt: null })
+    expect(store.reserve(K, 1, T0 + 1, TTL)).toMatchObject({ ok: true, remaining: 8, expiresAt: null })
   })
 })
 
 describe('MemoryBalanceStore: observe', () => {
   it('records remaining, total and expiry, bumps the epoch, and keeps reservations and pending', () => {
     const store = observed(10)
-    store.reserve(K, 4, T0, TTL)
-    store.commit(K, 1)
+    hold(store, 3)
+    store.commit(K, hold(store, 1), 1)
     store.observe(K, obs(20, { total: 30, expiresAt: T0 + 99 }), store.snapshot(K), T0 + 1)
     expect(store.snapshot(K)).toEqual({ acked: 0, epoch: 2, upstream: 20, total: 30, expiresAt: T0 + 99, reserved: 3, pending: 1 })
     expect(left(store, K, T0 + 1)).toBe(16)
@@ -188,8 +199,7 @@ describe('MemoryBalanceStore: observe', () => {
 
   it('an observation that raced an acknowledged redemption subtracts it: no resurrection', () => {
     const store = observed(10)
-    store.reserve(K, 2, T0, TTL)
-    store.commit(K, 2)
+    store.commit(K, hold(store, 2), 2)
     const readStarted = store.snapshot(K) // a balance read starts…
     const redeemStarted = store.snapshot(K)
     store.settle(K, 2, { ok: true, remainingAfter: 8, startedAt: redeemStarted }) // …the redemption lands…
@@ -254,20 +264,23 @@ describe('MemoryBalanceStore: LRU eviction (max 2)', () => {
   it('never drops an entry holding reservations: it stays usable, and is let go once released', () => {
     const store = new MemoryBalanceStore({ max: 2 })
     observed(5, {}, 'a', store)
-    expect(store.reserve('a', 3, T0, TTL)).toMatchObject({ ok: true, remaining: 2 })
+    const first = hold(store, 2, 'a')
+    const second = hold(store, 1, 'a')
     observed(9, {}, 'b', store)
     observed(9, {}, 'c', store) // 'a' is the least recently used: evicted from the LRU, but pinned
     expect(store.size).toBe(3)
     expect(store.snapshot('a')).toMatchObject({ upstream: 5, reserved: 3 })
-    expect(store.reserve('a', 1, T0, TTL)).toEqual({ ok: true, remaining: 1, expiresAt: null })
+    const third = hold(store, 1, 'a')
+    expect(left(store, 'a')).toBe(1)
     // A new observation must not hand out the held credits again.
     store.observe('a', obs(5), store.snapshot('a'), T0 + 1)
     expect(left(store, 'a', T0 + 1)).toBe(1)
     observed(9, {}, 'd', store) // 'b' (idle) is evicted and forgotten
     expect(store.reserve('b', 1, T0, TTL)).toMatchObject({ ok: false, reason: 'stale' })
-    store.release('a', 2)
+    store.release('a', first)
     expect(store.snapshot('a')).toMatchObject({ reserved: 2 })
-    store.release('a', 2)
+    store.release('a', second)
+    store.release('a', third)
     // Nothing outstanding: the evicted entry is dropped now.
     expect(store.reserve('a', 1, T0 + 1, TTL)).toMatchObject({ ok: false, reason: 'stale' })
     expect(store.size).toBe(2)
@@ -276,8 +289,8 @@ describe('MemoryBalanceStore: LRU eviction (max 2)', () => {
   it('never drops an entry with pending redemptions: the settle still applies, then it is let go', () => {
     const store = new MemoryBalanceStore({ max: 2 })
     observed(10, {}, 'a', store)
-    store.reserve('a', 5, T0, TTL)
-    store.commit('a', 4) // 4 pending, 1 still reserved
+    const rest = hold(store, 1, 'a')
+    store.commit('a', hold(store, 4, 'a'), 4) // 4 pending, 1 still reserved
     const startedAt = store.snapshot('a')
     observed(9, {}, 'b', store)
     observed(9, {}, 'c', store)
@@ -290,7 +303,7 @@ describe('MemoryBalanceStore: LRU eviction (max 2)', () => {
     expect(store.snapshot('a')).toMatchObject({ pending: 0, reserved: 1, upstream: 6, acked: 4 })
     expect(left(store, 'a', T0 + 2)).toBe(5)
     expect(store.size).toBe(3)
-    store.release('a', 1)
+    store.release('a', rest)
     expect(store.size).toBe(2)
     expect(store.snapshot('a')).toMatchObject({ upstream: 0, epoch: 0 }) // forgotten
   })
@@ -298,10 +311,10 @@ describe('MemoryBalanceStore: LRU eviction (max 2)', () => {
   it('an entry pinned by a reservation is released through commit and settle too', () => {
     const store = new MemoryBalanceStore({ max: 2 })
     observed(10, {}, 'a', store)
-    store.reserve('a', 2, T0, TTL)
+    const id = hold(store, 2, 'a')
     observed(1, {}, 'b', store)
     observed(1, {}, 'c', store)
-    store.commit('a', 2)
+    store.commit('a', id, 2)
     expect(store.size).toBe(3) // pending now: still held
     store.settle('a', 2, { ok: false })
     expect(store.size).toBe(2)

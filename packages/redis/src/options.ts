@@ -1,3 +1,4 @@
+import { resolveReservationLeaseMs } from '@plangate/core'
 import type { SendCommand } from './commands'
 
 export interface RedisStoreOptions {
@@ -37,6 +38,13 @@ export interface RedisStoreOptions {
    * container): one that misses it finds its credits adopted and leaves them. Default 30,000.
    */
   ownerLeaseMs?: number
+  /**
+   * How long a reservation is held without its release or commit (ms, 1 to one week, timed by
+   * Redis's clock): then its credits go back, so a release that never reached Redis (a blip, a
+   * process killed mid-request) does not keep them from the holder. Longer than any request
+   * lives: a commit after it still burns what was served. Default 600,000 (ten minutes).
+   */
+  reservationLeaseMs?: number
 }
 
 export interface ResolvedRedisStoreOptions {
@@ -47,9 +55,10 @@ export interface ResolvedRedisStoreOptions {
   failOpen: boolean
   onError: ((error: Error) => void) | undefined
   ownerLeaseMs: number
+  reservationLeaseMs: number
 }
 
-const NAMES = ['sendCommand', 'prefix', 'timeoutMs', 'entryTtlMs', 'failOpen', 'onError', 'ownerLeaseMs']
+const NAMES = ['sendCommand', 'prefix', 'timeoutMs', 'entryTtlMs', 'failOpen', 'onError', 'ownerLeaseMs', 'reservationLeaseMs']
 
 /** Checks the options once, at creation: a wrong one throws a `TypeError` naming it. */
 export function resolveRedisStoreOptions(input: unknown): ResolvedRedisStoreOptions {
@@ -85,5 +94,6 @@ export function resolveRedisStoreOptions(input: unknown): ResolvedRedisStoreOpti
   if (!Number.isSafeInteger(ownerLeaseMs) || ownerLeaseMs < 1_000 || ownerLeaseMs > 3_600_000) {
     throw new TypeError('@plangate/redis: option "ownerLeaseMs" must be an integer from 1000 to 3600000.')
   }
-  return { sendCommand: o.sendCommand, prefix, timeoutMs, entryTtlMs, failOpen: o.failOpen ?? false, onError: o.onError, ownerLeaseMs }
+  const reservationLeaseMs = resolveReservationLeaseMs(o.reservationLeaseMs, '@plangate/redis')
+  return { sendCommand: o.sendCommand, prefix, timeoutMs, entryTtlMs, failOpen: o.failOpen ?? false, onError: o.onError, ownerLeaseMs, reservationLeaseMs }
 }

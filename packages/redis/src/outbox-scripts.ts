@@ -4,13 +4,14 @@ import { COMMIT_STEP, PRELUDE, SETTLE_STEP } from './scripts'
  * The outbox's scripts (see SettlementOutbox in @plangate/core). Beside the entry of one holder
  * and plan, in its hash slot, a hash `KEYS[2]` (`…{plan:holder}:outbox`) keeps, per owner (one
  * gate of one process):
- *   r:<owner> credits reserved (being served),
  *   q:<owner> credits recorded (served, not yet sent),  f:<owner> credits in flight,
  *   b:<owner> the entry when they went in flight ("upstream,acked,total"),
  *   s:<owner> the sealed record of who pays (opaque here).
  * Outside any holder's slot, each touched alone: the owners' leases, a sorted set scored by
  * the Redis time each lapses (`…outbox:owners`), and each owner's index of keys
  * (`…outbox:keys:<owner>`). Leases use Redis's clock, so the processes' clocks need not agree.
+ * What an owner has reserved is in the entry, each reservation naming its owner (see scripts.ts);
+ * r:<owner>, a count of them, is what an earlier version kept here: still read and given back.
  */
 
 const NOW = `
@@ -33,21 +34,26 @@ end
 `
 
 /**
- * KEYS: entry, outbox. ARGV: cost, idle ttl, owner, sealed record ('' none).
- * Reply 1, or 0 when the owner has no record of who pays and none was given.
+ * KEYS: entry, outbox. ARGV: reservation id, cost, idle ttl, owner, sealed record ('' none),
+ * served (optional: all of cost). Reply {hasRecord, late, shortfall}: hasRecord 0 when the owner
+ * has no record of who pays and none was given; late and shortfall as COMMIT's.
  */
 export const COMMIT_RECORDED = `${PRELUDE}${COMMIT_STEP}
-local cost, owner = tonumber(ARGV[1]), ARGV[3]
-local served = tonumber(ARGV[5] or cost)
-if redis.call('EXISTS', KEYS[1]) == 1 then commit_entry(KEYS[1], cost, served, ARGV[2]) end
-add(KEYS[2], 'r:' .. owner, -cost)
+local owner = ARGV[4]
+local served = tonumber(ARGV[6] or ARGV[2])
+local late, short = 0, 0
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  late, short = commit_entry(KEYS[1], ARGV[1], served, ARGV[3])
+elseif served > 0 then
+  late = 1
+end
 redis.call('HINCRBY', KEYS[2], 'q:' .. owner, served)
 redis.call('PERSIST', KEYS[2])
-if ARGV[4] ~= '' then
-  redis.call('HSET', KEYS[2], 's:' .. owner, ARGV[4])
-  return 1
+if ARGV[5] ~= '' then
+  redis.call('HSET', KEYS[2], 's:' .. owner, ARGV[5])
+  return {1, late, short}
 end
-return redis.call('HEXISTS', KEYS[2], 's:' .. owner)
+return {redis.call('HEXISTS', KEYS[2], 's:' .. owner), late, short}
 `
 
 /** KEYS: outbox. ARGV: owner, sealed record. Reply 1. */
@@ -99,23 +105,47 @@ end
 return sum
 `
 
-/** KEYS: outbox. ARGV: owner. Reply: {recorded, in flight, baseline text, sealed record, reserved} ('' when absent). */
-export const READ_RECORD = `
+/**
+ * KEYS: outbox, entry. ARGV: owner. Reply: {recorded, in flight, baseline text, sealed record,
+ * reserved} ('' when absent); reserved counts the owner's reservations whose lease has not ended.
+ */
+export const READ_RECORD = `${PRELUDE}
 local f = redis.call('HMGET', KEYS[1], 'q:' .. ARGV[1], 'f:' .. ARGV[1], 'b:' .. ARGV[1], 's:' .. ARGV[1], 'r:' .. ARGV[1])
-return {tonumber(f[1]) or 0, tonumber(f[2]) or 0, f[3] or '', f[4] or '', tonumber(f[5]) or 0}
+local reserved, now = int(f[5]), clock()
+local all = redis.call('HGETALL', KEYS[2])
+for i = 1, #all, 2 do
+  if string.sub(all[i], 1, 2) == 'l:' then
+    local credits, ends, owner = lease_of(all[i + 1])
+    if owner == ARGV[1] and ends > now then reserved = reserved + credits end
+  end
+end
+return {int(f[1]), int(f[2]), f[3] or '', f[4] or '', reserved}
 `
 
 /**
  * KEYS: outbox, entry. ARGV: from, to, idle ttl. from's recorded and in-flight credits become
- * to's recorded, its record of who pays to's unless to has one; what from had reserved (requests
- * it was serving when it died) goes back to the entry. Reply: the credits moved.
+ * to's recorded, its record of who pays to's unless to has one; the reservations from still held
+ * (requests it was serving when it died) go back to the entry, so a release of one that arrives
+ * after all does nothing. Reply: the credits moved.
  */
 export const ADOPT = `${PRELUDE}
 local from, to = ARGV[1], ARGV[2]
-local reserved = int(redis.call('HGET', KEYS[1], 'r:' .. from))
-if reserved > 0 and redis.call('EXISTS', KEYS[2]) == 1 then
-  local r = add(KEYS[2], 'r', -reserved)
-  pin(KEYS[2], r, int(redis.call('HGET', KEYS[2], 'p')), ARGV[3])
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  sweep(KEYS[2], clock())
+  -- What an earlier version counted here, and the leases naming from.
+  local back = int(redis.call('HGET', KEYS[1], 'r:' .. from))
+  local all = redis.call('HGETALL', KEYS[2])
+  for i = 1, #all, 2 do
+    if string.sub(all[i], 1, 2) == 'l:' then
+      local credits, _, owner = lease_of(all[i + 1])
+      if owner == from then
+        back = back + credits
+        redis.call('HDEL', KEYS[2], all[i])
+      end
+    end
+  end
+  if back > 0 then add(KEYS[2], 'r', -back) end
+  repin(KEYS[2], ARGV[3])
 end
 local moved = int(redis.call('HGET', KEYS[1], 'q:' .. from)) + int(redis.call('HGET', KEYS[1], 'f:' .. from))
 if moved > 0 then add(KEYS[1], 'q:' .. to, moved) end

@@ -1,6 +1,7 @@
 import {
   StoreUnavailableError,
   type BalanceStore,
+  type CommitOutcome,
   type EntrySnapshot,
   type Observation,
   type OrderLock,
@@ -48,8 +49,8 @@ export function createRedisStore(options: RedisStoreOptions): RedisBalanceStore 
  */
 export interface RedisBalanceStore extends BalanceStore, SettlementOutbox {
   reserve(key: string, cost: number, now: number, ttlMs: number): Promise<ReserveOutcome>
-  release(key: string, cost: number): Promise<void>
-  commit(key: string, cost: number, served?: number): Promise<void>
+  release(key: string, reservationId: string): Promise<void>
+  commit(key: string, reservationId: string, cost: number, served?: number): Promise<CommitOutcome>
   settle(key: string, amount: number, settlement: Settlement): Promise<void>
   observe(key: string, observation: Observation, startedAt: EntrySnapshot, now: number): Promise<void>
   snapshot(key: string): Promise<EntrySnapshot>
@@ -58,12 +59,15 @@ export interface RedisBalanceStore extends BalanceStore, SettlementOutbox {
 }
 
 const EMPTY: EntrySnapshot = { acked: 0, epoch: 0, upstream: 0, total: undefined, expiresAt: null, reserved: 0, pending: 0 }
+/** What a commit answers while Redis fails open: nothing is known. */
+const UNKNOWN_COMMIT: CommitOutcome = { late: false, shortfall: 0 }
 
 class RedisStore implements RedisBalanceStore {
   readonly #commands: Commands
   readonly #prefix: string
   readonly #ttl: string
   readonly #failOpen: boolean
+  readonly #leaseMs: string
   readonly ownerLeaseMs: number
 
   constructor(input: RedisStoreOptions) {
@@ -72,6 +76,7 @@ class RedisStore implements RedisBalanceStore {
     this.#prefix = options.prefix
     this.#ttl = String(options.entryTtlMs)
     this.#failOpen = options.failOpen
+    this.#leaseMs = String(options.reservationLeaseMs)
     this.ownerLeaseMs = options.ownerLeaseMs
   }
 
@@ -85,29 +90,30 @@ class RedisStore implements RedisBalanceStore {
 
   #reserve(key: string, cost: number, now: number, ttlMs: number, owner: string | undefined): Promise<ReserveOutcome> {
     const ttl = Number.isFinite(ttlMs) ? String(Math.max(0, Math.floor(ttlMs))) : '-1'
-    const keys = owner === undefined ? [this.#entry(key)] : [this.#entry(key), this.#entry(key, ':outbox')]
-    const done = this.#commands.run('RESERVE', keys, [int(cost), int(now), ttl], (reply): ReserveOutcome => {
-      const [status, remaining, hasExpiry, expiresAt] = integers<[number, number, number, number]>(reply, 4)
-      if (status === 1) return { ok: true, remaining, expiresAt: hasExpiry === 1 ? expiresAt : null }
+    const args = [int(cost), int(now), ttl, this.#leaseMs, this.#ttl]
+    const done = this.#commands.run('RESERVE', [this.#entry(key)], args, (reply): ReserveOutcome => {
+      const [status, remaining, hasExpiry, expiresAt, reservationId] = reserveReply(reply)
+      if (status === 1) return { ok: true, remaining, expiresAt: hasExpiry === 1 ? expiresAt : null, reservationId }
       if (status === 0) return { ok: false, reason: 'stale', remaining }
       if (status === -1) return { ok: false, reason: 'insufficient', remaining }
       throw new Error('the reservation reached Redis after its deadline')
     }, true, owner === undefined ? [] : [owner])
-    // Failing open: served with no balance check (see the option's warning).
-    return this.#failOpen ? done.catch(ifUnavailable({ ok: true, remaining: 0, expiresAt: null })) : done
+    // Failing open: served with no balance check (see the option's warning), and nothing held.
+    return this.#failOpen ? done.catch(ifUnavailable({ ok: true, remaining: 0, expiresAt: null, reservationId: '' })) : done
   }
 
-  release(key: string, cost: number): Promise<void> {
-    return this.#write('RELEASE', key, [int(cost), this.#ttl])
+  release(key: string, reservationId: string): Promise<void> {
+    return this.#write('RELEASE', key, [reservationId, this.#ttl])
   }
 
-  releaseRecorded(key: string, cost: number, owner: string): Promise<void> {
-    const done = this.#commands.run('RELEASE', [this.#entry(key), this.#entry(key, ':outbox')], [int(cost), this.#ttl, owner], one).then(() => undefined)
-    return this.#failOpen ? done.catch(ifUnavailable(undefined)) : done
-  }
-
-  commit(key: string, cost: number, served?: number): Promise<void> {
-    return this.#write('COMMIT', key, served === undefined || served === cost ? [int(cost), this.#ttl] : [int(cost), this.#ttl, int(served)])
+  commit(key: string, reservationId: string, cost: number, served?: number): Promise<CommitOutcome> {
+    const args = [reservationId, int(cost), this.#ttl]
+    if (served !== undefined && served !== cost) args.push(int(served))
+    const done = this.#commands.run('COMMIT', [this.#entry(key)], args, (reply): CommitOutcome => {
+      const [late, shortfall] = integers<[number, number]>(reply, 2)
+      return { late: late === 1, shortfall }
+    })
+    return this.#failOpen ? done.catch(ifUnavailable(UNKNOWN_COMMIT)) : done
   }
 
   settle(key: string, amount: number, settlement: Settlement): Promise<void> {
@@ -124,7 +130,7 @@ class RedisStore implements RedisBalanceStore {
   }
 
   snapshot(key: string): Promise<EntrySnapshot> {
-    const done = this.#commands.run('SNAPSHOT', [this.#entry(key)], [], (reply): EntrySnapshot => {
+    const done = this.#commands.run('SNAPSHOT', [this.#entry(key)], [this.#ttl], (reply): EntrySnapshot => {
       const [acked, epoch, upstream, hasTotal, total, hasExpiry, expiresAt, reserved, pending] = integers<[number, number, number, number, number, number, number, number, number]>(reply, 9)
       return { acked, epoch, upstream, total: hasTotal === 1 ? total : undefined, expiresAt: hasExpiry === 1 ? expiresAt : null, reserved, pending }
     })
@@ -158,11 +164,21 @@ class RedisStore implements RedisBalanceStore {
   // The outbox (see outbox-scripts.ts). Failing open changes none of it: what was served is
   // recorded and settled, or the call fails and the gate says so.
 
-  commitRecorded(key: string, cost: number, owner: string, record: string | undefined, served?: number): Promise<boolean> {
+  commitRecorded(
+    key: string,
+    reservationId: string,
+    cost: number,
+    owner: string,
+    record: string | undefined,
+    served?: number,
+  ): Promise<CommitOutcome & { hasRecord: boolean }> {
     const keys = [this.#entry(key), this.#entry(key, ':outbox')]
-    const args = [int(cost), this.#ttl, owner, record ?? '']
+    const args = [reservationId, int(cost), this.#ttl, owner, record ?? '']
     if (served !== undefined && served !== cost) args.push(int(served))
-    return this.#commands.run('COMMIT_RECORDED', keys, args, counted)
+    return this.#commands.run('COMMIT_RECORDED', keys, args, (reply) => {
+      const [hasRecord, late, shortfall] = integers<[number, number, number]>(reply, 3)
+      return { hasRecord: hasRecord === 1, late: late === 1, shortfall }
+    })
   }
 
   writeRecord(key: string, owner: string, record: string): Promise<void> {
@@ -205,7 +221,7 @@ class RedisStore implements RedisBalanceStore {
   }
 
   readRecord(key: string, owner: string): Promise<OutboxRecord | undefined> {
-    return this.#commands.run('READ_RECORD', [this.#entry(key, ':outbox')], [owner], (reply): OutboxRecord | undefined => {
+    return this.#commands.run('READ_RECORD', [this.#entry(key, ':outbox'), this.#entry(key)], [owner], (reply): OutboxRecord | undefined => {
       if (!Array.isArray(reply) || reply.length !== 5) throw new Error('Redis answered READ_RECORD with something unexpected')
       const recorded = one(reply[0])
       const inFlight = one(reply[1])
@@ -233,7 +249,7 @@ class RedisStore implements RedisBalanceStore {
     return `${this.#prefix}outbox:keys:${owner}`
   }
 
-  #write(script: 'RELEASE' | 'COMMIT' | 'SETTLE' | 'OBSERVE', key: string, args: string[]): Promise<void> {
+  #write(script: 'RELEASE' | 'SETTLE' | 'OBSERVE', key: string, args: string[]): Promise<void> {
     const done = this.#commands.run(script, [this.#entry(key)], args, one).then(() => undefined)
     return this.#failOpen ? done.catch(ifUnavailable(undefined)) : done
   }
@@ -255,6 +271,13 @@ function counted(reply: unknown): boolean {
   const n = one(reply)
   if (n === -2) throw new Error('the command reached Redis after its deadline')
   return n === 1
+}
+
+/** RESERVE's reply: four integers and the reservation's id. */
+function reserveReply(reply: unknown): [number, number, number, number, string] {
+  if (!Array.isArray(reply) || reply.length !== 5) throw new Error('Redis answered RESERVE with something unexpected')
+  const [status, remaining, hasExpiry, expiresAt] = integers<[number, number, number, number]>(reply.slice(0, 4), 4)
+  return [status, remaining, hasExpiry, expiresAt, asText(reply[4])]
 }
 
 function texts(reply: unknown): string[] {

@@ -6,12 +6,20 @@
  * The entry of one holder and plan is a hash, `KEYS[1]`:
  *   u upstream, r reserved, p pending, a acked, e epoch, o observedAt,
  *   t total (absent: unknown), x expiresAt (absent: never expires),
- *   w 1 when the last observation raced another and predates it (see OBSERVE).
- * A missing field reads as 0. A missing hash is an entry never observed.
+ *   w 1 when the last observation raced another and predates it (see OBSERVE),
+ *   l:<id> one reservation held, "<credits>,<lease end>,<owner>" (owner empty without an outbox),
+ *   m no lease ends before this (absent: none held), n the last reservation's number.
+ * A missing field reads as 0. A missing hash is an entry never observed. `r` is the sum of the
+ * leases (and of reservations an earlier version made, which have none).
  *
- * Every reply is an integer or an array of integers: Lua's `true` becomes 1 but `false` becomes a
- * nil reply, which clients decode differently. Numbers are written with `%d`, never tostring():
- * that formats with 14 significant digits and would round large integers.
+ * Leases are timed by Redis's clock (TIME), the one clock every process shares; every script that
+ * reads or writes `r` first gives back the reservations whose lease ended (SWEEP), in the same
+ * atomic step.
+ *
+ * Every reply is an integer or an array of integers (RESERVE's also carries the reservation's id
+ * as text): Lua's `true` becomes 1 but `false` becomes a nil reply, which clients decode
+ * differently. Numbers are written with `%d`, never tostring(): that formats with 14 significant
+ * digits and would round large integers.
  */
 
 /** Whether Redis's clock is past ARGV[n], the caller's deadline (0: none). */
@@ -35,61 +43,137 @@ local function pin(key, r, p, ttl)
 end
 local function available(u, r, p, x, now)
   if x and x <= now then return 0 end
-  return u - r - p
+  return math.max(0, u - r - p)
+end
+-- Redis's clock (ms): what reservation leases are timed by.
+local function clock()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+-- A lease field's value: credits, lease end, owner.
+local function lease_of(v)
+  local credits, ends, owner = string.match(v, '^(%d+),(%d+),(.*)$')
+  return tonumber(credits), tonumber(ends), owner
+end
+-- Gives back every reservation of entry key whose lease ended by now (see leases.ts in core).
+-- Most calls find none due (m is later): one HGET.
+local function sweep(key, now)
+  local m = tonumber(redis.call('HGET', key, 'm'))
+  if not m or m > now then return end
+  local all = redis.call('HGETALL', key)
+  local back, nxt = 0, nil
+  for i = 1, #all, 2 do
+    if string.sub(all[i], 1, 2) == 'l:' then
+      local credits, ends = lease_of(all[i + 1])
+      if ends <= now then
+        back = back + credits
+        redis.call('HDEL', key, all[i])
+      elseif nxt == nil or ends < nxt then
+        nxt = ends
+      end
+    end
+  end
+  if back ~= 0 then add(key, 'r', -back) end
+  if nxt then put(key, 'm', nxt) else redis.call('HDEL', key, 'm') end
+end
+-- Takes reservation id out of entry key: its credits, or nil when it is not held.
+local function take(key, id)
+  local v = redis.call('HGET', key, 'l:' .. id)
+  if not v then return nil end
+  redis.call('HDEL', key, 'l:' .. id)
+  local credits = lease_of(v)
+  add(key, 'r', -credits)
+  return credits
+end
+-- Re-pins entry key after a sweep or a take (see pin).
+local function repin(key, ttl)
+  local f = redis.call('HMGET', key, 'r', 'p')
+  pin(key, int(f[1]), int(f[2]), ttl)
 end
 `
 
 /**
- * KEYS: entry, and (for a gate keeping an outbox) its outbox, where the reservation is counted
- * against ARGV[5], the owner (see outbox-scripts.ts: an adopter releases a dead owner's).
- * ARGV: cost, now, ttlMs (-1: no limit), deadline (Redis server time in ms; 0: none), owner.
- * Reply: {status, remaining, hasExpiry, expiresAt}; status 1 ok, 0 stale, -1 insufficient,
- * -2 too late (it reached Redis after the caller gave up on it, so it must not take credits).
+ * KEYS: entry. ARGV: cost, now, ttlMs (-1: no limit), leaseMs, idle ttl, deadline (Redis server
+ * time in ms; 0: none), owner (optional: the gate's, when it keeps an outbox; see
+ * outbox-scripts.ts: an adopter gives back a dead owner's reservations).
+ * Reply: {status, remaining, hasExpiry, expiresAt, reservation id}; status 1 ok, 0 stale,
+ * -1 insufficient, -2 too late (it reached Redis after the caller gave up on it, so it must not
+ * take credits). The id is empty unless credits were taken.
  */
-export const RESERVE = `${PRELUDE}${LATE}
-local cost, now, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-if late(4) then return {-2, 0, 0, 0} end
+export const RESERVE = `${PRELUDE}
+local cost, now, ttl, lease = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local at = clock()
+local deadline = tonumber(ARGV[6])
+if deadline ~= 0 and at > deadline then return {-2, 0, 0, 0, ''} end
+if redis.call('EXISTS', KEYS[1]) == 0 then return {0, 0, 0, 0, ''} end
+sweep(KEYS[1], at)
 local f = redis.call('HMGET', KEYS[1], 'u', 'r', 'p', 'x', 'o')
-if redis.call('EXISTS', KEYS[1]) == 0 then return {0, 0, 0, 0} end
 local r, p, o = int(f[2]), int(f[3]), int(f[5])
 local x = tonumber(f[4])
 local left = available(int(f[1]), r, p, x, now)
-if o == 0 or (ttl >= 0 and now - o > ttl) then return {0, math.max(0, left), 0, 0} end
-if left < cost then return {-1, math.max(0, left), 0, 0} end
-add(KEYS[1], 'r', cost)
-if r + cost > 0 or p > 0 then redis.call('PERSIST', KEYS[1]) end
-if KEYS[2] then
-  add(KEYS[2], 'r:' .. ARGV[5], cost)
-  redis.call('PERSIST', KEYS[2])
+if o == 0 or (ttl >= 0 and now - o > ttl) then return {0, left, 0, 0, ''} end
+if left < cost then return {-1, left, 0, 0, ''} end
+local id = ''
+if cost > 0 then
+  -- Unique for the entry's life and after: its number, and the time (the number starts again
+  -- only once the entry is gone, which takes entryTtlMs idle).
+  id = string.format('%d.%d', at, redis.call('HINCRBY', KEYS[1], 'n', '1'))
+  local ends = at + lease
+  add(KEYS[1], 'r', cost)
+  redis.call('HSET', KEYS[1], 'l:' .. id, string.format('%d,%d,', cost, ends) .. (ARGV[7] or ''))
+  local m = tonumber(redis.call('HGET', KEYS[1], 'm'))
+  if not m or ends < m then put(KEYS[1], 'm', ends) end
 end
-if x then return {1, left - cost, 1, x} end
-return {1, left - cost, 0, 0}
+pin(KEYS[1], r + cost, p, ARGV[5])
+if x then return {1, left - cost, 1, x, id} end
+return {1, left - cost, 0, 0, id}
 `
 
-/** KEYS: entry, and optionally the outbox (see RESERVE). ARGV: cost, idle ttl, owner. Reply 1 (0: no such entry). */
+/**
+ * KEYS: entry. ARGV: reservation id, idle ttl. Nothing when the reservation is not held (its
+ * lease ended, or it was released already). Reply 1 (0: no such entry).
+ */
 export const RELEASE = `${PRELUDE}
-if KEYS[2] then add(KEYS[2], 'r:' .. ARGV[3], -tonumber(ARGV[1])) end
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local r = add(KEYS[1], 'r', -tonumber(ARGV[1]))
-pin(KEYS[1], r, int(redis.call('HGET', KEYS[1], 'p')), ARGV[2])
+sweep(KEYS[1], clock())
+take(KEYS[1], ARGV[1])
+repin(KEYS[1], ARGV[2])
 return 1
 `
 
-/** Served: `cost` leaves reserved, `served` of it goes to pending (the rest back). Shared with the outbox's commit. */
+/**
+ * Served: the reservation leaves reserved, `served` goes to pending (the rest back). One no longer
+ * held (its lease ended) is late: `served` is taken from what is available, and what that did
+ * not cover is the shortfall. Returns late (1/0), shortfall. Shared with the outbox's commit.
+ */
 export const COMMIT_STEP = `
-local function commit_entry(key, cost, served, ttl)
-  local r = add(key, 'r', -cost)
-  local p = add(key, 'p', served)
-  pin(key, r, p, ttl)
+local function commit_entry(key, id, served, ttl)
+  local now = clock()
+  sweep(key, now)
+  local late, short = 0, 0
+  if not take(key, id) and served > 0 then
+    local f = redis.call('HMGET', key, 'u', 'r', 'p', 'x')
+    late = 1
+    short = math.max(0, served - available(int(f[1]), int(f[2]), int(f[3]), tonumber(f[4]), now))
+  end
+  add(key, 'p', served)
+  repin(key, ttl)
+  return late, short
 end
 `
 
-/** ARGV: cost, idle ttl, served (optional: all of cost). Reply 1 (0: no such entry). */
+/**
+ * ARGV: reservation id, cost, idle ttl, served (optional: all of cost).
+ * Reply {late, shortfall} (see CommitOutcome in core); an entry not held at all: late if anything was served.
+ */
 export const COMMIT = `${PRELUDE}${COMMIT_STEP}
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local cost = tonumber(ARGV[1])
-commit_entry(KEYS[1], cost, tonumber(ARGV[3] or cost), ARGV[2])
-return 1
+local served = tonumber(ARGV[4] or ARGV[2])
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  if served > 0 then return {1, 0} end
+  return {0, 0}
+end
+local late, short = commit_entry(KEYS[1], ARGV[1], served, ARGV[3])
+return {late, short}
 `
 
 /**
@@ -99,6 +183,7 @@ return 1
  */
 export const SETTLE_STEP = `
 local function settle_entry(key, amount, ok, remainingAfter, epoch, acked, ttl)
+  sweep(key, clock())
   local p = add(key, 'p', -amount)
   local f = redis.call('HMGET', key, 'u', 'a', 'e', 'r')
   local u, a = int(f[1]), int(f[2])
@@ -135,6 +220,7 @@ return 1
  * applied after it, erases that order's credits. LOCK refuses to let anyone order on it.
  */
 export const OBSERVE = `${PRELUDE}
+sweep(KEYS[1], clock())
 local f = redis.call('HMGET', KEYS[1], 'a', 'r', 'p', 'u', 'e', 't')
 local a, r, p = int(f[1]), int(f[2]), int(f[3])
 local u = tonumber(ARGV[1]) - (a - tonumber(ARGV[4]))
@@ -156,10 +242,16 @@ pin(KEYS[1], r, p, ARGV[6])
 return 1
 `
 
-/** No ARGV. Reply: {acked, epoch, upstream, hasTotal, total, hasExpiry, expiresAt, reserved, pending}. */
-export const SNAPSHOT = `
+/**
+ * ARGV: idle ttl. Gives back ended leases first, as every step does.
+ * Reply: {acked, epoch, upstream, hasTotal, total, hasExpiry, expiresAt, reserved, pending}.
+ */
+export const SNAPSHOT = `${PRELUDE}
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  sweep(KEYS[1], clock())
+  repin(KEYS[1], ARGV[1])
+end
 local f = redis.call('HMGET', KEYS[1], 'a', 'e', 'u', 't', 'x', 'r', 'p')
-local function int(v) return tonumber(v) or 0 end
 local function flag(v) if v then return 1 end return 0 end
 return {int(f[1]), int(f[2]), int(f[3]), flag(f[4]), int(f[4]), flag(f[5]), int(f[5]), int(f[6]), int(f[7])}
 `

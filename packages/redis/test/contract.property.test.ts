@@ -1,5 +1,6 @@
 /**
- * Random sequences of every store method — reservations, commits, releases, redemptions that
+ * Random sequences of every store method — reservations, commits (of all or part of a
+ * reservation, twice, late or of one never granted), releases (twice too), redemptions that
  * race balance reads (snapshots handed back late), expiring credits, the spend guard — agree with
  * MemoryBalanceStore, call by call, through node-redis and through ioredis.
  */
@@ -25,8 +26,9 @@ const op = fc.oneof(
   }),
   fc.record({ kind: fc.constant('reserve' as const), key, cost: amount, ttl: fc.constantFrom(0, 15, 1_000, Infinity) }),
   fc.record({ kind: fc.constant('reserve' as const), key, cost: amount, ttl: fc.constant(Infinity) }),
-  fc.record({ kind: fc.constant('commit' as const), key, cost: amount }),
-  fc.record({ kind: fc.constant('release' as const), key, cost: amount }),
+  // `pick` names an earlier reservation of the key (any, ended or not), or none when there is none.
+  fc.record({ kind: fc.constant('commit' as const), key, pick: fc.nat(), cost: amount, served: fc.option(amount, { nil: undefined }) }),
+  fc.record({ kind: fc.constant('release' as const), key, pick: fc.nat() }),
   fc.record({ kind: fc.constant('settle' as const), key, amount, ok: fc.boolean(), remainingAfter: fc.integer({ min: 0, max: 30 }), from: fc.nat() }),
   fc.record({ kind: fc.constant('snapshot' as const), key }),
   fc.record({ kind: fc.constant('recordOrder' as const), key, windowMs: fc.integer({ min: 1, max: 60 }), max: fc.integer({ min: 1, max: 3 }) }),
@@ -39,6 +41,9 @@ async function play(store: BalanceStore, ops: Op[]): Promise<unknown[]> {
   let now = 1_800_000_000_000
   const snapshots: EntrySnapshot[][] = KEYS.map(() => [])
   const earlier = (k: number, from: number) => (snapshots[k]!.length === 0 ? EMPTY : snapshots[k]![from % snapshots[k]!.length]!)
+  // Each key's reservations, in the order granted: ids differ between stores, their order does not.
+  const granted: Array<Array<{ id: string; cost: number }>> = KEYS.map(() => [])
+  const pick = (k: number, n: number) => (granted[k]!.length === 0 ? { id: 'none', cost: undefined } : granted[k]![n % granted[k]!.length]!)
   const answers: unknown[] = []
   for (const o of ops) {
     if (o.kind === 'tick') {
@@ -52,14 +57,19 @@ async function play(store: BalanceStore, ops: Op[]): Promise<unknown[]> {
         answers.push(await store.observe(k, { remaining: o.remaining, total: o.total, expiresAt }, earlier(o.key, o.from), now))
         break
       }
-      case 'reserve':
-        answers.push(await store.reserve(k, o.cost, now, o.ttl))
+      case 'reserve': {
+        const outcome = await store.reserve(k, o.cost, now, o.ttl)
+        if (outcome.ok && outcome.reservationId !== '') granted[o.key]!.push({ id: outcome.reservationId, cost: o.cost })
+        answers.push(outcome.ok ? { ...outcome, reservationId: outcome.reservationId !== '' } : outcome)
         break
-      case 'commit':
-        answers.push(await store.commit(k, o.cost))
+      }
+      case 'commit': {
+        const { id, cost = o.cost } = pick(o.key, o.pick)
+        answers.push(await store.commit(k, id, cost, o.served === undefined ? undefined : Math.min(o.served, cost)))
         break
+      }
       case 'release':
-        answers.push(await store.release(k, o.cost))
+        answers.push(await store.release(k, pick(o.key, o.pick).id))
         break
       case 'settle': {
         const settlement = o.ok ? { ok: true as const, remainingAfter: o.remainingAfter, startedAt: earlier(o.key, o.from) } : { ok: false as const }

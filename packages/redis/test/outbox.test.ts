@@ -28,11 +28,17 @@ afterAll(async () => {
   await server?.stop()
 })
 
-/** An entry holding 10 credits, `reserved` of them reserved. */
-async function entry(store: RedisBalanceStore, reserved: number): Promise<void> {
+/** An entry holding 10 credits, with one reservation of each of `costs`: their ids. */
+async function entry(store: RedisBalanceStore, ...costs: number[]): Promise<string[]> {
   const now = Date.now()
   await store.observe(K, { remaining: 10, total: 10, expiresAt: null }, await store.snapshot(K), now)
-  for (let i = 0; i < reserved; i++) expect((await store.reserve(K, 1, now, 60_000)).ok).toBe(true)
+  const ids: string[] = []
+  for (const cost of costs) {
+    const outcome = await store.reserve(K, cost, now, 60_000)
+    if (!outcome.ok) throw new Error(`expected ${cost} reserved, got ${outcome.reason}`)
+    ids.push(outcome.reservationId)
+  }
+  return ids
 }
 
 describe.each([0, 1])('outbox (%#: node-redis, ioredis)', (which) => {
@@ -44,10 +50,10 @@ describe.each([0, 1])('outbox (%#: node-redis, ioredis)', (which) => {
 
   it('commitRecorded commits and records in one step; it asks for a record of who pays until one is written', async () => {
     const s = store()
-    await entry(s, 3)
-    expect(await s.commitRecorded(K, 2, A, undefined)).toBe(false)
+    const [two, one] = await entry(s, 2, 1)
+    expect(await s.commitRecorded(K, two!, 2, A, undefined)).toEqual({ hasRecord: false, late: false, shortfall: 0 })
     await s.writeRecord(K, A, 'sealed-a')
-    expect(await s.commitRecorded(K, 1, A, undefined)).toBe(true)
+    expect(await s.commitRecorded(K, one!, 1, A, undefined)).toEqual({ hasRecord: true, late: false, shortfall: 0 })
     const snap = await s.snapshot(K)
     expect([snap.reserved, snap.pending]).toEqual([0, 3])
     expect(await s.readRecord(K, A)).toMatchObject({ record: 'sealed-a', recorded: 3, inFlight: 0, baseline: undefined })
@@ -56,8 +62,8 @@ describe.each([0, 1])('outbox (%#: node-redis, ioredis)', (which) => {
 
   it('startRedemption moves recorded credits in flight with the baseline; refuses while the order lock is held; says when they are gone', async () => {
     const s = store()
-    await entry(s, 3)
-    await s.commitRecorded(K, 3, A, 'sealed-a')
+    const [three] = await entry(s, 3)
+    await s.commitRecorded(K, three!, 3, A, 'sealed-a')
     const lock = await s.lockOrder(K, 5_000)
     expect(await s.startRedemption(K, 2, A)).toBe('wait')
     await lock!.release()
@@ -69,8 +75,8 @@ describe.each([0, 1])('outbox (%#: node-redis, ioredis)', (which) => {
 
   it('settleRecorded settles the entry and drops the credits in flight; an owner with fewer in flight changes nothing', async () => {
     const s = store()
-    await entry(s, 3)
-    await s.commitRecorded(K, 3, A, 'sealed-a')
+    const [three] = await entry(s, 3)
+    await s.commitRecorded(K, three!, 3, A, 'sealed-a')
     await s.startRedemption(K, 3, A)
     const startedAt = await s.snapshot(K)
     expect(await s.settleRecorded(K, 3, { ok: true, remainingAfter: 7, startedAt }, B)).toBe(false)
@@ -85,9 +91,9 @@ describe.each([0, 1])('outbox (%#: node-redis, ioredis)', (which) => {
 
   it('counts every owner’s credits in flight', async () => {
     const s = store()
-    await entry(s, 5)
-    await s.commitRecorded(K, 2, A, 'a')
-    await s.commitRecorded(K, 3, B, 'b')
+    const [two, three] = await entry(s, 2, 3)
+    await s.commitRecorded(K, two!, 2, A, 'a')
+    await s.commitRecorded(K, three!, 3, B, 'b')
     await s.startRedemption(K, 2, A)
     await s.startRedemption(K, 1, B)
     expect(await s.redemptionsInFlight(K)).toBe(3)
@@ -107,10 +113,10 @@ describe.each([0, 1])('outbox (%#: node-redis, ioredis)', (which) => {
 
   it('adopt moves a dead owner’s recorded and in-flight credits to the adopter, with its record of who pays', async () => {
     const s = store()
-    await entry(s, 5)
+    const [five] = await entry(s, 5)
     await s.indexKey(A, K)
     expect(await s.ownerKeys(A)).toEqual([K])
-    await s.commitRecorded(K, 5, A, 'sealed-a')
+    await s.commitRecorded(K, five!, 5, A, 'sealed-a')
     await s.startRedemption(K, 2, A)
     expect(await s.adopt(K, A, B)).toBe(5)
     expect(await s.readRecord(K, A)).toBeUndefined()
@@ -124,12 +130,17 @@ describe.each([0, 1])('outbox (%#: node-redis, ioredis)', (which) => {
 
   it('reservations count as their owner’s until committed or released; adopting a dead owner gives its reservations back', async () => {
     const s = store()
-    await entry(s, 0)
+    await entry(s)
     const now = Date.now()
-    for (let i = 0; i < 4; i++) expect((await s.reserveRecorded(K, 1, now, 60_000, A)).ok).toBe(true)
+    const ofA: string[] = []
+    for (let i = 0; i < 4; i++) {
+      const outcome = await s.reserveRecorded(K, 1, now, 60_000, A)
+      if (outcome.ok) ofA.push(outcome.reservationId)
+    }
+    expect(ofA).toHaveLength(4)
     expect((await s.reserveRecorded(K, 2, now, 60_000, B)).ok).toBe(true)
-    await s.releaseRecorded(K, 1, A)
-    await s.commitRecorded(K, 1, A, 'sealed-a')
+    await s.release(K, ofA[0]!)
+    await s.commitRecorded(K, ofA[1]!, 1, A, 'sealed-a')
     expect(await s.readRecord(K, A)).toMatchObject({ reserved: 2, recorded: 1 })
     expect(await s.readRecord(K, B)).toMatchObject({ reserved: 2, recorded: 0, record: '' })
     expect((await s.snapshot(K)).reserved).toBe(4)
@@ -138,15 +149,19 @@ describe.each([0, 1])('outbox (%#: node-redis, ioredis)', (which) => {
     const after = await s.snapshot(K)
     expect([after.reserved, after.pending]).toEqual([2, 1])
     expect(await s.readRecord(K, A)).toBeUndefined()
+    // A was alive after all: its releases and late commit give nothing back twice.
+    await s.release(K, ofA[2]!)
+    expect((await s.snapshot(K)).reserved).toBe(2)
+    expect(await s.commitRecorded(K, ofA[3]!, 1, A, undefined)).toMatchObject({ late: true, shortfall: 0 })
     const left = await s.reserve(K, 1, now, 60_000)
-    expect(left.ok && left.remaining).toBe(10 - 2 - 1 - 1)
+    expect(left.ok && left.remaining).toBe(10 - 2 - 1 - 1 - 1)
   })
 
   it('an idle outbox expires with the entry (entryTtlMs); one holding credits does not', async () => {
     const prefix = freshPrefix()
     const s = clients[which]!.store({ prefix, entryTtlMs: 1_000 })
-    await entry(s, 2)
-    await s.commitRecorded(K, 2, A, 'sealed-a')
+    const [two] = await entry(s, 2)
+    await s.commitRecorded(K, two!, 2, A, 'sealed-a')
     const ttl = () => clients[which]!.sendCommand('PTTL', `${prefix}{${K}}:outbox`)
     expect(await ttl()).toBe(-1)
     await s.startRedemption(K, 2, A)
@@ -172,18 +187,20 @@ describe('outbox keys', () => {
       return node.sendCommand(...args)
     }
     const s = createRedisStore({ sendCommand, prefix: 'pg:', ownerLeaseMs: 1_000 })
-    await entry(s, 1)
+    const [one] = await entry(s, 1)
     await s.renewOwner(A, Date.now())
     await s.indexKey(A, K)
-    await s.commitRecorded(K, 1, A, 'x')
+    await s.commitRecorded(K, one!, 1, A, 'x')
     await s.writeRecord(K, A, 'y')
     await s.startRedemption(K, 1, A)
     await s.redemptionsInFlight(K)
     await s.readRecord(K, A)
     await s.ownerKeys(A)
     await s.adopt(K, A, B)
-    await s.reserveRecorded(K, 1, Date.now(), 60_000, B)
-    await s.releaseRecorded(K, 1, B)
+    const held = await s.reserveRecorded(K, 1, Date.now(), 60_000, B)
+    await s.release(K, held.ok ? held.reservationId : '')
+    await s.commit(K, 'none', 1)
+    await s.snapshot(K)
     await s.startRedemption(K, 1, B)
     await s.settleRecorded(K, 1, { ok: false }, B)
     await s.claimLapsedOwner(Date.now())

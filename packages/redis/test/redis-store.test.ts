@@ -34,10 +34,10 @@ function recording(send: SendCommand) {
 async function everyMethod(store: BalanceStore, now = Date.now()): Promise<void> {
   const before = await store.snapshot(K)
   await store.observe(K, { remaining: 10, total: 10, expiresAt: now + 60_000 }, before, now)
-  await store.reserve(K, 2, now, 30_000)
-  await store.reserve(K, 1, now, 30_000)
-  await store.release(K, 1)
-  await store.commit(K, 2)
+  const two = await store.reserve(K, 2, now, 30_000)
+  const one = await store.reserve(K, 1, now, 30_000)
+  await store.release(K, one.ok ? one.reservationId : '')
+  await store.commit(K, two.ok ? two.reservationId : '', 2)
   await store.settle(K, 2, { ok: true, remainingAfter: 8, startedAt: await store.snapshot(K) })
   await store.recordOrder(K, now, 60_000, 3)
   const lock = await store.lockOrder(K, 5_000)
@@ -92,7 +92,7 @@ describe('scripts', () => {
     expect(log.filter((c) => c.args[0] === 'EVAL').length).toBe(2)
   })
 
-  it.each(['node-redis', 'ioredis'])('answer integers (or arrays of integers) only, through %s', async (name) => {
+  it.each(['node-redis', 'ioredis'])('answer integers (or arrays of integers) only, and RESERVE its reservation id as text, through %s', async (name) => {
     const client = name === 'node-redis' ? redis : io
     const { sendCommand, log } = recording(client.sendCommand)
     const store = createRedisStore({ sendCommand, prefix: freshPrefix() })
@@ -103,7 +103,9 @@ describe('scripts', () => {
     const replies = log.filter((c) => c.args[0] === 'EVALSHA').map((c) => c.reply)
     expect(replies.length).toBeGreaterThan(10)
     for (const reply of replies) {
-      const values = Array.isArray(reply) ? reply : [reply]
+      const values = Array.isArray(reply) ? [...reply] : [reply]
+      // RESERVE's five: four integers and the id ("<Redis time>.<number>", empty when nothing is held).
+      if (values.length === 5) expect(String(values.pop())).toMatch(/^(\d+\.\d+)?$/)
       for (const value of values) expect(Number.isSafeInteger(value)).toBe(true)
     }
   })
@@ -147,9 +149,9 @@ describe('expiry', () => {
     const entry = `${prefix}{${K}}`
     await store.observe(K, { remaining: 5, total: 5, expiresAt: null }, EMPTY, Date.now())
     expect(await pttl(entry)).toBeGreaterThan(0)
-    await store.reserve(K, 2, Date.now(), 30_000)
+    const held = await store.reserve(K, 2, Date.now(), 30_000)
     expect(await pttl(entry)).toBe(-1)
-    await store.commit(K, 2)
+    await store.commit(K, held.ok ? held.reservationId : '', 2)
     expect(await pttl(entry)).toBe(-1)
     await store.observe(K, { remaining: 5, total: 5, expiresAt: null }, await store.snapshot(K), Date.now())
     expect(await pttl(entry)).toBe(-1) // still pending
@@ -263,11 +265,11 @@ describe('a frozen Redis (SIGSTOP)', () => {
     try {
       const store = client.store({ prefix: freshPrefix(), timeoutMs: 100, failOpen: true })
       frozen.freeze()
-      expect(await store.reserve(K, 1, Date.now(), 30_000)).toEqual({ ok: true, remaining: 0, expiresAt: null })
+      expect(await store.reserve(K, 1, Date.now(), 30_000)).toEqual({ ok: true, remaining: 0, expiresAt: null, reservationId: '' })
       expect(await store.snapshot(K)).toEqual(EMPTY)
       expect(await store.recordOrder(K, Date.now(), 1_000, 3)).toBe(false)
       expect(await store.lockOrder(K, 1_000)).toBeUndefined()
-      await store.commit(K, 1)
+      expect(await store.commit(K, '', 1)).toEqual({ late: false, shortfall: 0 })
     } finally {
       frozen.thaw()
       await client.close()
@@ -290,6 +292,10 @@ describe('options', () => {
     ['entryTtlMs too short', { sendCommand, entryTtlMs: 10 }, /"entryTtlMs"/],
     ['failOpen not a boolean', { sendCommand, failOpen: 'yes' }, /"failOpen"/],
     ['onError not a function', { sendCommand, onError: true }, /"onError"/],
+    ['reservationLeaseMs 0', { sendCommand, reservationLeaseMs: 0 }, /"reservationLeaseMs": expected an integer of milliseconds from 1/],
+    ['reservationLeaseMs not an integer', { sendCommand, reservationLeaseMs: 2.5 }, /"reservationLeaseMs"/],
+    ['reservationLeaseMs longer than a week', { sendCommand, reservationLeaseMs: 8 * 86_400_000 }, /"reservationLeaseMs"/],
+    ['reservationLeaseMs a string', { sendCommand, reservationLeaseMs: '600000' }, /"reservationLeaseMs"/],
   ])('%s: a TypeError naming it, at creation', (_name, options, message) => {
     expect(() => createRedisStore(options as never)).toThrow(TypeError)
     expect(() => createRedisStore(options as never)).toThrow(message)

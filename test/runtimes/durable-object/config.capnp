@@ -27,6 +27,7 @@ const workerA :Workerd.Worker = (
     (className = "StalledStore", uniqueKey = "plangate-test-StalledStore"),
     (className = "LateStore", uniqueKey = "plangate-test-LateStore"),
     (className = "FailingStore", uniqueKey = "plangate-test-FailingStore"),
+    (className = "LostReleaseStore", uniqueKey = "plangate-test-LostReleaseStore"),
   ],
   durableObjectStorage = (inMemory = void),
   bindings = [
@@ -35,6 +36,7 @@ const workerA :Workerd.Worker = (
     (name = "STALLED_STORE", durableObjectNamespace = "StalledStore"),
     (name = "LATE_STORE", durableObjectNamespace = "LateStore"),
     (name = "FAILING_STORE", durableObjectNamespace = "FailingStore"),
+    (name = "LOST_RELEASE_STORE", durableObjectNamespace = "LostReleaseStore"),
     (name = "NVM_API_KEY", fromEnvironment = "NVM_API_KEY"),
     (name = "NVM_ENVIRONMENT", fromEnvironment = "NVM_ENVIRONMENT"),
   ],
@@ -50,6 +52,7 @@ const workerB :Workerd.Worker = (
     (name = "STALLED_STORE", durableObjectNamespace = (className = "StalledStore", serviceName = "a")),
     (name = "LATE_STORE", durableObjectNamespace = (className = "LateStore", serviceName = "a")),
     (name = "FAILING_STORE", durableObjectNamespace = (className = "FailingStore", serviceName = "a")),
+    (name = "LOST_RELEASE_STORE", durableObjectNamespace = (className = "LostReleaseStore", serviceName = "a")),
     (name = "NVM_API_KEY", fromEnvironment = "NVM_API_KEY"),
     (name = "NVM_ENVIRONMENT", fromEnvironment = "NVM_ENVIRONMENT"),
   ],

@@ -7,6 +7,9 @@
  * - `POST /ask/:plan`: one credit of plan `:plan`, no automatic order (402 when it runs out);
  * - `POST /auto/:plan`: the same, ordering the plan automatically;
  * - `POST /stalled/:plan`, `POST /failing/:plan`: stores whose object is too slow or throws (503);
+ * - `POST /lossy/:plan`: `x-cost` credits, answered with status `x-status` after `x-wait` ms, on a
+ *   store whose every release fails (it never reaches the object) and whose reservations' lease is
+ *   `LOSSY_LEASE_MS`;
  * - `POST /contract` (TEST ONLY): runs a list of store calls on the Durable Object store.
  */
 import { createPlanGate, type PlanGate } from '@plangate/core'
@@ -36,6 +39,16 @@ export class LateStore extends PlanGateStore {
   }
 }
 
+/** Fails every release: a call that never reaches the object, as far as its credits are concerned. */
+export class LostReleaseStore extends PlanGateStore {
+  override async release(): Promise<never> {
+    throw new Error('the release was lost')
+  }
+}
+
+/** The lease of `/lossy`'s reservations (ms); the test waits past it (durable-object.test.ts has the same). */
+const LOSSY_LEASE_MS = 1_000
+
 /** Throws on every reserve, as an object whose storage fails would. */
 export class FailingStore extends PlanGateStore {
   override async reserve(): Promise<never> {
@@ -48,13 +61,14 @@ interface Env {
   STALLED_STORE: PlanGateStoreNamespace
   LATE_STORE: PlanGateStoreNamespace
   FAILING_STORE: PlanGateStoreNamespace
+  LOST_RELEASE_STORE: PlanGateStoreNamespace
   NVM_API_KEY: string
   NVM_ENVIRONMENT: string
   /** Which of the two services this is, echoed by /health. */
   ISOLATE: string
 }
 
-type Mode = 'ask' | 'auto' | 'stalled' | 'failing'
+type Mode = 'ask' | 'auto' | 'stalled' | 'failing' | 'lossy'
 
 const app = new Hono<{ Bindings: Env }>()
 // Built on the first request (bindings are known only then), kept for the isolate's life.
@@ -64,11 +78,12 @@ const charges = new Map<string, MiddlewareHandler>()
 function gateFor(mode: Mode, env: Env): PlanGate {
   let gate = gates.get(mode)
   if (gate === undefined) {
-    const namespace = mode === 'stalled' ? env.STALLED_STORE : mode === 'failing' ? env.FAILING_STORE : env.PLANGATE_STORE
+    const namespace = { stalled: env.STALLED_STORE, failing: env.FAILING_STORE, lossy: env.LOST_RELEASE_STORE, ask: env.PLANGATE_STORE, auto: env.PLANGATE_STORE }[mode]
+    const reservationLeaseMs = mode === 'lossy' ? LOSSY_LEASE_MS : undefined
     gate = createPlanGate({
       apiKey: env.NVM_API_KEY,
       environment: env.NVM_ENVIRONMENT,
-      store: createDurableObjectStore(namespace, { timeoutMs: mode === 'stalled' ? 500 : 5_000 }),
+      store: createDurableObjectStore(namespace, { timeoutMs: mode === 'stalled' ? 500 : 5_000, reservationLeaseMs }),
       autoOrder: mode === 'auto' ? { maxOrders: 20, windowMs: 60_000 } : false,
     })
     gates.set(mode, gate)
@@ -84,22 +99,33 @@ app.use('*', async (c, next) => {
 
 app.get('/health', (c) => c.json({ ok: true, isolate: c.env.ISOLATE }))
 
-app.post('/:mode{ask|auto|stalled|failing}/:plan', (c, next) => {
+app.post('/:mode{ask|auto|stalled|failing|lossy}/:plan', (c, next) => {
   const mode = c.req.param('mode') as Mode
   const plan = c.req.param('plan')
   let charge = charges.get(`${mode}:${plan}`)
   if (charge === undefined) {
-    charge = requirePlan(plan, { gate: gateFor(mode, c.env) }) as unknown as MiddlewareHandler
+    const cost = mode === 'lossy' ? (c: { req: { header(name: string): string | undefined } }) => Number(c.req.header('x-cost') ?? 1) : 1
+    charge = requirePlan(plan, { gate: gateFor(mode, c.env), cost }) as unknown as MiddlewareHandler
     charges.set(`${mode}:${plan}`, charge)
   }
   return charge(c, next)
-}, (c) => c.json({ balance: c.get('balance') }))
+}, async (c) => {
+  // `/lossy` only: `x-wait` ms of work first (a request that may outlive its lease).
+  await sleep(Number(c.req.header('x-wait') ?? 0))
+  return c.json({ balance: c.get('balance') }, Number(c.req.header('x-status') ?? 200) as 200)
+})
 
 // TEST ONLY: the store contract, checked against MemoryBalanceStore by the test.
-// `store` picks another namespace than PLANGATE_STORE, `timeoutMs` the store's time-out.
+// `store` picks another namespace than PLANGATE_STORE, `timeoutMs` the store's time-out,
+// `reservationLeaseMs` its reservations' lease.
 app.post('/contract', async (c) => {
-  const { calls, store = 'PLANGATE_STORE', timeoutMs } = await c.req.json<{ calls: ContractCall[]; store?: 'PLANGATE_STORE' | 'STALLED_STORE' | 'LATE_STORE'; timeoutMs?: number }>()
-  return c.json({ answers: await runCalls(createDurableObjectStore(c.env[store], { timeoutMs }), calls) })
+  const { calls, store = 'PLANGATE_STORE', timeoutMs, reservationLeaseMs } = await c.req.json<{
+    calls: ContractCall[]
+    store?: 'PLANGATE_STORE' | 'STALLED_STORE' | 'LATE_STORE' | 'LOST_RELEASE_STORE'
+    timeoutMs?: number
+    reservationLeaseMs?: number
+  }>()
+  return c.json({ answers: await runCalls(createDurableObjectStore(c.env[store], { timeoutMs, reservationLeaseMs }), calls) })
 })
 
 export default app

@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache'
 import type { NeverminedBalance } from '../schemas'
 import { backoff, type Burner, type Payer, type Redemption, type SettlementReceipt } from '../settlement'
-import type { BalanceStore, EntrySnapshot, OrderLock, Settlement } from '../store/balance-store'
+import type { BalanceStore, CommitOutcome, EntrySnapshot, OrderLock, Settlement } from '../store/balance-store'
 import type { OutboxRecord, SettlementOutbox } from '../store/outbox'
 import { sleep, unrefTimer } from '../timers'
 import type { PaidResource } from '../x402/payment-required'
@@ -25,6 +25,8 @@ export interface OutboxKeeperOptions {
 /** What a served lease hands the keeper. */
 export interface ServedCredits {
   key: string
+  /** The reservation served (what `reserve` answered). */
+  reservationId: string
   /** The credits reserved for the request. */
   reserved: number
   /** What of them it used: recorded and burned (the rest goes back). */
@@ -74,33 +76,34 @@ export class OutboxKeeper {
   }
 
   /** Commits served credits and records them in one step (after this owner and key are known to the store). */
-  async commit(served: ServedCredits): Promise<void> {
+  async commit(served: ServedCredits): Promise<CommitOutcome> {
     const owner = this.#start()
     try {
-      await this.#record(served, owner)
+      return await this.#record(served, owner)
     } catch (error) {
       this.#unrecorded.set(served.key, (this.#unrecorded.get(served.key) ?? 0) + served.cost)
       throw error
     }
   }
 
-  async #record(served: ServedCredits, owner: string): Promise<void> {
+  async #record(served: ServedCredits, owner: string): Promise<CommitOutcome> {
     const { outbox } = this.#o
     await (this.#registered ??= outbox.renewOwner(owner, Date.now()))
     const secret = served.payer.kind === 'x402' ? served.payer.token : served.payer.apiKey
     const written = this.#written.get(served.key)
     if (written === undefined) await outbox.indexKey(owner, served.key)
     const record = written === secret ? undefined : await this.#seal.seal(recordOf(served))
-    const had = served.cost === served.reserved
-      ? await outbox.commitRecorded(served.key, served.cost, owner, record)
-      : await outbox.commitRecorded(served.key, served.reserved, owner, record, served.cost)
-    if (!had) {
+    const outcome = served.cost === served.reserved
+      ? await outbox.commitRecorded(served.key, served.reservationId, served.cost, owner, record)
+      : await outbox.commitRecorded(served.key, served.reservationId, served.reserved, owner, record, served.cost)
+    if (!outcome.hasRecord) {
       // The store lost this owner's record (it expired while idle, or Redis restarted empty, which
       // loses the index too): both written again.
       await outbox.indexKey(owner, served.key)
       await outbox.writeRecord(served.key, owner, await this.#seal.seal(recordOf(served)))
     }
     this.#written.set(served.key, secret)
+    return outcome
   }
 
   /** `inner`, marking each redemption in flight in the store before it is sent. */
@@ -122,8 +125,8 @@ export class OutboxKeeper {
     }
     return {
       reserve: (key, cost, now, ttlMs) => outbox.reserveRecorded(key, cost, now, ttlMs, this.#start()),
-      release: (key, cost) => outbox.releaseRecorded(key, cost, this.#start()),
-      commit: (key, cost) => outbox.commit(key, cost),
+      release: (key, reservationId) => outbox.release(key, reservationId),
+      commit: (key, reservationId, cost, served) => outbox.commit(key, reservationId, cost, served),
       settle,
       observe: (key, observation, startedAt, now) => outbox.observe(key, observation, startedAt, now),
       snapshot: (key) => outbox.snapshot(key),

@@ -1,30 +1,61 @@
-import { available, type BalanceEntry, type EntrySnapshot, type Observation, type ReserveOutcome, type Settlement } from './balance-store'
+import { available, type BalanceEntry, type CommitOutcome, type EntrySnapshot, type Observation, type ReserveOutcome, type Settlement } from './balance-store'
+import { holdLease, takeLease } from './leases'
 
 /**
  * The `BalanceStore` steps on one entry, as pure functions: `MemoryBalanceStore` runs them on its
  * LRU entries, the Durable Object store (`@plangate/cloudflare`) on the record of its object. One
- * definition of what each step means; a store only has to run each one atomically.
+ * definition of what each step means; a store only has to run each one atomically, each after
+ * `sweepLeases(entry, at)` (leases.ts): every step first gives back the reservations whose lease
+ * ended. `at` is the store's own clock, the one leases are timed by; `now` is the caller's.
  */
 
 export function newEntry(): BalanceEntry {
-  return { upstream: 0, reserved: 0, pending: 0, acked: 0, epoch: 0, total: undefined, expiresAt: null, observedAt: 0 }
+  return { upstream: 0, reserved: 0, pending: 0, acked: 0, epoch: 0, total: undefined, expiresAt: null, observedAt: 0, leases: new Map(), sweepAt: Infinity }
 }
 
-/** Take `cost` credits if the entry is fresh (observed within `ttlMs`) and can cover them. */
-export function reserveFrom(entry: BalanceEntry | undefined, cost: number, now: number, ttlMs: number): ReserveOutcome {
+/**
+ * Take `cost` credits if the entry is fresh (observed within `ttlMs`) and can cover them, held
+ * under `id` until `leaseEnd` (ms, the store's clock). A cost of 0 holds nothing.
+ */
+export function reserveFrom(entry: BalanceEntry | undefined, cost: number, now: number, ttlMs: number, id: string, leaseEnd: number): ReserveOutcome {
   if (entry === undefined || entry.observedAt === 0 || now - entry.observedAt > ttlMs) {
-    return { ok: false, reason: 'stale', remaining: entry ? Math.max(0, available(entry, now)) : 0 }
+    return { ok: false, reason: 'stale', remaining: entry ? available(entry, now) : 0 }
   }
   const left = available(entry, now)
-  if (left < cost) return { ok: false, reason: 'insufficient', remaining: Math.max(0, left) }
-  entry.reserved += cost
-  return { ok: true, remaining: left - cost, expiresAt: entry.expiresAt }
+  if (left < cost) return { ok: false, reason: 'insufficient', remaining: left }
+  if (cost === 0) return { ok: true, remaining: left, expiresAt: entry.expiresAt, reservationId: '' }
+  holdLease(entry, id, cost, leaseEnd)
+  return { ok: true, remaining: left - cost, expiresAt: entry.expiresAt, reservationId: id }
 }
 
-/** A reservation of `cost` served: `served` of it from `reserved` to `pending` until its burn ends, the rest back. */
-export function commitTo(entry: BalanceEntry, cost: number, served = cost): void {
-  entry.reserved -= cost
+/** The reservation `id` goes back; nothing when it is no longer held (ended, released already). */
+export function releaseFrom(entry: BalanceEntry, id: string): void {
+  takeLease(entry, id)
+}
+
+/** Every `commit` that changed nothing but its own reservation. */
+const ON_TIME: CommitOutcome = Object.freeze({ late: false, shortfall: 0 })
+
+/**
+ * The reservation `id` (of `cost`) served: `served` of it to `pending` until its burn ends, the
+ * rest back. When it is no longer held (its lease ended), what was served is burned all the same:
+ * `served` goes to `pending`, taken from what is available (`at` judges the credits' expiry), and
+ * what that did not cover is the shortfall.
+ */
+export function commitTo(entry: BalanceEntry, id: string, cost: number, servedCredits: number | undefined, at: number): CommitOutcome {
+  const served = servedCredits ?? cost
+  if (takeLease(entry, id) !== undefined || served === 0) {
+    entry.pending += served
+    return ON_TIME
+  }
+  const left = available(entry, at)
   entry.pending += served
+  return { late: true, shortfall: Math.max(0, served - left) }
+}
+
+/** What `commit` answers for an entry the store does not hold at all (never observed, or forgotten). */
+export function commitNowhere(served: number): CommitOutcome {
+  return served > 0 ? { late: true, shortfall: 0 } : ON_TIME
 }
 
 /** A burn of `amount` ended. */

@@ -1,4 +1,4 @@
-import type { ReserveOutcome, Settlement } from './balance-store'
+import type { CommitOutcome, ReserveOutcome, Settlement } from './balance-store'
 
 /**
  * What a shared store adds so that credits served by a process that dies before settling them
@@ -14,18 +14,26 @@ import type { ReserveOutcome, Settlement } from './balance-store'
 export interface SettlementOutbox {
   /** How long an owner lives without renewing its lease (ms); it renews about three times as often. */
   readonly ownerLeaseMs: number
-  /** `reserve`, the credits also counted as `owner`'s (an adopter gives back a dead owner's). */
-  reserveRecorded(key: string, cost: number, now: number, ttlMs: number, owner: string): Promise<ReserveOutcome>
-  /** `release`, and off `owner`'s reserved count. */
-  releaseRecorded(key: string, cost: number, owner: string): Promise<void>
   /**
-   * `commit(key, cost, served)`, and `cost` off `owner`'s reserved, `served` (default all of
-   * `cost`) onto its recorded credits for `key`, in one step.
-   * `record` (sealed by the gate: it holds the payer's credential) replaces `owner`'s record of
-   * who pays when given. Resolves `false` when the store holds no record for `owner` and `key`
-   * and none was given: the caller then writes one with `writeRecord`.
+   * `reserve`, the reservation marked as `owner`'s (an adopter gives back a dead owner's).
+   * Released with `release`, like any other.
    */
-  commitRecorded(key: string, cost: number, owner: string, record: string | undefined, served?: number): Promise<boolean>
+  reserveRecorded(key: string, cost: number, now: number, ttlMs: number, owner: string): Promise<ReserveOutcome>
+  /**
+   * `commit(key, reservationId, cost, served)`, and `served` (default all of `cost`) onto
+   * `owner`'s recorded credits for `key`, in one step (late or not: what was served is settled).
+   * `record` (sealed by the gate: it holds the payer's credential) replaces `owner`'s record of
+   * who pays when given. `hasRecord` is `false` when the store holds no record for `owner` and
+   * `key` and none was given: the caller then writes one with `writeRecord`.
+   */
+  commitRecorded(
+    key: string,
+    reservationId: string,
+    cost: number,
+    owner: string,
+    record: string | undefined,
+    served?: number,
+  ): Promise<CommitOutcome & { hasRecord: boolean }>
   /** Replaces `owner`'s record of who pays for `key`. */
   writeRecord(key: string, owner: string, record: string): Promise<void>
   /**
@@ -55,7 +63,8 @@ export interface SettlementOutbox {
   readRecord(key: string, owner: string): Promise<OutboxRecord | undefined>
   /**
    * `from`'s recorded and in-flight credits for `key` become `to`'s recorded ones (and its record
-   * of who pays, unless `to` has one), and what `from` had reserved is released, in one step.
+   * of who pays, unless `to` has one), and the reservations `from` still held are given back, in
+   * one step (a release of one of them that arrives later does nothing).
    * Resolves with the credits moved.
    */
   adopt(key: string, from: string, to: string): Promise<number>
@@ -66,7 +75,7 @@ export interface SettlementOutbox {
 export interface OutboxRecord {
   /** Sealed: who pays, for which plan and request (see outbox/seal.ts). Empty when never written. */
   record: string
-  /** Credits reserved for requests being served. */
+  /** Credits reserved for requests being served (reservations whose lease has not ended). */
   reserved: number
   /** Credits served and not yet sent. */
   recorded: number
