@@ -47,7 +47,7 @@ export class LostReleaseStore extends PlanGateStore {
 }
 
 /** The lease of `/lossy`'s reservations (ms); the test waits past it (durable-object.test.ts has the same). */
-const LOSSY_LEASE_MS = 1_000
+const LOSSY_LEASE_MS = 2_500
 
 /** Throws on every reserve, as an object whose storage fails would. */
 export class FailingStore extends PlanGateStore {
