@@ -7,13 +7,16 @@ import { asksUpgrade, overrideMethods, saysBody } from './headers'
 import type { ResolvedProxyOptions } from './options'
 import { canonicalPath, isPlainTarget } from './path'
 import { problemResponse } from './problem'
+import { dearer } from './routes'
 
 /** A request the proxy will forward. */
 export interface Admitted {
   /** The path to send upstream (below its base path), exactly the one priced. */
   pathname: string
-  /** Credits to charge; 0 is not gated. */
+  /** Credits to charge (at most, for a route priced by usage); 0 is not gated. */
   cost: number
+  /** A route priced by usage: the response header (lower case) the upstream reports what it used in. */
+  usageHeader: string | undefined
   /** A CORS preflight let through free (see preflightResponseHeaders). */
   freePreflight: boolean
 }
@@ -48,7 +51,7 @@ export function admit(request: Request, rawTarget: string | undefined, config: R
   // With methodOverride on, the upstream may run any method the headers name: the dearest is charged.
   const overrides = config.methodOverride ? overrideMethods(headers) : []
   const preflight = method === 'OPTIONS' && overrides.length === 0 && headers.has('origin') && headers.has('access-control-request-method') && !saysBody(headers)
-  let cost = config.costOf(method, pathname, { preflight })
-  for (const other of overrides) cost = Math.max(cost, config.costOf(other, pathname))
-  return { pathname, cost, freePreflight: preflight && cost === 0 }
+  let price = config.costOf.priceOf(method, pathname, { preflight })
+  for (const other of overrides) price = dearer(price, config.costOf.priceOf(other, pathname))
+  return { pathname, cost: price.cost, usageHeader: price.usageHeader, freePreflight: preflight && price.cost === 0 }
 }

@@ -1,6 +1,6 @@
 import { normalizePlanId, type PlanGate, type PlanGateOptions, type PlanId } from '@plangate/core'
 import { z } from 'zod'
-import { compileRoutes, type CostOf } from './routes'
+import { compileRoutes, type CostOf, type RouteCost } from './routes'
 
 /** How the proxy reaches the upstream: `globalThis.fetch` by default. */
 export type UpstreamFetch = (input: string, init: RequestInit & { duplex?: 'half' }) => Promise<Response>
@@ -29,8 +29,12 @@ export interface ProxyOptions {
   plan: PlanId
   /** The API to put the plan in front of: an http(s) base URL; its path, if any, prefixes every request's. */
   upstream: string | URL
-  /** Credits per route, e.g. `{ 'POST /v1/chat': 5, 'GET /health': 0 }`; 0 = free and not gated. */
-  routes?: Record<string, number>
+  /**
+   * Credits per route, e.g. `{ 'POST /v1/chat': 5, 'GET /health': 0 }`; 0 = free and not gated.
+   * A route priced by usage, `{ max: 50, usageHeader: 'X-Usage-Credits' }`, reserves `max` and
+   * is charged what the upstream reports in that response header (docs/PROXY.md).
+   */
+  routes?: Record<string, RouteCost>
   /** Credits for a request no route matches. Default 1. */
   defaultCost?: number
   /** How long the upstream may stay silent before 504: no upload progress and no response headers. Default 30 000 ms. */
@@ -61,8 +65,10 @@ export interface ResolvedProxyOptions {
   /** The upstream's origin and base path, without a trailing slash: `http://127.0.0.1:8080/api`. */
   upstream: string
   costOf: CostOf
-  /** Every cost a route can have other than 0, so each gets its middleware once. */
+  /** Every fixed cost a route can have other than 0, so each gets its middleware once. */
   costs: number[]
+  /** Every price by usage a route has (`max` and header), likewise. */
+  usagePrices: Array<{ max: number; usageHeader: string }>
   timeoutMs: number
   upstreamHeaders: UpstreamHeaderNames
   creditHeaders: boolean
@@ -95,7 +101,7 @@ const headerName = z.union([
 export const proxyFields = {
   plan: z.union([z.string(), z.number(), z.bigint()]),
   upstream: z.union([z.string(), z.instanceof(URL)]),
-  routes: z.record(z.string(), credits),
+  routes: z.record(z.string(), z.union([credits, z.strictObject({ max: credits, usageHeader: z.string().regex(TOKEN, 'expected a header name (letters, digits and - _ .)') })])),
   defaultCost: credits,
   timeoutMs: z.number().int().min(1).max(3_600_000),
   upstreamHeaders: z.strictObject({ remaining: headerName.optional(), holder: headerName.optional(), plan: headerName.optional(), cost: headerName.optional() }),
@@ -153,13 +159,18 @@ export function resolveProxyOptions(input: unknown): ResolvedProxyOptions {
   if (new Set(names).size !== names.length) throw new TypeError('plangate-proxy: invalid option "upstreamHeaders": two of the headers have the same name.')
   const defaultCost = options.defaultCost ?? 1
   const routes = options.routes ?? {}
-  const costs = new Set([defaultCost, ...Object.values(routes)])
+  const costs = new Set([defaultCost, ...Object.values(routes).filter((cost): cost is number => typeof cost === 'number')])
   costs.delete(0)
+  const usagePrices = new Map<string, { max: number; usageHeader: string }>()
+  for (const cost of Object.values(routes)) {
+    if (typeof cost === 'object') usagePrices.set(`${cost.max} ${cost.usageHeader.toLowerCase()}`, { max: cost.max, usageHeader: cost.usageHeader.toLowerCase() })
+  }
   return {
     planId,
     upstream: upstreamBase(options.upstream),
     costOf: compileRoutes(routes, defaultCost, 'plangate-proxy: invalid option "routes"'),
     costs: [...costs],
+    usagePrices: [...usagePrices.values()],
     timeoutMs: options.timeoutMs ?? 30_000,
     upstreamHeaders,
     creditHeaders: options.creditHeaders ?? true,

@@ -8,7 +8,7 @@ import { resolveProxyOptions, type ProxyOptions } from './options'
 import { problemResponse } from './problem'
 
 // `admitted` is optional to the type only (so requirePlan's middleware fits): chargeRoute always sets it.
-type Env = { Variables: PlanVariables & { admitted?: Admitted } }
+type Env = { Variables: PlanVariables & { admitted?: Admitted; reportedUsage?: string } }
 
 /** A proxy ready to serve: a Hono app, its fetch handler, and the gate it spends through. */
 export interface Proxy {
@@ -38,6 +38,13 @@ export function createProxy(options: ProxyOptions): Proxy {
   // One middleware per cost, each with a fixed cost: the gate's synchronous path on a warm request.
   const charge = new Map<number, MiddlewareHandler<Env>>()
   for (const cost of config.costs) charge.set(cost, requirePlan(config.planId, { gate, cost, headers: config.creditHeaders }))
+  // A route priced by usage: `max` reserved, charged what the upstream's header said (read as the
+  // answer ends; missing or malformed, the gate charges `max` and logs why).
+  const chargeByUsage = new Map<string, MiddlewareHandler<Env>>()
+  for (const { max, usageHeader } of config.usagePrices) {
+    const usage = (c: Context<Env>) => reportedCredits(c.var.reportedUsage)
+    chargeByUsage.set(`${max} ${usageHeader}`, requirePlan(config.planId, { gate, cost: { max, usage }, headers: config.creditHeaders }))
+  }
   const forward = createForwarder(config)
 
   const app = new Hono<Env>()
@@ -46,12 +53,20 @@ export function createProxy(options: ProxyOptions): Proxy {
     const admitted = admit(c.req.raw, rawTarget(c), config)
     if (admitted instanceof Response) return admitted
     c.set('admitted', admitted)
+    if (admitted.usageHeader !== undefined) return chargeByUsage.get(`${admitted.cost} ${admitted.usageHeader}`)!(c, next)
     if (admitted.cost === 0) return next()
     return charge.get(admitted.cost)!(c, next)
   })
-  app.all('*', (c) => {
-    const { pathname, freePreflight } = c.var.admitted!
-    return forward({ request: c.req.raw, pathname, freePreflight, balance: c.var.balance as PlanBalance | undefined, clientAddress: clientAddress(c) })
+  app.all('*', async (c) => {
+    const { pathname, freePreflight, usageHeader } = c.var.admitted!
+    const response = await forward({ request: c.req.raw, pathname, freePreflight, balance: c.var.balance as PlanBalance | undefined, clientAddress: clientAddress(c) })
+    if (usageHeader !== undefined) {
+      // What the upstream used is for the proxy to charge, not for the caller to see.
+      const reported = response.headers.get(usageHeader)
+      if (reported !== null) c.set('reportedUsage', reported)
+      response.headers.delete(usageHeader)
+    }
+    return response
   })
   app.onError((error) => {
     // The gate's denials (401, 402, …) carry their problem+json answer.
@@ -61,6 +76,11 @@ export function createProxy(options: ProxyOptions): Proxy {
   })
 
   return { app, fetch: app.fetch, gate, close: () => gate.close() }
+}
+
+/** The credits a usage header reports: a plain decimal integer, else NaN (the gate then charges the maximum). */
+function reportedCredits(value: string | undefined): number {
+  return value !== undefined && /^\s*\d{1,15}\s*$/.test(value) ? Number(value) : Number.NaN
 }
 
 function gateFrom(gateOptions: Partial<PlanGateOptions> | undefined): PlanGate {

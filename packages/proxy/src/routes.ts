@@ -1,5 +1,7 @@
 /**
- * Per-route costs: `{ "POST /v1/chat": 5, "GET /health": 0, "/v1/files/*": 2 }`. A key is an
+ * Per-route costs: `{ "POST /v1/chat": 5, "GET /health": 0, "/v1/files/*": 2 }`, or a price by
+ * usage, `{ "POST /v1/chat": { "max": 50, "usageHeader": "X-Usage-Credits" } }` (at most `max`,
+ * what the upstream says it used in that response header). A key is an
  * optional method (or `*`) and a path whose segments are literals, `:name` (any one segment) or a
  * final `*` (everything below, and the path itself). The most specific pattern wins, whatever the
  * order of the keys; a request nothing matches costs the default.
@@ -17,8 +19,18 @@ interface Pattern {
   /** Upper-case method, or undefined for any method. */
   method: string | undefined
   segments: Segment[]
-  cost: number
+  price: Price
 }
+
+/** What a route charges: `cost` credits, or at most `cost` by the upstream's `usageHeader`. */
+export interface Price {
+  cost: number
+  /** Set for a route priced by usage: the response header the upstream reports what it used in. */
+  usageHeader?: string
+}
+
+/** A route's cost as configured: a fixed number of credits, or a price by usage. */
+export type RouteCost = number | { max: number; usageHeader: string }
 
 /** One way an upstream may read a path: its segments, and whether literals are compared case-folded. */
 interface Reading {
@@ -31,7 +43,16 @@ interface Reading {
  * (a path the proxy refuses, see canonicalPath, costs the most any route costs). `preflight`: the
  * request is a CORS preflight (OPTIONS with Origin and Access-Control-Request-Method, no body).
  */
-export type CostOf = (method: string, pathname: string, request?: { preflight?: boolean }) => number
+export type CostOf = ((method: string, pathname: string, request?: { preflight?: boolean }) => number) & {
+  /** The same, with the usage header of a route priced by usage. */
+  priceOf(method: string, pathname: string, request?: { preflight?: boolean }): Price
+}
+
+/** The dearer of two prices; on a tie, the fixed one (a price by usage may charge less). */
+export function dearer(a: Price, b: Price): Price {
+  if (a.cost !== b.cost) return a.cost > b.cost ? a : b
+  return a.usageHeader === undefined ? a : b
+}
 
 const METHOD = /^[A-Za-z]+$/
 const PARAM = /^:[A-Za-z_][A-Za-z0-9_]*$/
@@ -44,14 +65,12 @@ const UNNAMED_METHOD = ''
  *
  * @example compileRoutes({ 'POST /v1/chat': 5, 'GET /health': 0 }, 1)('GET', '/v1/models') // 1
  */
-export function compileRoutes(routes: Record<string, number>, defaultCost: number, where = 'option "routes"'): CostOf {
+export function compileRoutes(routes: Record<string, RouteCost>, defaultCost: number, where = 'option "routes"'): CostOf {
   const patterns: Pattern[] = []
   const seen = new Set<string>()
+  const fallback: Price = { cost: defaultCost }
   for (const [key, cost] of Object.entries(routes)) {
-    if (!Number.isSafeInteger(cost) || cost < 0) {
-      throw new TypeError(`${where}: the cost of "${key}" must be a non-negative integer (credits; 0 = free and not gated), got ${JSON.stringify(cost)}.`)
-    }
-    const pattern = parsePattern(key, cost, where)
+    const pattern = parsePattern(key, priceOfRoute(key, cost, where), where)
     const canonical = `${pattern.method ?? '*'} ${pattern.segments.map((s) => (s.kind === 'literal' ? s.folded : s.kind === 'param' ? ':' : '*')).join('/')}`
     if (seen.has(canonical)) throw new TypeError(`${where}: "${key}" repeats another route (matching ignores case and ":name" names).`)
     seen.add(canonical)
@@ -59,40 +78,59 @@ export function compileRoutes(routes: Record<string, number>, defaultCost: numbe
   }
   patterns.sort(bySpecificity)
   const namedMethods = [...new Set(patterns.map((p) => p.method).filter((m): m is string => m !== undefined && m !== 'OPTIONS'))]
-  const highest = Math.max(defaultCost, ...patterns.map((p) => p.cost))
+  const highest: Price = { cost: Math.max(defaultCost, ...patterns.map((p) => p.price.cost)) }
 
   /** The most specific route for `method` under one reading; undefined when none matches. */
-  function routeCost(method: string, reading: Reading): number | undefined {
+  function routePrice(method: string, reading: Reading): Price | undefined {
     for (const pattern of patterns) {
-      if (methodMatches(pattern.method, method) && matches(pattern.segments, reading)) return pattern.cost
+      if (methodMatches(pattern.method, method) && matches(pattern.segments, reading)) return pattern.price
     }
     return undefined
   }
 
-  function costIn(method: string, reading: Reading, preflight: boolean): number {
-    const own = routeCost(method, reading)
+  function priceIn(method: string, reading: Reading, preflight: boolean): Price {
+    const own = routePrice(method, reading)
     if (own !== undefined) return own
-    if (method !== 'OPTIONS') return defaultCost
+    if (method !== 'OPTIONS') return fallback
     // CORS preflights carry no credentials: charging them would break every browser caller.
-    if (preflight) return 0
+    if (preflight) return FREE
     // Any other OPTIONS reaches whatever an upstream that ignores the method (app.all, app.use)
     // runs for that path: it costs the path's most expensive method.
-    let cost = routeCost(UNNAMED_METHOD, reading) ?? defaultCost
-    for (const named of namedMethods) cost = Math.max(cost, routeCost(named, reading) ?? defaultCost)
-    return cost
+    let price = routePrice(UNNAMED_METHOD, reading) ?? fallback
+    for (const named of namedMethods) price = dearer(price, routePrice(named, reading) ?? fallback)
+    return price
   }
 
-  return function costOf(method, pathname, request) {
+  function priceOf(method: string, pathname: string, request?: { preflight?: boolean }): Price {
     const path = canonicalPath(pathname)
     if (path === undefined) return highest
     const upper = method.toUpperCase()
-    let cost = 0
-    for (const reading of readingsOf(path)) cost = Math.max(cost, costIn(upper, reading, request?.preflight === true))
-    return cost
+    let price = FREE
+    for (const reading of readingsOf(path)) price = dearer(price, priceIn(upper, reading, request?.preflight === true))
+    return price
   }
+  const costOf = (method: string, pathname: string, request?: { preflight?: boolean }) => priceOf(method, pathname, request).cost
+  return Object.assign(costOf, { priceOf })
 }
 
-function parsePattern(key: string, cost: number, where: string): Pattern {
+const FREE: Price = { cost: 0 }
+
+/** A route's configured cost as a Price, or a TypeError naming the route. */
+function priceOfRoute(key: string, cost: RouteCost, where: string): Price {
+  if (typeof cost === 'object' && cost !== null) {
+    const { max, usageHeader } = cost as { max?: unknown; usageHeader?: unknown }
+    if (!Number.isSafeInteger(max) || (max as number) < 0 || typeof usageHeader !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(usageHeader)) {
+      throw new TypeError(`${where}: the cost of "${key}" priced by usage must be { "max": <credits>, "usageHeader": "<response header name>" }, got ${JSON.stringify(cost)}.`)
+    }
+    return { cost: max as number, usageHeader: usageHeader.toLowerCase() }
+  }
+  if (!Number.isSafeInteger(cost) || cost < 0) {
+    throw new TypeError(`${where}: the cost of "${key}" must be a non-negative integer (credits; 0 = free and not gated) or { "max", "usageHeader" }, got ${JSON.stringify(cost)}.`)
+  }
+  return { cost }
+}
+
+function parsePattern(key: string, price: Price, where: string): Pattern {
   const trimmed = key.trim()
   const space = trimmed.search(/\s/)
   const methodPart = space === -1 ? undefined : trimmed.slice(0, space)
@@ -116,7 +154,7 @@ function parsePattern(key: string, cost: number, where: string): Pattern {
     if (text === undefined) throw new TypeError(`${where}: in "${key}", "${part}" is not a path segment the proxy forwards (no ".", "..", "\\", ";", "?", "#" or encoded "/", "\\", ".").`)
     return { kind: 'literal', text, folded: text.toLowerCase() }
   })
-  return { key, method: methodPart === undefined || methodPart === '*' ? undefined : methodPart.toUpperCase(), segments, cost }
+  return { key, method: methodPart === undefined || methodPart === '*' ? undefined : methodPart.toUpperCase(), segments, price }
 }
 
 /** A route's literal segment as a request would spell it once canonical (`café` is `caf%C3%A9`). */

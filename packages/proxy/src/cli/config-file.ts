@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { z } from 'zod'
 import { describeIssue, proxyFields } from '../options'
 import { UsageError } from './usage-error'
+import type { RouteCost } from '../routes'
 
 /**
  * The config file, `--config plangate.json`:
@@ -22,7 +23,7 @@ export interface ConfigFile {
   port?: number
   host?: string
   environment?: string
-  routes?: Record<string, number>
+  routes?: Record<string, RouteCost>
   defaultCost?: number
   timeoutMs?: number
   upstreamHeaders?: Record<string, string | false>

@@ -1,5 +1,6 @@
 import { createPlanGate, type PlanGate, type PlanGateOptions } from '@plangate/core'
 import { createLocalLedger, type LocalLedger } from '@plangate/core/local'
+import type { RouteCost } from '../routes'
 
 /** What `--local` runs on: an embedded ledger with a plan, its owner (the proxy) and one funded subscriber. */
 export interface LocalSetup {
@@ -31,10 +32,10 @@ export function localSetup(gateOptions: Partial<PlanGateOptions>): LocalSetup {
  *
  * @example tryCommand('http://127.0.0.1:3000', { 'POST /v1/chat': 5 }, key) // "curl -i -X POST http://…/v1/chat -H '…'"
  */
-export function tryCommand(url: string, routes: Record<string, number>, key: string): string {
+export function tryCommand(url: string, routes: Record<string, RouteCost>, key: string): string {
   let method = 'GET'
   let path = '/'
-  const literal = Object.entries(routes).find(([pattern, cost]) => cost > 0 && !/[:*]/.test(pattern))
+  const literal = Object.entries(routes).find(([pattern, cost]) => (typeof cost === 'object' ? cost.max : cost) > 0 && !/[:*]/.test(pattern))
   if (literal) {
     const parts = literal[0].trim().split(/\s+/)
     path = parts.length > 1 ? parts[1]! : parts[0]!

@@ -1,7 +1,7 @@
 import { createPlanGate, normalizePlanId, parseApiKey, type PlanGate, type PlanGateOptions } from '@plangate/core'
 import type { LocalLedger } from '@plangate/core/local'
 import { upstreamBase } from '../options'
-import { compileRoutes } from '../routes'
+import { compileRoutes, type RouteCost } from '../routes'
 import { startProxy, type RunningProxy } from '../start'
 import { parseFlags, type Flags } from './argv'
 import { readConfigFile, type ConfigFile } from './config-file'
@@ -159,7 +159,7 @@ function describeEnvironment(environment: string | undefined): string {
   return environment
 }
 
-function describeCosts(routes: Record<string, number>, defaultCost: number): string {
-  const listed = Object.entries(routes).map(([key, cost]) => `${key} ${cost === 0 ? 'free' : cost}`)
+function describeCosts(routes: Record<string, RouteCost>, defaultCost: number): string {
+  const listed = Object.entries(routes).map(([key, cost]) => `${key} ${typeof cost === 'object' ? `up to ${cost.max} by ${cost.usageHeader}` : cost === 0 ? 'free' : cost}`)
   return [...listed, `${listed.length ? 'anything else' : 'every request'} ${defaultCost === 0 ? 'free' : defaultCost}`].join(', ')
 }
