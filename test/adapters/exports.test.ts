@@ -4,10 +4,11 @@ import * as express from '@plangate/express'
 import * as fastify from '@plangate/fastify'
 import * as hono from '@plangate/hono'
 import * as koa from '@plangate/koa'
+import * as mcp from '@plangate/mcp'
 import { describe, expect, it } from 'vitest'
 
 // Every adapter hands its users the same gate and errors, from one list in core.
-const adapters = { express, fastify, hono, koa } as Record<string, Record<string, unknown>>
+const adapters = { express, fastify, hono, koa, mcp } as Record<string, Record<string, unknown>>
 const names = Object.keys(reexport)
 
 describe('what every adapter re-exports from core', () => {

@@ -1,0 +1,29 @@
+import { credentialFrom, type Credential } from '@plangate/core'
+import { PAYMENT_META, tokenFromMeta } from './x402-meta'
+
+/** What a tool handler's `extra` says of the caller, as far as paying goes. */
+export interface CallerExtra {
+  _meta?: Record<string, unknown>
+  authInfo?: { token?: string }
+  requestInfo?: { headers?: Record<string, string | string[] | undefined> }
+}
+
+/**
+ * Who pays for a call, in this order: `_meta["x402/payment"]` (x402's MCP transport), the HTTP
+ * request's `payment-signature` header, its `Authorization: Bearer` (an API key or an x402
+ * token), and `extra.authInfo.token` (the SDK's bearer-auth middleware ran).
+ */
+export function credentialOf(extra: CallerExtra | undefined): Credential | undefined {
+  const fromMeta = tokenFromMeta(extra?._meta?.[PAYMENT_META])
+  if (fromMeta !== undefined) return { x402Token: fromMeta }
+  const headers = extra?.requestInfo?.headers
+  const fromHeaders = credentialFrom(header(headers, 'authorization'), header(headers, 'payment-signature'))
+  if (fromHeaders !== undefined) return fromHeaders
+  const token = extra?.authInfo?.token
+  return typeof token === 'string' && token !== '' ? token : undefined
+}
+
+function header(headers: Record<string, string | string[] | undefined> | undefined, name: string): string | undefined {
+  const value = headers?.[name]
+  return Array.isArray(value) ? value[0] : value
+}
