@@ -11,7 +11,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import { createPlanGate, type PlanGate } from '@plangate/core'
 import { createLocalLedger, type LocalAccount, type LocalLedger } from '@plangate/core/local'
-import { priceMeta, requirePlan, type PaidExtra } from '@plangate/mcp'
+import { balanceOf, priceMeta, requirePlan } from '@plangate/mcp'
 import express from 'express'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
@@ -29,7 +29,7 @@ function mcpServer(): McpServer {
   const mcp = new McpServer({ name: 'paid-tools', version: '1.0.0' })
   mcp.registerTool('forecast', { inputSchema: { city: z.string() }, _meta: priceMeta(planId, 2) }, requirePlan(planId, { gate, cost: 2 }, async ({ city }, extra) => {
     ran.push('forecast')
-    return { content: [{ type: 'text', text: `sunny in ${city}, ${(extra as PaidExtra<typeof extra>).balance.remaining} left` }] }
+    return { content: [{ type: 'text', text: `sunny in ${city}, ${balanceOf(extra).remaining} left` }] }
   }))
   mcp.registerTool('ping', {}, requirePlan(planId, { gate, cost: 1 }, async () => (ran.push('ping'), { content: [{ type: 'text', text: 'pong' }] })))
   mcp.registerTool('broken', {}, requirePlan(planId, { gate, cost: 3 }, async () => (ran.push('broken'), { isError: true, content: [{ type: 'text', text: 'no' }] })))

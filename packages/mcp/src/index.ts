@@ -51,6 +51,19 @@ export type McpRequirePlanOptions = RequirePlanOptions<ToolCall, [ToolOutcome]>
 export type PaidExtra<Extra> = Extra & { balance: PlanBalance }
 
 /**
+ * The caller's balance in a handler `requirePlan` wraps (the SDK's `extra` type does not know it).
+ * Throws a `TypeError` elsewhere.
+ *
+ * @example
+ * requirePlan(7, { cost: { max: 20 } }, async (args, extra) => { balanceOf(extra).use(3); return result })
+ */
+export function balanceOf(extra: object): PlanBalance {
+  const balance = (extra as { balance?: PlanBalance }).balance
+  if (balance === undefined) throw new TypeError('plangate: balanceOf(extra) works only in a tool handler wrapped by requirePlan.')
+  return balance
+}
+
+/**
  * Wraps a tool handler so that each call is paid from `planId`: the caller's credential (see
  * `credentialOf`) must hold `cost` credits, reserved before `handler` runs. A result with
  * `isError`, a throw, or a call cancelled (`extra.signal`) is charged nothing. An unpaid call
@@ -61,7 +74,7 @@ export type PaidExtra<Extra> = Extra & { balance: PlanBalance }
  *
  * @example
  * server.registerTool('forecast', { inputSchema: { city: z.string() } }, requirePlan(7, { cost: 2 }, async ({ city }, extra) => ({
- *   content: [{ type: 'text', text: `sunny in ${city}; ${extra.balance.remaining} credits left` }],
+ *   content: [{ type: 'text', text: `sunny in ${city}; ${balanceOf(extra).remaining} credits left` }],
  * })))
  */
 export function requirePlan<H extends (...args: never[]) => ToolResult | Promise<ToolResult>>(planId: PlanId, options: McpRequirePlanOptions | undefined, handler: H): H {
