@@ -14,6 +14,8 @@ export default defineConfig({
       { find: /^@plangate\/express$/, replacement: src('./packages/express/src/index.ts') },
       { find: /^@plangate\/hono$/, replacement: src('./packages/hono/src/index.ts') },
       { find: /^@plangate\/koa$/, replacement: src('./packages/koa/src/index.ts') },
+      { find: /^@plangate\/mcp\/node$/, replacement: src('./packages/mcp/src/node.ts') },
+      { find: /^@plangate\/mcp\/web$/, replacement: src('./packages/mcp/src/web.ts') },
       { find: /^@plangate\/mcp$/, replacement: src('./packages/mcp/src/index.ts') },
       { find: /^@plangate\/fastify$/, replacement: src('./packages/fastify/src/index.ts') },
       { find: /^@plangate\/node$/, replacement: src('./packages/node/src/index.ts') },

@@ -16,6 +16,7 @@ import {
   type RequirePlanOptions,
 } from '@plangate/core'
 import { credentialOf, type CallerExtra } from './credential'
+import { keepAlive } from './keep-alive'
 import { paymentRequiredResult } from './denial'
 import { fromHeaderValue, PAYMENT_RESPONSE_META } from './x402-meta'
 
@@ -94,7 +95,7 @@ export function requirePlan<H extends (...args: never[]) => ToolResult | Promise
     if (!admission.allowed) return paymentRequiredResult(admission)
     const { lease } = admission
     if (extra.signal?.aborted) {
-      void lease.release()
+      keepAlive(extra, lease.release())
       throw extra.signal.reason ?? new Error('The tool call was cancelled.')
     }
     ;(extra as { balance?: PlanBalance }).balance = lease.balance
@@ -102,24 +103,26 @@ export function requirePlan<H extends (...args: never[]) => ToolResult | Promise
     try {
       result = await (handler as unknown as (...p: unknown[]) => ToolResult | Promise<ToolResult>)(...params)
     } catch (error) {
-      void lease.release() // a throw is never charged
+      keepAlive(extra, lease.release()) // a throw is never charged
       throw error
     }
     if (result?.isError === true || extra.signal?.aborted) {
-      void lease.release()
+      keepAlive(extra, lease.release())
       return result
     }
-    return charge(lease, admission.receipt, config.usage && (() => config.usage!({ args, result })), result)
+    return charge(extra, lease, admission.receipt, config.usage && (() => config.usage!({ args, result })), result)
   }
   return paid as unknown as H
 }
 
 /** Burns what the call used; an x402 payer settled at once gets the receipt in `_meta`. */
-async function charge(lease: Lease, receipt: false | Parameters<typeof commitForReceipt>[1], usage: (() => number | Promise<number>) | undefined, result: ToolResult): Promise<ToolResult> {
+async function charge(extra: ToolCall['extra'], lease: Lease, receipt: false | Parameters<typeof commitForReceipt>[1], usage: (() => number | Promise<number>) | undefined, result: ToolResult): Promise<ToolResult> {
   if (!receipt) {
-    void endLease(lease, 'served', usage)
+    keepAlive(extra, endLease(lease, 'served', usage))
     return result
   }
-  const value = fromHeaderValue(await commitForReceipt(lease, receipt, usage).header)
+  const commit = commitForReceipt(lease, receipt, usage)
+  keepAlive(extra, commit.settled)
+  const value = fromHeaderValue(await commit.header)
   return value === undefined ? result : { ...result, _meta: { ...result._meta, [PAYMENT_RESPONSE_META]: value } }
 }
