@@ -3,6 +3,8 @@
  * request by request, until the wallet is empty. Prints what happens as a table.
  */
 import type { AddressInfo } from 'node:net'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { createPlanGate } from '@plangate/core'
 import { createLocalLedger } from '@plangate/core/local'
 import { createExpressAgent } from './express-agent'
@@ -54,6 +56,7 @@ async function main() {
   )
 
   await x402Buyer(ledger, planId, port)
+  await mcpClient(ledger, planId, port, gate)
   server.close()
   await gate.close()
 }
@@ -81,6 +84,32 @@ async function x402Buyer(ledger: ReturnType<typeof createLocalLedger>, planId: s
         (settled ? `, payment-response: ${settled.creditsRedeemed} credit burned, ${settled.remainingBalance} left${settled.orderTx ? ', topped up by settle (an order within the delegation)' : ''}` : ''),
     )
   }
+}
+
+/** The same agent as an MCP server (`/mcp`): the official SDK client lists the tools, then calls the paid one unpaid and paid. */
+async function mcpClient(ledger: ReturnType<typeof createLocalLedger>, planId: string, port: number, gate: ReturnType<typeof createPlanGate>) {
+  const caller = ledger.createAccount({ funds: 25 })
+  const connect = async (headers: Record<string, string>) => {
+    const client = new Client({ name: 'demo', version: '1.0.0' })
+    await client.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`), { requestInit: { headers } }))
+    return client
+  }
+  console.log(`\nThe same agent as an MCP server on /mcp, called with the MCP SDK's client:`)
+  const anonymous = await connect({})
+  const { tools } = await anonymous.listTools()
+  console.log(`  tools/list (free): ${tools.map((t) => `${t.name} ${JSON.stringify(t._meta?.['plangate/price'] ?? 'free')}`).join(', ')}`)
+  const refused = await anonymous.callTool({ name: 'ask', arguments: { question: 'free lunch?' } })
+  console.log(`  tools/call ask without a key: isError, in band: ${(refused.structuredContent as { error?: string }).error}, x402Version ${(refused.structuredContent as { x402Version?: number }).x402Version}`)
+  await anonymous.close()
+  const before = ledger.redeemed(planId)
+  const paid = await connect({ Authorization: `Bearer ${caller.apiKey}` })
+  const result = await paid.callTool({ name: 'ask', arguments: { question: 'what does an MCP tool call cost?' } })
+  await paid.close()
+  await gate.close() // burns what is batched: the paid call's credit lands now
+  const text = (result.content as Array<{ text?: string }>)[0]?.text ?? ''
+  const burned = ledger.redeemed(planId) - before
+  console.log(`  tools/call ask with an API key: "${text}" (plan ordered automatically; ${burned} credit burned)`)
+  if (result.isError || burned !== 1) throw new Error(`the paid MCP call was not charged once: isError ${result.isError}, ${burned} burned`)
 }
 
 function printTable(rows: string[][]) {

@@ -3,9 +3,14 @@ import { pathToFileURL } from 'node:url'
 import express, { type NextFunction, type Request, type Response } from 'express'
 import type { PlanGate } from '@plangate/core'
 import { requirePlan } from '@plangate/express'
+import { statelessHandler } from '@plangate/mcp/node'
 import { agentSetup, answer, closeOnSignals, portOf } from './agent-setup'
+import { createMcpAgent, mcpInstructions } from './mcp-agent'
 
-/** An Express agent whose `POST /ask` costs one credit of `planId`. */
+/**
+ * An Express agent whose `POST /ask` costs one credit of `planId`, and the same as an MCP server
+ * on `/mcp` (its tool `ask`, one credit; answered as plain JSON, which curl shows best).
+ */
 export function createExpressAgent(options: { gate: PlanGate; planId: string }): express.Express {
   const app = express()
   app.use(express.json({ limit: '16kb' }))
@@ -13,6 +18,7 @@ export function createExpressAgent(options: { gate: PlanGate; planId: string }):
   app.post('/ask', requirePlan(options.planId, { gate: options.gate }), (req, res) => {
     res.json({ answer: answer(req.body?.question), balance: req.balance })
   })
+  app.all('/mcp', statelessHandler(() => createMcpAgent(options), { transport: { enableJsonResponse: true } }))
   app.use((_req, res) => void problem(res, 404, 'No such route.'))
   app.use(answerErrors)
   return app
@@ -49,6 +55,8 @@ async function main() {
     console.log(
       `curl -s -X POST ${url}/ask -H 'Authorization: Bearer ${key}' -H 'Content-Type: application/json' -d '{"question":"what does plangate do?"}'\n`,
     )
+    console.log(`The same agent is a paid MCP server on ${url}/mcp (tool "ask", one credit; "about" is free). A tool call with the same key:\n`)
+    console.log(`${mcpInstructions(url, key)}\n`)
   })
   closeOnSignals(server, setup)
 }
