@@ -11,7 +11,12 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
 
 type Sink = (work: Promise<unknown>) => void
 
-const sinks = new WeakMap<object, Sink>()
+/**
+ * One registry per realm, whatever copy of this module runs: the CommonJS and ES builds of the
+ * package, and each of its entry points (`@plangate/mcp`, `/web`), each carry their own.
+ */
+const REGISTRY = Symbol.for('plangate.mcp.pendingWork')
+const sinks: WeakMap<object, Sink> = ((globalThis as Record<symbol, unknown>)[REGISTRY] as WeakMap<object, Sink> | undefined) ?? ((globalThis as Record<symbol, unknown>)[REGISTRY] = new WeakMap<object, Sink>())
 
 /** Hands `work` to whoever keeps the request that `extra` came with alive (nobody, by default). */
 export function keepAlive(extra: { requestInfo?: unknown } | undefined, work: Promise<unknown>): void {
