@@ -57,6 +57,15 @@ describe('@plangate/mcp/web on workerd', () => {
       expect(ledger.counters.settle, worker.output()).toBe(1)
       expect(ledger.redeemed(planId)).toBe(2)
       expect(ledger.balance(planId, alice.address).remaining).toBe(18)
+
+      // A second call, on another fresh server in the same isolate: its own burn, and no second one of the first.
+      const again = await connect(`${worker.url}/mcp`, { headers: { Authorization: `Bearer ${alice.apiKey}` } })
+      expect((await again.callTool({ name: 'forecast', arguments: { city: 'Porto' } })).content).toEqual([{ type: 'text', text: 'sunny in Porto' }])
+      await again.close()
+      await settles(2)
+      expect(ledger.counters.settle).toBe(2)
+      expect(ledger.redeemed(planId)).toBe(4)
+      expect(ledger.balance(planId, alice.address).remaining).toBe(16)
     },
     HOOK_TIMEOUT_MS,
   )
