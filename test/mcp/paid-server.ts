@@ -14,7 +14,7 @@ export interface PaidWorld {
   gate: PlanGate
   /** Tool handlers that ran. */
   ran: string[]
-  /** A new server with a paid `forecast` (2 credits) and a free `free`, as `createServer` gives. */
+  /** A new server with a paid `forecast` (2 credits), a free `free` and a paid `slow` (3) that runs until cancelled, as `createServer` gives. */
   createServer(): McpServer
   /** Alice orders the plan (20 credits): her key then pays. */
   subscribe(): Promise<void>
@@ -34,6 +34,16 @@ export function paidWorld(settle: { batchMs: number } = { batchMs: 50 }): PaidWo
       return { content: [{ type: 'text', text: `sunny in ${city}, ${balanceOf(extra).remaining} left` }] }
     }))
     mcp.registerTool('free', {}, async () => (ran.push('free'), { content: [{ type: 'text', text: 'free' }] }))
+    // Works until the call is cancelled (at most 5 s), then says whether it was.
+    mcp.registerTool('slow', {}, requirePlan(planId, { gate, cost: 3 }, async (extra) => {
+      ran.push('slow')
+      await new Promise((resolve) => {
+        extra.signal.addEventListener('abort', resolve, { once: true })
+        setTimeout(resolve, 5_000)
+      })
+      if (extra.signal.aborted) ran.push('aborted')
+      return { content: [{ type: 'text', text: 'late' }] }
+    }))
     return mcp
   }
   const subscribe = async () => {

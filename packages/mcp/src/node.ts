@@ -55,6 +55,8 @@ export function statelessHandler(createServer: (context: NodeServerContext) => M
     let server: McpServer | undefined
     let transport: StreamableHTTPServerTransport | undefined
     const close = () => void Promise.allSettled([transport?.close(), server?.close()])
+    // Once the answer is out, or the caller left: closing the server aborts its calls' `extra.signal`
+    // (in this pattern a cancellation notification reaches another server, not the one at work).
     res.once('close', close)
     try {
       server = await createServer({ req })

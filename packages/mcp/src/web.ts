@@ -77,6 +77,9 @@ export function statelessFetchHandler<Env = unknown>(createServer: (context: Fet
     let server: McpServer | undefined
     let transport: WebStandardStreamableHTTPServerTransport | undefined
     const close = () => void Promise.allSettled([transport?.close(), server?.close()])
+    // A caller that leaves is not served: closing the server aborts its calls' `extra.signal`
+    // (in this pattern a cancellation notification reaches another server, not the one at work).
+    request.signal?.addEventListener('abort', close, { once: true })
     try {
       server = await createServer({ request, env })
       transport = new WebStandardStreamableHTTPServerTransport({ ...options.transport, sessionIdGenerator: undefined })
