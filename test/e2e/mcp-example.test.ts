@@ -9,7 +9,7 @@ import { createLocalLedger } from '@plangate/core/local'
 import { createExpressAgent } from '../../examples/express-agent'
 import { mcpInstructions } from '../../examples/mcp-agent'
 import { listen, serveFetch } from '../helpers/serve'
-import { connect } from '../mcp/paid-server'
+import { connect } from '../mcp/transport-world'
 
 const closers: Array<() => Promise<void>> = []
 afterEach(async () => {

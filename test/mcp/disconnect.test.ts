@@ -13,7 +13,7 @@ import { statelessFetchHandler } from '@plangate/mcp/web'
 import express from 'express'
 import { Hono } from 'hono'
 import { afterEach, describe, expect, it } from 'vitest'
-import { paidWorld, type PaidWorld } from './paid-server'
+import { paidWorld, type PaidWorld } from './transport-world'
 
 let world: PaidWorld
 let server: http.Server | undefined

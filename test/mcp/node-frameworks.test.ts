@@ -9,7 +9,7 @@ import { statelessHandler } from '@plangate/mcp/node'
 import Fastify from 'fastify'
 import Koa from 'koa'
 import { afterEach, describe, expect, it } from 'vitest'
-import { connect, paidWorld, type PaidWorld } from './paid-server'
+import { connect, paidWorld, type PaidWorld } from './transport-world'
 
 let world: PaidWorld
 const closers: Array<() => Promise<unknown>> = []

@@ -11,7 +11,7 @@ import { protectedResource, statelessFetchHandler, type ProtectedResource } from
 import express from 'express'
 import { Hono } from 'hono'
 import { afterEach, describe, expect, it } from 'vitest'
-import { connect, paidWorld, type PaidWorld } from './paid-server'
+import { connect, paidWorld, type PaidWorld } from './transport-world'
 
 const INITIALIZE = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'curl', version: '1' } } }
 const POST_HEADERS = { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' }

@@ -10,7 +10,7 @@ import { statelessFetchHandler } from '@plangate/mcp/web'
 import express from 'express'
 import { Hono } from 'hono'
 import { afterEach, describe, expect, it } from 'vitest'
-import { connect, paidWorld, type PaidWorld } from './paid-server'
+import { connect, paidWorld, type PaidWorld } from './transport-world'
 
 let world: PaidWorld
 let server: http.Server | undefined

@@ -6,7 +6,7 @@
  */
 import { createLocalLedger } from '@plangate/core/local'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { connect } from '../mcp/paid-server'
+import { connect } from '../mcp/transport-world'
 import { serveFetch } from '../helpers/serve'
 import { bundleMcpWorker, MCP_WORKER_DIR } from './mcp-worker/bundle'
 import { binary, freePort, HOOK_TIMEOUT_MS, localLedgerEnv, start, stopAll, type Running } from './process'
