@@ -43,7 +43,7 @@ export interface PlanGate {
    * so a wrapper around a gate may leave it out (its 402s then carry only the problem body).
    */
   paymentRequired?(planId: PlanId, resource: PaidResource, options?: { lookup?: boolean }): Promise<PaymentRequired>
-  /** Whether a lease's `commit()` burns at once, so an adapter can wait for its receipt. */
+  /** Whether a lease's `commit()` burns at once through x402 settle, so an adapter can wait for its receipt. */
   readonly settlesImmediately?: boolean
   /**
    * Whether what a lease commits outlives this process only once it is in the store (a shared
@@ -144,7 +144,8 @@ class Gate implements PlanGate {
             logger: config.logger,
           })
     this.#settler = new Settler({ store, burner: this.#outbox?.burner(burner) ?? burner, batchMs: config.settle.batchMs })
-    this.settlesImmediately = config.settle.batchMs === 0
+    // Only x402 settle answers with a receipt; the redeem call burns at once but has none to wait for.
+    this.settlesImmediately = config.settle.batchMs === 0 && config.settle.via === 'x402'
     this.recordsServed = this.#outbox !== undefined
     this.#maxRounds = 8 + 4 * (config.autoOrder === false ? 0 : config.autoOrder.maxOrders)
   }
