@@ -52,7 +52,8 @@ function mcpServer(): McpServer {
     return { contents: [{ uri: uri.href, text: 'late' }] }
   }))
   mcp.registerPrompt('slow-prompt', {}, requirePlanForPrompt(planId, { gate, cost: 3 }, async (extra) => {
-    await afterCancel('slow-prompt', extra)
+    // Called (extra) without an argsSchema; the SDK's types infer (args, extra) for a config of {}.
+    await afterCancel('slow-prompt', extra as unknown as { signal: AbortSignal })
     return { messages: [{ role: 'user' as const, content: { type: 'text' as const, text: 'late' } }] }
   }))
   return mcp

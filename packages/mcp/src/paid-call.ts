@@ -103,8 +103,9 @@ export function paidHandler(kind: HandlerKind, planId: PlanId, options: McpRequi
  * `McpError` 402 with it as `data`. A charge of 0 settles nothing and withholds nothing.
  */
 async function settleAtOnce(kind: HandlerKind, config: Config, gate: PlanGate, call: ToolCall, lease: Lease, usage: (() => number | Promise<number>) | undefined, result: ToolResult): Promise<ToolResult> {
+  // Undefined: nothing to commit (a charge of 0, or already taken), so nothing to settle.
   const credits = await chargeNow(lease, usage)
-  if (credits === undefined || credits === 0) {
+  if (credits === undefined) {
     background(call.extra, lease.release())
     return result
   }
