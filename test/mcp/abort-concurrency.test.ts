@@ -108,6 +108,27 @@ describe('a cancelled call', () => {
   }
 })
 
+describe('a client that goes away', () => {
+  it('closing its transport mid-call (the stateless pattern) aborts the handler, which is charged nothing', async () => {
+    await world.order(planId, alice)
+    app = await serveMcp(mcpServer)
+    const c = await app.client({ Authorization: `Bearer ${alice.apiKey}` })
+    const answered = c.callTool({ name: 'slow', arguments: {} }).then(
+      () => 'answered',
+      () => 'rejected',
+    )
+    expect(await started.promise).toBe('slow')
+    await c.close()
+    expect(await answered).toBe('rejected')
+    expect(await finished.promise).toBe('slow')
+    await app.close()
+    app = undefined
+    await gate.close()
+    expect(world.ledger.redeemed(planId)).toBe(0)
+    expect(world.ledger.balance(planId, alice.address).remaining).toBe(20)
+  })
+})
+
 describe('concurrent calls', () => {
   it('20 calls at once over two clients (tools, resources, prompts) are all answered right, and the balance falls by exactly their costs', async () => {
     await world.order(planId, alice)
