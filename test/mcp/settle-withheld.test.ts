@@ -122,6 +122,17 @@ describe.runIf(sdkTests)('a failed immediate settle withholds the result', () =>
     expect(world.ledger.redeemed(planId)).toBe(0)
   })
 
+  it('a settle whose answer was lost, but which the balance shows burned, is paid: the result goes out (without a receipt)', async () => {
+    const { planId, app, token } = await setup({ settle: { maxRetries: 3 } })
+    const c = await app.client()
+    world.ledger.inject('settle', { status: 200, afterApply: true, network: true }) // applied upstream, answer lost
+    const result = await c.callTool({ name: 'answer', arguments: {}, ...paying(token) })
+    expect(result.isError).toBeFalsy()
+    expect(result.content).toEqual([{ type: 'text', text: SECRET }])
+    expect(result._meta?.['x402/payment-response']).toBeUndefined()
+    expect(world.ledger.redeemed(planId)).toBe(2)
+  })
+
   it('a call charged 0 settles nothing and withholds nothing', async () => {
     const { planId, app, token } = await setup()
     const c = await app.client()

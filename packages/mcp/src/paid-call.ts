@@ -97,8 +97,8 @@ export function paidHandler(kind: HandlerKind, planId: PlanId, options: McpRequi
 
 /**
  * An x402 payer settled at once: the result goes out with the settle's receipt in
- * `_meta["x402/payment-response"]`, and only with it. A settle that fails (refused, or its outcome
- * unknown after the gate's retries) withholds the result, as x402's MCP transport says: a tool
+ * `_meta["x402/payment-response"]`. A settle that fails for good (refused, or its outcome unknown
+ * after the gate's retries: `lease.settleFailed`) withholds it, as x402's MCP transport says: a tool
  * gets the in-band PaymentRequired with `error: 'SETTLEMENT_FAILED'`, a resource or a prompt an
  * `McpError` 402 with it as `data`. A charge of 0 settles nothing and withholds nothing.
  */
@@ -112,6 +112,9 @@ async function settleAtOnce(kind: HandlerKind, config: Config, gate: PlanGate, c
   // The whole settle, retries included: what is withheld must be known to have failed, not be late.
   const receipt = await lease.commit(credits)
   if (receipt) return withReceipt(result, JSON.parse(JSON.stringify(receipt)) as Record<string, unknown>)
+  // No receipt, and no failure either (burned, its answer lost but the balance shows it; or left
+  // to another process or a later try): the result goes out without a receipt.
+  if (lease.settleFailed !== true) return result
   const data = await settlementFailed(gate, config.planId, config.resource(call))
   if (kind === 'tool') return inBandResult(data)
   throw mcpPaymentError(data, 'Settlement failed')
