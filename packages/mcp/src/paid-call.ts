@@ -47,8 +47,7 @@ export function paidHandler(kind: HandlerKind, planId: PlanId, options: McpRequi
     credential: (call) => credentialOf(call.extra),
     resource: (call) => ({ url: requestUrl(call.extra, kind), method: 'POST' }),
   })
-  const gateOption = options?.gate
-  const gateOf = () => gateOption ?? sharedGate()
+  const gate = options?.gate ?? sharedGate()
 
   return async function paid(...params: unknown[]): Promise<unknown> {
     if (kind === 'tool' && params[0] instanceof URL) {
@@ -57,7 +56,7 @@ export function paidHandler(kind: HandlerKind, planId: PlanId, options: McpRequi
     }
     const call = splitParams(kind, params)
     const { extra } = call
-    let admission: Admission | Promise<Admission> = admit(config, gateOption ?? sharedGate, call)
+    let admission: Admission | Promise<Admission> = admit(config, gate, call)
     if (admission instanceof Promise) admission = await admission
     if (!admission.allowed) {
       if (kind === 'tool') return paymentRequiredResult(admission)
@@ -86,7 +85,7 @@ export function paidHandler(kind: HandlerKind, planId: PlanId, options: McpRequi
       background(extra, endLease(lease, 'served', usage))
       return result
     }
-    if (admission.receipt.until === 'settle') return settleAtOnce(kind, config, gateOf(), call, lease, usage, result)
+    if (admission.receipt.until === 'settle') return settleAtOnce(kind, config, gate, call, lease, usage, result)
     // A shared store's outbox: the answer waits (a while) for the commit to be in the store.
     const commit = commitForReceipt(lease, admission.receipt, usage)
     background(extra, commit.settled)
