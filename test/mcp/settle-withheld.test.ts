@@ -19,13 +19,23 @@ const SECRET = 'the paid answer: 42'
 let world: Ledger
 let sdk: BuyerSdk
 const cleanups: Array<() => Promise<void>> = []
+/** What the gates logged, and the tokens and keys that must not be in it. */
+const logged: string[] = []
+const secrets: string[] = []
+const logger = { warn: (m: string) => void logged.push(m), error: (m: string) => void logged.push(m) }
 
 beforeAll(async () => {
   if (!sdkTests) return
   world = await startLedger({ serveRedeem: true })
   sdk = await loadSdk<BuyerSdk>('nvm-sdk-buyer', originOf(world.url))
 })
-afterAll(() => world?.close())
+afterAll(async () => {
+  await world?.close()
+  if (!sdkTests) return
+  // Failed settles were logged (not vacuous), and never with a token or a key.
+  expect(logged.length).toBeGreaterThan(0)
+  for (const secret of secrets) expect(logged.join('\n')).not.toContain(secret.slice(20, 80))
+})
 afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!()
   world?.ledger.clearFaults()
@@ -40,15 +50,16 @@ interface Setup {
   ran: string[]
 }
 
-async function setup(gateOptions: Partial<PlanGateOptions> = {}): Promise<Setup> {
+async function setup(gateOptions: Partial<PlanGateOptions> = {}, credits = 5): Promise<Setup> {
   const { ledger } = world
   const owner = ledger.createAccount()
   const alice = ledger.createAccount({ funds: 100 })
-  const planId = ledger.createPlan({ credits: 5, price: 2, owner: owner.address })
-  const gate = createPlanGate({ apiKey: owner.apiKey, environment: world.url, agentId: AGENT_ID, settle: { maxRetries: 1 }, ...gateOptions })
+  const planId = ledger.createPlan({ credits, price: 2, owner: owner.address })
+  const gate = createPlanGate({ apiKey: owner.apiKey, environment: world.url, agentId: AGENT_ID, logger, settle: { maxRetries: 1 }, ...gateOptions })
   await world.order(planId, alice)
   const { delegationId } = await new sdk.DelegationAPI({ nvmApiKey: alice.apiKey }).createDelegation({ provider: 'erc4337', spendingLimitCents: 10_000, durationSecs: 3600, currency: 'usdc' })
   const { accessToken } = await new sdk.X402TokenAPI({ nvmApiKey: alice.apiKey }).getX402AccessToken(planId, AGENT_ID, { delegationConfig: { delegationId } })
+  secrets.push(accessToken, owner.apiKey, alice.apiKey)
   const ran: string[] = []
   const app = await serveMcp(() => {
     const mcp = new McpServer({ name: 'paid', version: '1.0.0' })
@@ -131,6 +142,18 @@ describe.runIf(sdkTests)('a failed immediate settle withholds the result', () =>
     expect(result.content).toEqual([{ type: 'text', text: SECRET }])
     expect(result._meta?.['x402/payment-response']).toBeUndefined()
     expect(world.ledger.redeemed(planId)).toBe(2)
+  })
+
+  it('10 concurrent paid calls of one x402 payer, settled at once: every one gets its result and a receipt, and the ledger burns exactly their cost', async () => {
+    const { alice, planId, app, token } = await setup({}, 30)
+    const clients = [await app.client(), await app.client()]
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => clients[i % 2]!.callTool({ name: 'answer', arguments: {}, ...paying(token) })))
+    for (const result of results) {
+      expect(result.content).toEqual([{ type: 'text', text: SECRET }])
+      expect(result._meta?.['x402/payment-response']).toMatchObject({ success: true, payer: alice.address })
+    }
+    expect(world.ledger.redeemed(planId)).toBe(20)
+    expect(world.ledger.balance(planId, alice.address).remaining).toBe(10)
   })
 
   it('a call charged 0 settles nothing and withholds nothing', async () => {
