@@ -1,6 +1,6 @@
 import type { NeverminedClient } from './client'
 import { PlanGateError, UpstreamUnavailableError } from './errors'
-import { backoff, safely, type Burner, type Redemption } from './settlement'
+import { backoff, safely, SETTLE_FAILED, type Burner, type Redemption } from './settlement'
 import type { BalanceStore, EntrySnapshot } from './store/balance-store'
 
 export interface BurnHooks {
@@ -24,7 +24,7 @@ export class RedeemBurner implements Burner {
     private readonly hooks: BurnHooks,
   ) {}
 
-  async burn(redemption: Redemption): Promise<undefined> {
+  async burn(redemption: Redemption): Promise<undefined | typeof SETTLE_FAILED> {
     const proof = crypto.randomUUID()
     let startedAt: EntrySnapshot | undefined
     for (let attempt = 0; ; attempt++) {
@@ -46,7 +46,7 @@ export class RedeemBurner implements Burner {
         }
         await Promise.resolve(this.store.settle(redemption.key, redemption.amount, { ok: false })).catch(() => {})
         safely(() => this.hooks.onFailed(redemption, error))
-        return undefined
+        return SETTLE_FAILED
       }
     }
   }

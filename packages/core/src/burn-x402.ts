@@ -1,7 +1,7 @@
 import type { NeverminedClient } from './client'
 import { CredentialInvalidError, PaymentRequiredError, PlanGateError, UpstreamUnavailableError } from './errors'
 import type { BurnHooks } from './burn-redeem'
-import { backoff, safely, type Burner, type Redemption, type SettlementReceipt } from './settlement'
+import { backoff, safely, SETTLE_FAILED, type BurnOutcome, type Burner, type Redemption, type SettlementReceipt } from './settlement'
 import type { BalanceStore, EntrySnapshot } from './store/balance-store'
 import type { HolderTokens } from './x402/holder-tokens'
 import type { PaymentRequired } from './x402/payment-required'
@@ -46,7 +46,7 @@ export class X402Burner implements Burner {
     this.#o = options
   }
 
-  async burn(redemption: Redemption): Promise<SettlementReceipt | undefined> {
+  async burn(redemption: Redemption): Promise<BurnOutcome> {
     const { client, agentKey, store, maxRetries } = this.#o
     const { key, amount } = redemption
     const startedAt = await store.snapshot(key)
@@ -114,7 +114,7 @@ export class X402Burner implements Burner {
           )
         : lastError
     safely(() => this.#o.hooks.onFailed(redemption, error))
-    return undefined
+    return SETTLE_FAILED
   }
 
   /**

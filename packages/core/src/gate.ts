@@ -9,7 +9,7 @@ import type { Credential, Lease, PlanBalance } from './lease'
 import { closeMeter, RequestBalance } from './request-balance'
 import { resolveGateConfig, type PlanGateOptions, type ResolvedGateConfig } from './options'
 import { normalizePlanId, type PlanId } from './plan-id'
-import { Settler, type Payer, type Redemption, type SettlementReceipt } from './settlement'
+import { SETTLE_FAILED, Settler, type Payer, type Redemption, type SettlementReceipt } from './settlement'
 import { HolderTokens } from './x402/holder-tokens'
 import { paymentRequired, type PaidResource, type PaymentRequired } from './x402/payment-required'
 import { PlanDirectory } from './x402/plan-directory'
@@ -309,7 +309,7 @@ class Gate implements PlanGate {
   // A method rather than a closure made in settleLease: one allocation less on every response.
   #redeem(lease: GateLease): Promise<SettlementReceipt | undefined> {
     const { balance } = lease
-    return this.#settler.add({
+    const outcome = this.#settler.add({
       key: lease.key,
       planId: balance.planId,
       holderAddress: balance.holderAddress,
@@ -317,6 +317,11 @@ class Gate implements PlanGate {
       // Made here, not per request: only a served lease needs it.
       payer: lease.x402 ? { kind: 'x402', token: lease.secret } : { kind: 'key', apiKey: lease.secret },
       resource: lease.resource,
+    })
+    return outcome.then((burned) => {
+      if (burned !== SETTLE_FAILED) return burned
+      lease.settleFailed = true
+      return undefined
     })
   }
 
@@ -658,6 +663,8 @@ function isVerified(result: unknown): boolean {
 
 class GateLease implements Lease {
   #done = false
+  /** Set once its burn failed for good (see `Lease.settleFailed`). */
+  settleFailed = false
   /** What a commit burns: the whole reservation unless the charge said less. */
   used: number
   /** The commit's write to a shared store (settled, never rejecting), once it is under way. */

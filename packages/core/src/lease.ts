@@ -49,6 +49,13 @@ export interface Lease {
    * once. `credits` above the reservation are capped at it.
    */
   commit(credits?: number): Promise<SettlementReceipt | undefined | void>
+  /**
+   * Once `commit()` has resolved: true if burning its credits failed for good (the settle was
+   * refused, or its outcome is still unknown after the retries; `hooks.onError` was told). An
+   * answer that may go out only once paid (an MCP result for an x402 payer settled at once) is
+   * then withheld. Optional, so a wrapper around a gate may leave it out.
+   */
+  readonly settleFailed?: boolean
   release(): Promise<void>
   /**
    * After `commit()`: resolves once the commit is in the store (before its settle), or at once

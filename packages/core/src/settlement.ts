@@ -28,10 +28,20 @@ export interface SettlementReceipt {
   orderTx: string | undefined
 }
 
+/**
+ * A burn that failed for good: refused, or its outcome still unknown after the retries (and
+ * reported to `hooks.onError`). Told apart from `undefined` (burned without a receipt, or left to
+ * another process or a later try), so that an answer that may go out only once paid can be held.
+ */
+export const SETTLE_FAILED: unique symbol = Symbol('plangate: settle failed')
+
+/** What a burn ends in: the immediate settle's receipt, `SETTLE_FAILED`, or undefined (nothing to tell). */
+export type BurnOutcome = SettlementReceipt | typeof SETTLE_FAILED | undefined
+
 /** One way of burning credits upstream: x402 settle, or the published redeem call. */
 export interface Burner {
   /** Burn the redemption, with retries; never throws; the store is settled either way. */
-  burn(redemption: Redemption): Promise<SettlementReceipt | undefined>
+  burn(redemption: Redemption): Promise<BurnOutcome>
   /** Whether two redemptions of one holder and plan may be in flight at once. */
   readonly parallel: boolean
 }
@@ -45,8 +55,8 @@ export interface SettlerOptions {
 
 /** Credits gathered for one holder and plan, and the promise every lease in it was handed. */
 interface Batch extends Redemption {
-  settled: Promise<SettlementReceipt | undefined>
-  settle(burned: Promise<SettlementReceipt | undefined>): void
+  settled: Promise<BurnOutcome>
+  settle(burned: Promise<BurnOutcome>): void
 }
 
 /**
@@ -78,7 +88,7 @@ export class Settler {
    * are burned or given up on: Workers must be told to wait for it (`waitUntil`), because they
    * stop a request's pending work once its response is sent.
    */
-  add(redemption: Redemption): Promise<SettlementReceipt | undefined> {
+  add(redemption: Redemption): Promise<BurnOutcome> {
     if (redemption.amount === 0) return Promise.resolve(undefined)
     // After close() began, nothing waits for a batch timer any more: burn at once.
     if (this.#options.batchMs === 0 || this.#closing) return this.#start(redemption)
@@ -146,7 +156,7 @@ export class Settler {
     for (const batch of batches) this.#startBatch(batch)
   }
 
-  #start(redemption: Redemption): Promise<SettlementReceipt | undefined> {
+  #start(redemption: Redemption): Promise<BurnOutcome> {
     const held = this.#held.get(redemption.key)
     if (held) {
       const waiting = held.released.then(() => this.#start(redemption)).finally(() => this.#waiting.delete(waiting))
@@ -198,8 +208,8 @@ function merge(batches: Map<string, Batch>, redemption: Redemption): Batch {
     batch.resource = redemption.resource
     return batch
   }
-  let settle!: (burned: Promise<SettlementReceipt | undefined>) => void
-  const settled = new Promise<SettlementReceipt | undefined>((resolve) => (settle = resolve))
+  let settle!: (burned: Promise<BurnOutcome>) => void
+  const settled = new Promise<BurnOutcome>((resolve) => (settle = resolve))
   const created: Batch = { ...redemption, settled, settle }
   batches.set(redemption.key, created)
   return created

@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache'
 import type { NeverminedBalance } from '../schemas'
-import { backoff, type Burner, type Payer, type Redemption, type SettlementReceipt } from '../settlement'
+import { backoff, SETTLE_FAILED, type BurnOutcome, type Burner, type Payer, type Redemption } from '../settlement'
 import type { BalanceStore, CommitOutcome, EntrySnapshot, OrderLock, Settlement } from '../store/balance-store'
 import type { OutboxRecord, SettlementOutbox } from '../store/outbox'
 import { sleep, unrefTimer } from '../timers'
@@ -270,7 +270,7 @@ export class OutboxKeeper {
     return verdict
   }
 
-  async #burn(inner: Burner, redemption: Redemption): Promise<SettlementReceipt | undefined> {
+  async #burn(inner: Burner, redemption: Redemption): Promise<BurnOutcome> {
     const unrecorded = Math.min(this.#unrecorded.get(redemption.key) ?? 0, redemption.amount)
     if (unrecorded === 0) return this.#burnRecorded(inner, redemption)
     // Some of these credits' commits failed. Recorded after all (a slow store applied them)?
@@ -285,11 +285,13 @@ export class OutboxKeeper {
     const rest = redemption.amount - unrecorded
     const receipt = rest > 0 ? await this.#burnRecorded(inner, { ...redemption, amount: rest }) : undefined
     const direct = await this.#burnDirect(inner, { ...redemption, amount: unrecorded })
+    // Part of it failed: the whole did not land.
+    if (receipt === SETTLE_FAILED || direct === SETTLE_FAILED) return SETTLE_FAILED
     return receipt ?? direct
   }
 
   /** Burns credits the outbox does not hold, settling them on the entry alone. */
-  #burnDirect(inner: Burner, redemption: Redemption): Promise<SettlementReceipt | undefined> {
+  #burnDirect(inner: Burner, redemption: Redemption): Promise<BurnOutcome> {
     this.#direct.add(redemption.key)
     return inner.burn(redemption)
   }
@@ -309,7 +311,7 @@ export class OutboxKeeper {
     }
   }
 
-  async #burnRecorded(inner: Burner, redemption: Redemption): Promise<SettlementReceipt | undefined> {
+  async #burnRecorded(inner: Burner, redemption: Redemption): Promise<BurnOutcome> {
     const { outbox } = this.#o
     const owner = this.#start()
     for (let attempt = 0; ; attempt++) {
