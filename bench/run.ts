@@ -33,7 +33,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { parseArgs } from 'node:util'
 import { measureAllocation } from './allocation'
-import { callsTable, measureCalls } from './calls/section'
+import { callsTable, checksTable, measureCalls } from './calls/section'
 import { prepareBaseline, type Baseline } from './baseline'
 import type { MemoryResult } from './memory'
 import type { MicroResult } from './micro'
@@ -167,15 +167,16 @@ async function redis(): Promise<string[]> {
 async function calls(): Promise<string[]> {
   // Five rounds at least: CPU time per call on a shared machine varies from round to round.
   const options = { calls: number(flags.calls, quick ? 60 : 2_000), rounds: quick ? 1 : Math.max(5, rounds), concurrency: 4, holders: 8 }
-  const series = await measureCalls(options, log).catch((error: unknown) => {
+  const result = await measureCalls(options, log).catch((error: unknown) => {
     problems.push(String(error))
-    return []
+    return undefined
   })
   return [
     `## Upstream calls: server CPU per call (${options.calls} calls of each, ${options.concurrency} in flight, ${options.rounds} rounds, the API answering at once)`,
     '',
-    series.length ? callsTable(series) : '(not measured)',
+    result ? callsTable(result.series) : '(not measured)',
     '',
+    ...(result ? ['What checking an answer costs, the same answers in process:', '', checksTable(result.checks), ''] : []),
   ]
 }
 

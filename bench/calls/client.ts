@@ -8,8 +8,12 @@
  *   node --import tsx --conditions=plangate-source calls/client.ts '<CallsConfig as JSON>'
  */
 import { createPlanGate, NeverminedClient, parseApiKey, paymentRequired, type PlanGate } from '@plangate/core'
+// Not exported by the package: the answers' zod schemas and their hand-checked readers, timed on their own.
+import { readBalance, readDelegation, readPermission, readSettle, readVerify } from '../../packages/core/src/answers'
+import { balanceSchema } from '../../packages/core/src/schemas'
+import { delegationAnswerSchema, permissionAnswerSchema, settleAnswerSchema, verifyAnswerSchema } from '../../packages/core/src/x402/schemas'
 import { createNodeFetch } from '@plangate/node'
-import { CALL_KINDS, type CallKind, type CallsConfig, type CallSeries, type CallWay } from './protocol'
+import { CALL_KINDS, type AnswerCheck, type CallKind, type CallsConfig, type CallsResult, type CallSeries, type CallWay } from './protocol'
 
 const config = JSON.parse(process.argv[2]!) as CallsConfig
 const { baseUrl, agentKey, agentId, planId, keys, tokens } = config
@@ -99,6 +103,7 @@ function gateCall(gate: PlanGate, awaitSettle: boolean): (i: number) => Promise<
 
 /** Runs `n` calls, `concurrency` at a time, and returns the CPU µs this process spent per call. */
 async function measure(n: number, run: (i: number) => Promise<unknown>): Promise<number> {
+  n = Math.max(1, Math.round(n))
   let next = 0
   const worker = async () => {
     while (next < n) await run(next++)
@@ -126,14 +131,56 @@ ways.push({ kind: 'settle (gate)', way: 'gate settle, createNodeFetch', run: gat
 ways.push({ kind: 'settle (gate)', way: 'gate batched', run: gateCall(batched, false) })
 
 const series = ways.map((w): CallSeries => ({ kind: w.kind, way: w.way, cpuMicrosPerCall: [] }))
-// Warm-up: every way once at a tenth of the length (the JIT, the connections).
+// Warm-up: every way once at an eighth of the length (the JIT, the connections).
 for (const w of ways) await measure(Math.max(50, config.calls >> 3), w.run)
+// The ways of one kind are compared with each other: within a round they take turns in blocks of
+// BLOCK calls (the order reversed every block), so a burst of load from elsewhere on a shared
+// machine falls on each of them alike; the round's figure is each way's CPU over all its blocks.
+const BLOCK = 100
+const kinds = [...new Set(ways.map((w) => w.kind))]
 for (let round = 0; round < config.rounds; round++) {
-  // Alternate the order, so drift on a shared machine falls on every way alike.
-  const order = round % 2 === 0 ? ways.map((_, i) => i) : ways.map((_, i) => ways.length - 1 - i)
-  for (const i of order) series[i]!.cpuMicrosPerCall.push(await measure(config.calls, ways[i]!.run))
+  for (const kind of round % 2 === 0 ? kinds : [...kinds].reverse()) {
+    const mine = ways.map((w, i) => i).filter((i) => ways[i]!.kind === kind)
+    const spent = new Map<number, number>(mine.map((i) => [i, 0]))
+    const blocks = Math.max(1, Math.round(config.calls / BLOCK))
+    for (let b = 0; b < blocks; b++) {
+      for (const i of b % 2 === 0 ? mine : [...mine].reverse()) spent.set(i, spent.get(i)! + (await measure(config.calls / blocks, ways[i]!.run)))
+    }
+    for (const i of mine) series[i]!.cpuMicrosPerCall.push(spent.get(i)! / blocks)
+  }
   console.error(`calls: round ${round + 1} of ${config.rounds}`)
 }
 await Promise.all([immediate.close(), immediateNode.close(), batched.close()])
-console.log(JSON.stringify(series))
+
+// The answers' checks alone, on an answer of each kind as the stand-in gave it: zod against the readers.
+const checkers: Record<CallKind, [{ safeParse(a: unknown): { success: boolean } }, (a: unknown) => unknown]> = {
+  settle: [settleAnswerSchema, readSettle],
+  balance: [balanceSchema, readBalance],
+  verify: [verifyAnswerSchema, readVerify],
+  delegation: [delegationAnswerSchema, readDelegation],
+  permission: [permissionAnswerSchema, readPermission],
+}
+const cpuPerCheck = (check: () => unknown, n: number) => {
+  const before = process.cpuUsage()
+  for (let i = 0; i < n; i++) if (check() === undefined) throw new Error('bench: an answer check refused the answer')
+  const spent = process.cpuUsage(before)
+  return (spent.user + spent.system) / n
+}
+const checks: AnswerCheck[] = []
+for (const kind of CALL_KINDS) {
+  const answer = await floor(call(kind, 0))()
+  const [schema, read] = checkers[kind]
+  const zod = () => (schema.safeParse(answer).success ? true : undefined)
+  const hand = () => read(answer)
+  const n = Math.max(200, config.calls * 5)
+  cpuPerCheck(zod, n)
+  cpuPerCheck(hand, n)
+  const check: AnswerCheck = { kind, zodMicros: [], handMicros: [] }
+  for (let round = 0; round < config.rounds; round++) {
+    check.zodMicros.push(cpuPerCheck(zod, n))
+    check.handMicros.push(cpuPerCheck(hand, n))
+  }
+  checks.push(check)
+}
+console.log(JSON.stringify({ series, checks } satisfies CallsResult))
 process.exit(0)

@@ -44,6 +44,8 @@ export function moduleOf(url: string, functionName: string): string {
   if (pkg) return pkg[1]!
   const source = /\/packages\/([^/]+)\/(src|dist)\/(.*)$/.exec(url)
   if (source) return `@plangate/${source[1]} ${source[3]}`
+  // The route's work may be inlined into the app's handler (bare) or not (guarded): one label.
+  if (/\/bench\/peers\/(routes|apps)\.ts$/.test(url)) return 'the route (bench/peers)'
   const bench = /\/bench\/(.*)$/.exec(url)
   if (bench) return `bench ${bench[1]}`
   return url

@@ -38,3 +38,17 @@ export interface CallSeries {
   way: CallWay
   cpuMicrosPerCall: number[]
 }
+
+/** µs of CPU per check of one answer of the kind (as the stand-in answered it), in process. */
+export interface AnswerCheck {
+  kind: CallKind
+  /** zod: the answer's schema (`safeParse`); hand: the hand-checked reader the client tries first. */
+  zodMicros: number[]
+  handMicros: number[]
+}
+
+/** What calls/client.ts prints. */
+export interface CallsResult {
+  series: CallSeries[]
+  checks: AnswerCheck[]
+}

@@ -6,7 +6,7 @@
  */
 import { spawnChild, runScript } from '../processes'
 import { median, table } from '../report'
-import type { CallSeries, CallsConfig } from './protocol'
+import type { AnswerCheck, CallSeries, CallsConfig, CallsResult } from './protocol'
 
 export interface CallsOptions {
   calls: number
@@ -18,7 +18,7 @@ export interface CallsOptions {
 /** The target of a call's server CPU through Node's fetch, µs. */
 export const TARGET_MICROS = 250
 
-export async function measureCalls(options: CallsOptions, log: (line: string) => void): Promise<CallSeries[]> {
+export async function measureCalls(options: CallsOptions, log: (line: string) => void): Promise<CallsResult> {
   log(`calls: ${options.calls} calls of each kind and way, ${options.rounds} rounds, ${options.concurrency} in flight`)
   const upstream = await spawnChild('peers/upstream.ts', { holders: options.holders, delayMs: 0, tokens: true })
   try {
@@ -34,7 +34,7 @@ export async function measureCalls(options: CallsOptions, log: (line: string) =>
       rounds: options.rounds,
       concurrency: options.concurrency,
     }
-    return await runScript<CallSeries[]>('calls/client.ts', [JSON.stringify(config)])
+    return await runScript<CallsResult>('calls/client.ts', [JSON.stringify(config)])
   } finally {
     await upstream.close()
   }
@@ -79,4 +79,10 @@ export function callsTable(series: CallSeries[]): string {
     ])
   }
   return table(['call', 'floor: bare fetch, µs CPU', 'plangate (Node fetch), µs CPU', '÷ floor (min–max)', 'over the floor, µs', 'plangate (createNodeFetch), µs CPU'], rows)
+}
+
+/** The answers' checks alone: zod's schema against the hand-checked reader, µs per answer. */
+export function checksTable(checks: AnswerCheck[]): string {
+  const rows = checks.map((c) => [c.kind, median(c.zodMicros).toFixed(2), median(c.handMicros).toFixed(2), (median(c.zodMicros) / median(c.handMicros)).toFixed(0)])
+  return table(['answer', 'zod safeParse, µs CPU', 'hand-checked, µs CPU', 'zod ÷ hand'], rows)
 }
