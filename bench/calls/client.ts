@@ -7,7 +7,7 @@
  *
  *   node --import tsx --conditions=plangate-source calls/client.ts '<CallsConfig as JSON>'
  */
-import { createPlanGate, NeverminedClient, parseApiKey, paymentRequired, type PlanGate } from '@plangate/core'
+import { createPlanGate, NeverminedClient, parseApiKey, paymentRequired, type FetchLike, type PlanGate } from '@plangate/core'
 // Not exported by the package: the answers' zod schemas and their hand-checked readers, timed on their own.
 import { readBalance, readDelegation, readPermission, readSettle, readVerify } from '../../packages/core/src/answers'
 import { balanceSchema } from '../../packages/core/src/schemas'
@@ -85,10 +85,20 @@ const gateOptions = { apiKey: agentKey, environment: baseUrl, agentId, cache: { 
 const immediate = createPlanGate({ ...gateOptions, settle: { batchMs: 0 } })
 const immediateNode = createPlanGate({ ...gateOptions, fetch: nodeFetch, settle: { batchMs: 0 } })
 const batched = createPlanGate({ ...gateOptions, settle: { batchMs: 3_600_000 } })
+// Settle answered here at once, as the stand-in would (a success with a remaining balance); every
+// other call (the warm-up's balance read and token) goes to the stand-in.
+let remaining = 1e12
+const settleAnswer = () => ({ success: true, payer: addresses[0], transaction: '0x01', network: scheme.network, creditsRedeemed: '1', remainingBalance: String(--remaining) })
+const answeredHere: FetchLike = (url, init) =>
+  url.endsWith('/x402/settle')
+    ? Promise.resolve({ ok: true, status: 200, headers: { get: () => null }, body: null, json: () => Promise.resolve(settleAnswer()) })
+    : fetch(url, init)
+const inProcess = createPlanGate({ ...gateOptions, fetch: answeredHere, settle: { batchMs: 0 } })
 const resource = { url: '/ask', method: 'GET' }
 for (const key of keys) {
   await (await immediate.reserve(planId, key, 1, resource)).commit()
   await (await immediateNode.reserve(planId, key, 1, resource)).commit()
+  await (await inProcess.reserve(planId, key, 1, resource)).commit()
   // Not awaited: a batched commit settles when its window closes.
   void (await batched.reserve(planId, key, 1, resource)).commit()
 }
@@ -128,6 +138,7 @@ for (const kind of CALL_KINDS) {
 }
 ways.push({ kind: 'settle (gate)', way: 'gate settle', run: gateCall(immediate, true) })
 ways.push({ kind: 'settle (gate)', way: 'gate settle, createNodeFetch', run: gateCall(immediateNode, true) })
+ways.push({ kind: 'settle (gate)', way: 'gate settle, answered in process', run: gateCall(inProcess, true) })
 ways.push({ kind: 'settle (gate)', way: 'gate batched', run: gateCall(batched, false) })
 
 const series = ways.map((w): CallSeries => ({ kind: w.kind, way: w.way, cpuMicrosPerCall: [] }))
@@ -150,7 +161,7 @@ for (let round = 0; round < config.rounds; round++) {
   }
   console.error(`calls: round ${round + 1} of ${config.rounds}`)
 }
-await Promise.all([immediate.close(), immediateNode.close(), batched.close()])
+await Promise.all([immediate.close(), immediateNode.close(), inProcess.close(), batched.close()])
 
 // The answers' checks alone, on an answer of each kind as the stand-in gave it: zod against the readers.
 const checkers: Record<CallKind, [{ safeParse(a: unknown): { success: boolean } }, (a: unknown) => unknown]> = {

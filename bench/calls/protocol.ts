@@ -14,9 +14,11 @@ export const CALL_KINDS: CallKind[] = ['settle', 'balance', 'verify', 'delegatio
  * `fetch` (the default); `client, createNodeFetch`: through `@plangate/node`'s transport. `gate
  * settle`: a warm request's reserve + commit on a gate with immediate settlement, awaited until
  * settled; `gate batched`: the same on a gate whose window never closes during the run (no call),
- * so the difference is what a settle costs the gate, its bookkeeping included.
+ * so the difference is what a settle costs the gate, its bookkeeping included. `gate settle,
+ * answered in process`: the immediate gate with a `fetch` that answers settle at once in this
+ * process (no HTTP): plangate's own work per settle, with no transport at all.
  */
-export type CallWay = 'floor' | 'client' | 'client, createNodeFetch' | 'gate settle' | 'gate settle, createNodeFetch' | 'gate batched'
+export type CallWay = 'floor' | 'client' | 'client, createNodeFetch' | 'gate settle' | 'gate settle, createNodeFetch' | 'gate settle, answered in process' | 'gate batched'
 
 export interface CallsConfig {
   baseUrl: string

@@ -78,6 +78,11 @@ export function callsTable(series: CallSeries[]): string {
       gateNode ? us(median(gateNode.map((g, i) => g - batched[i]!))) : '–',
     ])
   }
+  const here = find('settle (gate)', 'gate settle, answered in process')?.cpuMicrosPerCall
+  if (here && batched) {
+    // No transport at all: what is left is plangate's own work per settle.
+    rows.push(['settle, whole, answered in process (no HTTP: plangate\'s own work)', '–', us(median(here.map((g, i) => g - batched[i]!))), '–', '–', '–'])
+  }
   return table(['call', 'floor: bare fetch, µs CPU', 'plangate (Node fetch), µs CPU', '÷ floor (min–max)', 'over the floor, µs', 'plangate (createNodeFetch), µs CPU'], rows)
 }
 
