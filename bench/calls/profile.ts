@@ -44,6 +44,7 @@ interface Measured {
   requestsPerSecond: number
   callsPerRequest: number
   cpuPerRequest: number
+  userPerRequest: number
   summary: ProfileSummary
 }
 const measured: Measured[] = []
@@ -68,6 +69,7 @@ for (const peer of values.peers.split(',') as PeerKind[]) {
       requestsPerSecond: result.requestsPerSecond,
       callsPerRequest: calls / result.requests,
       cpuPerRequest: (cpuAfter.user - cpuBefore.user + cpuAfter.system - cpuBefore.system) / result.requests,
+      userPerRequest: (cpuAfter.user - cpuBefore.user) / result.requests,
       summary: summarise(profile),
     })
   } finally {
@@ -80,7 +82,7 @@ const top = Number(values.top)
 const perRequest = (m: Measured, micros: number | undefined) => ((micros ?? 0) / m.summary.busyMicros) * m.cpuPerRequest
 const base = measured[0]!
 for (const m of measured) {
-  console.log(`- ${m.peer}: ${m.requestsPerSecond.toFixed(0)} req/s, ${m.callsPerRequest.toFixed(3)} upstream calls/req, server CPU ${m.cpuPerRequest.toFixed(0)} µs/req`)
+  console.log(`- ${m.peer}: ${m.requestsPerSecond.toFixed(0)} req/s, ${m.callsPerRequest.toFixed(3)} upstream calls/req, server CPU ${m.cpuPerRequest.toFixed(0)} µs/req (user ${m.userPerRequest.toFixed(0)} + system ${(m.cpuPerRequest - m.userPerRequest).toFixed(0)})`)
 }
 const table = (title: string, pick: (s: ProfileSummary) => [string, number][]) => {
   const names = new Map<string, number>()
