@@ -55,7 +55,7 @@ export interface Ready {
 }
 
 /** Orchestrator → child. */
-export type Command = { id: number; type: 'counters' | 'quiesce' | 'cpu' | 'close' | 'allocation-start' | 'allocation-stop' | 'heap' | 'redis-calls' }
+export type Command = { id: number; type: 'counters' | 'quiesce' | 'cpu' | 'close' | 'allocation-start' | 'allocation-stop' | 'heap' | 'redis-calls' | 'profile-start' | 'profile-stop' }
 
 /** Child → orchestrator, answering a command. */
 export interface Reply {
@@ -72,4 +72,6 @@ export interface Reply {
   heap?: number
   /** redis-calls: commands a peer server's Redis client has sent so far, by script (bench/redis/store.ts). */
   redisCalls?: Record<string, number>
+  /** profile-stop: the V8 CPU profile taken since profile-start (a .cpuprofile's JSON). */
+  profile?: string
 }

@@ -6,8 +6,10 @@
  *   pnpm bench --quick             a few hundred requests per server, the peer servers included (CI; also
  *                                  BENCH_QUICK=1): exits non-zero when the harness breaks (non-2xx, wrong
  *                                  counts), never on speed
- *   pnpm bench --only peers        some sections: peers, scale, redis, throughput, workloads, memory, micro,
- *                                  allocation (comma-separated)
+ *   pnpm bench --only peers        some sections: peers, scale, redis, calls, throughput, workloads, memory,
+ *                                  micro, allocation (comma-separated)
+ *   pnpm bench --only calls        server CPU per upstream call (settle, balance, verify, token calls),
+ *                                  through plangate beside a bare fetch of the same request (--calls N)
  *   pnpm bench --only redis        plangate on the Redis store (@plangate/redis) beside the memory store and
  *                                  bare, with Redis round trips per request, and the orders a burst takes
  *                                  across 4 processes on one Redis (needs redis-server; the bench starts its own)
@@ -31,6 +33,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { parseArgs } from 'node:util'
 import { measureAllocation } from './allocation'
+import { callsTable, checksTable, measureCalls } from './calls/section'
 import { prepareBaseline, type Baseline } from './baseline'
 import type { MemoryResult } from './memory'
 import type { MicroResult } from './micro'
@@ -48,7 +51,8 @@ import { checkWorkload, type WorkloadResult } from './workloads'
 const { values: flags } = parseArgs({
   options: {
     quick: { type: 'boolean', default: process.env.BENCH_QUICK === '1' },
-    only: { type: 'string', default: 'peers,scale,redis,throughput,workloads,memory,micro,allocation' },
+    only: { type: 'string', default: 'peers,scale,redis,calls,throughput,workloads,memory,micro,allocation' },
+    calls: { type: 'string' },
     delays: { type: 'string' },
     routes: { type: 'string' },
     holders: { type: 'string' },
@@ -160,6 +164,22 @@ async function redis(): Promise<string[]> {
   })
 }
 
+async function calls(): Promise<string[]> {
+  // Five rounds at least: CPU time per call on a shared machine varies from round to round.
+  const options = { calls: number(flags.calls, quick ? 60 : 2_000), rounds: quick ? 1 : Math.max(5, rounds), concurrency: 4, holders: 8 }
+  const result = await measureCalls(options, log).catch((error: unknown) => {
+    problems.push(String(error))
+    return undefined
+  })
+  return [
+    `## Upstream calls: server CPU per call (${options.calls} calls of each, ${options.concurrency} in flight, ${options.rounds} rounds, the API answering at once)`,
+    '',
+    result ? callsTable(result.series) : '(not measured)',
+    '',
+    ...(result ? ['What checking an answer costs, the same answers in process:', '', checksTable(result.checks), ''] : []),
+  ]
+}
+
 async function workloads(): Promise<string[]> {
   log('workloads: counting upstream calls')
   // The counts are per batch window whatever its length (each wave of requests is one window), so
@@ -259,7 +279,7 @@ async function allocation(): Promise<string[]> {
   return ['## Allocation per request (sampling heap profiler)', '', allocationTable(results), '']
 }
 
-const chosen = [peers, scale, redis, throughput, workloads, memory, micro, allocation, instructions].filter((section) => sections.has(section.name))
+const chosen = [peers, scale, redis, calls, throughput, workloads, memory, micro, allocation, instructions].filter((section) => sections.has(section.name))
 // Full runs measure one thing at a time; the quick check only needs each to work, so it overlaps them.
 const parts = quick ? await Promise.all(chosen.map((section) => section())) : []
 if (!quick) for (const section of chosen) parts.push(await section())

@@ -1,5 +1,6 @@
 /** A peer-benchmark server in its own process (the load generator must not share its event loop). */
 import type { AddressInfo } from 'node:net'
+import { Session } from 'node:inspector/promises'
 import { serve } from '@hono/node-server'
 import { config, serveCommands } from '../servers/child'
 import { expressPeer, honoPeer } from './apps'
@@ -11,6 +12,8 @@ const server = app.express ? app.express.listen(0, '127.0.0.1') : serve({ fetch:
 await new Promise<void>((resolve) => server.once('listening', resolve))
 const port = (server.address() as AddressInfo).port
 const gc = (globalThis as { gc?: () => void }).gc
+// The CPU profiler (what `node --cpu-prof` runs), started and stopped around a measurement only.
+let inspector: Session | undefined
 
 serveCommands({ type: 'ready', port, keys: [] }, async (command) => {
   switch (command.type) {
@@ -19,6 +22,17 @@ serveCommands({ type: 'ready', port, keys: [] }, async (command) => {
     case 'heap':
       for (let i = 0; i < 4; i++) gc?.()
       return { heap: process.memoryUsage().heapUsed }
+    case 'profile-start':
+      inspector = new Session()
+      inspector.connect()
+      await inspector.post('Profiler.enable')
+      await inspector.post('Profiler.start')
+      return {}
+    case 'profile-stop': {
+      const { profile } = await inspector!.post('Profiler.stop')
+      inspector!.disconnect()
+      return { profile: JSON.stringify(profile) }
+    }
     case 'redis-calls':
       return { redisCalls: app.redis?.calls() ?? {} }
     case 'close':

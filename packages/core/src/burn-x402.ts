@@ -124,11 +124,12 @@ export class X402Burner implements Burner {
    */
   async #baseline(redemption: Redemption, startedAt: EntrySnapshot): Promise<Baseline> {
     const { key } = redemption
-    const common = { bought: this.#o.bought(key), promised: this.#o.promised(key) }
-    if (!this.#dirty.has(key)) return { ...common, upstream: startedAt.upstream, acked: startedAt.acked, total: startedAt.total }
+    const bought = this.#o.bought(key)
+    // A literal, not a spread of a shared part: this runs for every settle.
+    if (!this.#dirty.has(key)) return { bought, promised: this.#o.promised(key), upstream: startedAt.upstream, acked: startedAt.acked, total: startedAt.total }
     const at = await this.#o.store.snapshot(key)
     const balance = await this.#o.client.balance(redemption.planId, redemption.holderAddress, this.#o.agentKey)
-    return { bought: common.bought, promised: 0, upstream: balance.remaining, acked: at.acked, total: balance.total }
+    return { bought, promised: 0, upstream: balance.remaining, acked: at.acked, total: balance.total }
   }
 
   async #settled(redemption: Redemption, startedAt: EntrySnapshot, answer: SettleAnswer): Promise<SettlementReceipt> {
