@@ -82,8 +82,15 @@ describe('usage pricing on the Durable Object store, two isolates, one namespace
         // Nothing held or waiting to be burned: the figure above is final. The object's idea of
         // what is left is never more than there is (concurrent settles answered out of order may
         // leave it lower until the next observation: refusing then is safe, serving is not).
-        const entry = (await snapshot(`${planId}:${holder.address}`)) as { reserved: number; pending: number; upstream: number }
-        expect(entry).toMatchObject({ reserved: 0, pending: 0 })
+        // The burns' answers reach the object just after the ledger took them: waited for too.
+        const entry = await vi.waitFor(
+          async () => {
+            const entry = (await snapshot(`${planId}:${holder.address}`)) as { reserved: number; pending: number; upstream: number }
+            expect(entry).toMatchObject({ reserved: 0, pending: 0 })
+            return entry
+          },
+          { timeout: 10_000, interval: 50 },
+        )
         expect(entry.upstream).toBeLessThanOrEqual(credits - expected)
       }),
       { numRuns: 20 },
