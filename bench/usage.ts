@@ -21,7 +21,9 @@ import { createPlanGate, type BalanceStore, type PlanGate } from '@plangate/core
 import { createRedisStore } from '@plangate/redis'
 import { createClient } from 'redis'
 import { startRedis } from './redis/redis-server'
+import { SCRIPT_NAMES } from './redis/round-trips'
 import { expressApp, honoApp } from './servers/apps'
+import { closingResponse } from './servers/closing-response'
 import { createBenchLedger } from './setup'
 
 const { values: flags } = parseArgs({ options: { rounds: { type: 'string' }, ops: { type: 'string' }, quick: { type: 'boolean', default: false }, only: { type: 'string' }, stores: { type: 'string' } } })
@@ -32,12 +34,30 @@ const { ledger, agentKey, planId, keys } = await createBenchLedger({ subscribers
 const redis = await startRedis()
 const client = createClient({ url: redis.url })
 await client.connect()
+/** The outbox owner's lease, renewed on a timer whatever the traffic: not a request's round trip. */
+const BACKGROUND = new Set(['CLAIM_OWNER', 'RENEW_OWNER'])
+/** Commands sent to Redis for requests (round trips), the background ones left out. */
 let sent = 0
-const redisStore = (prefix: string) => createRedisStore({ sendCommand: (...args) => (sent++, client.sendCommand(args)), prefix })
+/** Commands sent to Redis by name (a script by its name in @plangate/redis), over the whole run. */
+const byName: Record<string, number> = {}
+const redisStore = (prefix: string) =>
+  createRedisStore({
+    sendCommand: (...args) => {
+      const name = args[0] === 'EVALSHA' ? (SCRIPT_NAMES.get(args[1]!) ?? 'EVALSHA') : args[0]!
+      if (!BACKGROUND.has(name)) sent++
+      byName[name] = (byName[name] ?? 0) + 1
+      return client.sendCommand(args)
+    },
+    prefix,
+  })
 
-/** A gate on `store`, batched with a long window: a commit only gathers, the figure is the gate's own work. */
+/**
+ * A gate on `store`, batched with a long window (a commit only gathers: the figure is the gate's
+ * own work) and balances cached for an hour (every request of the run is warm: none reads its
+ * balance upstream again, which would add Redis commands to some rounds and not others).
+ */
 async function warmGate(store: BalanceStore | undefined): Promise<PlanGate> {
-  const gate = createPlanGate({ apiKey: agentKey, environment: ledger.baseUrl, fetch: ledger.fetch, settle: { batchMs: 3_600_000 }, ...(store && { store }) })
+  const gate = createPlanGate({ apiKey: agentKey, environment: ledger.baseUrl, fetch: ledger.fetch, settle: { batchMs: 3_600_000 }, cache: { ttlMs: 3_600_000 }, ...(store && { store }) })
   for (const key of keys) {
     // Not awaited: a commit's promise ends with its burn, an hour away; its record in the store does not.
     const lease = await gate.reserve(planId, key, 1)
@@ -55,15 +75,15 @@ interface Target {
 
 function inProcess(app: { fetch: (request: Request, env: unknown) => Response | Promise<Response> }): Target {
   const requests = keys.map((key) => new Request('http://127.0.0.1/ask', { headers: { authorization: `Bearer ${key}` } }))
-  // What @hono/node-server's response does once the answer is written: 'close', sent whole.
-  const answered = (_event: string, listener: () => void) => void queueMicrotask(listener)
-  const bindings = keys.map((key) => ({ incoming: { rawHeaders: ['Host', '127.0.0.1', 'authorization', `Bearer ${key}`] }, outgoing: { destroyed: false, headersSent: false, writableFinished: true, setHeader() {}, once: answered } }))
+  // What @hono/node-server passes, and its response's 'close' once the answer was written whole.
+  const bindings = keys.map((key) => ({ incoming: { rawHeaders: ['Host', '127.0.0.1', 'authorization', `Bearer ${key}`] }, outgoing: closingResponse() }))
   return {
     async run(n) {
       for (let i = 0; i < n; i++) {
         const response = await app.fetch(requests[i % requests.length]!, bindings[i % bindings.length])
         if (response.status !== 200) throw new Error(`bench usage: the Hono app answered ${response.status}`)
         await response.arrayBuffer()
+    bindings[i % bindings.length]!.outgoing.closed()
       }
     },
     close: async () => {},
@@ -122,6 +142,9 @@ const median = (values: number[]) => {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
+/** Long enough for the last requests' commits, sent just after their answers, to reach the store. */
+const pause = () => new Promise((resolve) => setTimeout(resolve, 20))
+
 /**
  * This process's CPU time per request (µs, user + system), not the wall clock: on a machine shared
  * with other work, time spent waiting for a core is not the request's. Over HTTP it covers the
@@ -132,16 +155,20 @@ async function timed(t: Target): Promise<{ micros: number; commands: number }> {
   const started = process.cpuUsage()
   await t.run(OPS)
   const used = process.cpuUsage(started)
+  // The last requests' commits go to the store just after their answers: counted with theirs.
+  await pause()
   return { micros: (used.user + used.system) / OPS, commands: (sent - before) / OPS }
 }
 
 async function pair(framework: Framework, store: 'memory' | 'redis'): Promise<UsageResult> {
+  const redeemedBefore = ledger.redeemed(planId)
   const gate = await warmGate(store === 'redis' ? redisStore(`usage-bench-${framework.length}-${Date.now()}:`) : undefined)
   const fixed = await target(framework, gate, false)
   const metered = await target(framework, gate, true)
   try {
     await fixed.run(OPS) // warm-up: JIT, and every key's entry in the store
     await metered.run(OPS)
+    await pause()
     const f: number[] = []
     const m: number[] = []
     const ratios: number[] = []
@@ -167,10 +194,14 @@ async function pair(framework: Framework, store: 'memory' | 'redis'): Promise<Us
       const [rf, rm] = [[...commands.fixed], [...commands.metered]]
       // Exact: a warm request reserves and commits, one script each, fixed or metered.
       if (rf.length !== 1 || rm.length !== 1 || rf[0] !== 2 || rm[0] !== 2) {
-        throw new Error(`bench usage: Redis round trips per warm request, fixed ${rf.join('/')}, metered ${rm.join('/')}; 2 expected`)
+        throw new Error(`bench usage: Redis round trips per warm request, fixed ${rf.join('/')}, metered ${rm.join('/')}; 2 expected (sent so far: ${JSON.stringify(byName)})`)
       }
       result.roundTrips = { fixed: rf[0]!, metered: rm[0]! }
     }
+    await gate.close()
+    // Every request was charged its credit (one, fixed or used): none was left reserved or free.
+    const requests = 2 * OPS * (ROUNDS + 1) + keys.length
+    if (ledger.redeemed(planId) - redeemedBefore !== requests) throw new Error(`bench usage: ${ledger.redeemed(planId) - redeemedBefore} credits burned for ${requests} requests`)
     return result
   } finally {
     await fixed.close()
