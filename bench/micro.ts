@@ -10,6 +10,7 @@ import { Bench } from 'tinybench'
 import { honoApp } from './servers/apps'
 // Not exported by the package: the gate's key fingerprint, measured on its own.
 import * as fingerprint from '../packages/core/src/fingerprint'
+import { closingResponse } from './servers/closing-response'
 import { createBenchLedger } from './setup'
 
 const OPS = 1_000
@@ -42,15 +43,15 @@ const floor = honoApp({ floor: planId })
 const guarded = honoApp({ gate, planId })
 const metered = honoApp({ gate, planId, metered: true })
 const requests = keys.map((key) => new Request('http://127.0.0.1/ask', { headers: { authorization: `Bearer ${key}` } }))
-// What @hono/node-server's response does once the answer is written: 'close', sent whole.
-const answered = (_event: string, listener: () => void) => void queueMicrotask(listener)
-const bindings = keys.map((key) => ({ incoming: { rawHeaders: ['Host', '127.0.0.1', 'authorization', `Bearer ${key}`] }, outgoing: { destroyed: false, headersSent: false, writableFinished: true, setHeader() {}, once: answered } }))
+// What @hono/node-server passes, and its response's 'close' once the answer was written whole.
+const bindings = keys.map((key) => ({ incoming: { rawHeaders: ['Host', '127.0.0.1', 'authorization', `Bearer ${key}`] }, outgoing: closingResponse() }))
 const fetchAll = async (app: typeof bare) => {
   for (let i = 0; i < OPS; i++) {
     const response = await app.fetch(requests[i % requests.length]!, bindings[i % bindings.length])
     if (response.status !== 200) throw new Error(`bench: the Hono app answered ${response.status}`)
     // Read to its end, as the server would: a route priced by usage is charged as its body ends.
     await response.arrayBuffer()
+    bindings[i % bindings.length]!.outgoing.closed()
   }
 }
 

@@ -7,7 +7,7 @@
  *                                  BENCH_QUICK=1): exits non-zero when the harness breaks (non-2xx, wrong
  *                                  counts), never on speed
  *   pnpm bench --only peers        some sections: peers, scale, redis, calls, throughput, workloads, memory,
- *                                  micro, allocation (comma-separated)
+ *                                  micro, usage, allocation (comma-separated)
  *   pnpm bench --only calls        server CPU per upstream call (settle, balance, verify, token calls),
  *                                  through plangate beside a bare fetch of the same request (--calls N)
  *   pnpm bench --only redis        plangate on the Redis store (@plangate/redis) beside the memory store and
@@ -37,6 +37,8 @@ import { callsTable, checksTable, measureCalls } from './calls/section'
 import { prepareBaseline, type Baseline } from './baseline'
 import type { MemoryResult } from './memory'
 import type { MicroResult } from './micro'
+import type { UsageResult } from './usage'
+import { usageTable } from './usage-report'
 import { hasCallgrind, measureInstructions, type InstructionServer } from './instructions'
 import { BENCH_DIR, runScript, useBuiltPackages } from './processes'
 import { allocationTable, instructionTable, memoryTable, microTable, throughputTable, workloadTable } from './report'
@@ -51,7 +53,7 @@ import { checkWorkload, type WorkloadResult } from './workloads'
 const { values: flags } = parseArgs({
   options: {
     quick: { type: 'boolean', default: process.env.BENCH_QUICK === '1' },
-    only: { type: 'string', default: 'peers,scale,redis,calls,throughput,workloads,memory,micro,allocation' },
+    only: { type: 'string', default: 'peers,scale,redis,calls,throughput,workloads,memory,micro,usage,allocation' },
     calls: { type: 'string' },
     delays: { type: 'string' },
     routes: { type: 'string' },
@@ -219,6 +221,16 @@ async function micro(): Promise<string[]> {
   return [`## Micro-benchmarks (median of ${runs.get(THIS)!.length} runs)`, '', microTable(runs), '']
 }
 
+/** Usage pricing against a fixed cost, memory and Redis stores (bench/usage.ts, which starts its own redis-server). */
+async function usage(): Promise<string[]> {
+  log('usage: cost { max: 1 } and one use(1) against cost: 1, alternating rounds')
+  const results = await runScript<UsageResult[]>('usage.ts', quick ? ['--quick'] : []).catch((error: unknown) => {
+    problems.push(String(error))
+    return []
+  })
+  return ['## Usage pricing against a fixed cost (CPU time per warm request)', '', usageTable(results), '']
+}
+
 async function instructions(): Promise<string[]> {
   if (!hasCallgrind()) {
     problems.push('instructions: valgrind is not installed (apt-get install -y valgrind)')
@@ -279,7 +291,7 @@ async function allocation(): Promise<string[]> {
   return ['## Allocation per request (sampling heap profiler)', '', allocationTable(results), '']
 }
 
-const chosen = [peers, scale, redis, calls, throughput, workloads, memory, micro, allocation, instructions].filter((section) => sections.has(section.name))
+const chosen = [peers, scale, redis, calls, throughput, workloads, memory, micro, usage, allocation, instructions].filter((section) => sections.has(section.name))
 // Full runs measure one thing at a time; the quick check only needs each to work, so it overlaps them.
 const parts = quick ? await Promise.all(chosen.map((section) => section())) : []
 if (!quick) for (const section of chosen) parts.push(await section())

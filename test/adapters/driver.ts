@@ -13,6 +13,8 @@ export interface Probe {
   disconnected: number
   /** `/slow` handlers that answered. */
   finished: number
+  /** Why `/held` saw its balance's signal abort, and what was used then: "AbortError after 3". */
+  signals: string[]
   /** Resolves once the test calls `go()`: `/slow` answers then. */
   released: Promise<void>
   go(): void
@@ -21,7 +23,7 @@ export interface Probe {
 export function probe(): Probe {
   let go = () => {}
   const released = new Promise<void>((resolve) => (go = resolve))
-  return { started: 0, disconnected: 0, finished: 0, released, go: () => go() }
+  return { started: 0, disconnected: 0, finished: 0, signals: [], released, go: () => go() }
 }
 
 export interface RunningApp {
@@ -34,7 +36,7 @@ export interface RunningApp {
  * One adapter, set up one way. Its app answers, behind `requirePlan(planId, options)`:
  * `GET /ok` 200 with the balance as JSON; `/bad` 400; `/fail` 500; `/throw` throws; `/slow` waits
  * until the server sees the client go, then until `probe.go()`, then answers 200; `/use` and
- * `/stream` report usage (usage-routes.ts).
+ * `/stream` and `/held` report usage (usage-routes.ts).
  */
 export interface Driver {
   name: string

@@ -3,7 +3,7 @@ import express5, { type Request, type Response } from 'express'
 import express4 from 'express4'
 import { requirePlan, type ExpressRequirePlanOptions } from '@plangate/express'
 import { listenOn, probe, type Driver } from './driver'
-import { lines, reportUse, statusOf, usedFrom } from './usage-routes'
+import { held, lines, reportUse, statusOf, usedFrom } from './usage-routes'
 
 function driver(name: string, express: typeof express5): Driver {
   return {
@@ -33,6 +33,10 @@ function driver(name: string, express: typeof express5): Driver {
       })
       app.get('/stream', ...mw, async (req, res) => {
         for await (const line of lines(req.balance, req.query.chunks as string | undefined)) res.write(line)
+        res.end()
+      })
+      app.get('/held', ...mw, async (req, res) => {
+        for await (const line of held(req.balance, req.query.n as string | undefined, seen.signals)) res.write(line)
         res.end()
       })
       return listenOn(http.createServer(app), seen)

@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, 
 import { plangate, requirePlan, type PlangateOptions } from '@plangate/fastify'
 import { Readable } from 'node:stream'
 import { probe, type Driver, type Probe } from './driver'
-import { lines, reportUse, statusOf, usedFrom } from './usage-routes'
+import { held, lines, reportUse, statusOf, usedFrom } from './usage-routes'
 
 /** The routes, each with `preHandler`s of its own (run after the scope's hooks). */
 function routes(app: FastifyInstance, seen: Probe, preHandler: preHandlerAsyncHookHandler[]): void {
@@ -23,6 +23,10 @@ function routes(app: FastifyInstance, seen: Probe, preHandler: preHandlerAsyncHo
   app.get('/stream', opts, async (request, reply) => {
     const query = request.query as Record<string, string | undefined>
     return reply.type('text/plain').send(Readable.from(lines(request.balance, query.chunks)))
+  })
+  app.get('/held', opts, async (request, reply) => {
+    const query = request.query as Record<string, string | undefined>
+    return reply.type('text/plain').send(Readable.from(held(request.balance, query.n, seen.signals)))
   })
   app.get('/slow', opts, async (_request, reply) => {
     await new Promise((resolve) => reply.raw.once('close', resolve))

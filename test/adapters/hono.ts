@@ -3,7 +3,7 @@ import { HTTPException } from 'hono/http-exception'
 import { requirePlan, type HonoRequirePlanOptions, type PlanVariables } from '@plangate/hono'
 import { serveFetch } from '../helpers/serve'
 import { probe, type Driver } from './driver'
-import { lines, reportUse, statusOf, usedFrom } from './usage-routes'
+import { held, lines, reportUse, statusOf, usedFrom } from './usage-routes'
 
 export const honoDriver: Driver = {
   name: 'Hono',
@@ -34,8 +34,7 @@ export const honoDriver: Driver = {
       if (used !== undefined) c.header('x-used', used)
       return c.json(body, statusOf(c.req.query('status')) as 200)
     })
-    app.get('/stream', (c) => {
-      const it = lines(c.get('balance'), c.req.query('chunks'))
+    const streamOf = (it: AsyncGenerator<string>) => {
       const encoder = new TextEncoder()
       const body = new ReadableStream<Uint8Array>({
         async pull(controller) {
@@ -46,7 +45,9 @@ export const honoDriver: Driver = {
         cancel: () => void it.return(undefined),
       })
       return new Response(body, { headers: { 'content-type': 'text/plain' } })
-    })
+    }
+    app.get('/stream', (c) => streamOf(lines(c.get('balance'), c.req.query('chunks'))))
+    app.get('/held', (c) => streamOf(held(c.get('balance'), c.req.query('n'), seen.signals)))
     // Hono's default handler logs what a route throws; the denials' own answers pass through.
     app.onError((err, c) => (err instanceof HTTPException ? err.getResponse() : c.json({ error: 'route failed' }, 500)))
     const server = await serveFetch(app.fetch)

@@ -4,7 +4,7 @@ import Koa2 from 'koa2'
 import { requirePlan, type KoaRequirePlanOptions } from '@plangate/koa'
 import { Readable } from 'node:stream'
 import { listenOn, probe, type Driver } from './driver'
-import { lines, reportUse, statusOf, usedFrom } from './usage-routes'
+import { held, lines, reportUse, statusOf, usedFrom } from './usage-routes'
 
 function driver(name: string, Koa: typeof Koa3): Driver {
   return {
@@ -25,6 +25,7 @@ function driver(name: string, Koa: typeof Koa3): Driver {
           if (ctx.query.used !== undefined) ctx.set('x-used', ctx.query.used as string)
           ;[ctx.status, ctx.body] = [statusOf(ctx.query.status as string | undefined), body]
         } else if (ctx.path === '/stream') ctx.body = Readable.from(lines(ctx.state.balance, ctx.query.chunks as string | undefined))
+        else if (ctx.path === '/held') ctx.body = Readable.from(held(ctx.state.balance, ctx.query.n as string | undefined, seen.signals))
         else if (ctx.path === '/slow') {
           await new Promise((resolve) => ctx.res.once('close', resolve))
           seen.disconnected++

@@ -99,6 +99,29 @@ export const USAGE_CASES: AdapterCase[] = [
     },
   },
   {
+    name: 'balance.signal aborts (AbortError) when the client goes mid-stream, and the charge is what was reported until then',
+    async run(t) {
+      const { ledger, alice, planId, gate } = t.track(world({ credits: 100 }))
+      await subscribe(ledger, planId, alice)
+      const app = await t.start(planId, { gate, cost: { max: 10 } })
+      const client = new AbortController()
+      const response = await fetch(`${app.url}/held?n=2,1`, { headers: auth(alice.apiKey), signal: client.signal })
+      expect(response.status).toBe(200)
+      // The line comes after the route reported 3; then only the signal can end the route.
+      const reader = response.body!.getReader()
+      expect(new TextDecoder().decode((await reader.read()).value)).toBe('held\n')
+      expect(app.probe.signals).toEqual([])
+      client.abort()
+      await reader.cancel().catch(() => {})
+      await eventually(() => expect(app.probe.signals).toEqual(['AbortError after 3']))
+      await eventually(async () => {
+        await gate.close()
+        expect(ledger.redeemed(planId)).toBe(3)
+      })
+      await app.close()
+    },
+  },
+  {
     name: 'a stream the client leaves is charged what it reported until then, never the maximum',
     async run(t) {
       const { ledger, alice, planId, gate } = t.track(world({ credits: 100 }))

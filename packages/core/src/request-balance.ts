@@ -1,5 +1,8 @@
 import type { PlanBalance } from './lease'
 
+/** Why a balance's signal aborts: its maximum was used, or the client went away. */
+type Abort = 'quota' | 'gone'
+
 // Set by RequestBalance's static block: adapters reach its private state only through these.
 let meterOn: (balance: RequestBalance) => void
 let closeOn: (balance: RequestBalance) => void
@@ -18,7 +21,12 @@ export class RequestBalance implements PlanBalance {
   #reported = false
   /** Made on first read of `signal`: most routes never read it, and an AbortController is not free. */
   #controller: AbortController | undefined
-  #abortedWith: DOMException | undefined
+  /**
+   * Why the signal aborts, once it must: the DOMException itself is made only when a signal
+   * exists to carry it (constructing one captures a stack trace, about a quarter of a warm
+   * request's time when every request reaches its maximum; BENCHMARKS.md, usage pricing).
+   */
+  #abortedWith: Abort | undefined
   /** The charge was taken: nothing reported after that counts. */
   #charged = false
   /** The route is priced by usage (`cost: { max }`): `use()` counts. */
@@ -54,7 +62,7 @@ export class RequestBalance implements PlanBalance {
     if (this.#charged) return
     this.#used += credits
     this.#reported = true
-    if (this.#used >= this.cost) this.#abort(new DOMException(`plangate: the request used its maximum of ${this.cost} credits.`, 'QuotaExceededError'))
+    if (this.#used >= this.cost) this.#abort('quota')
   }
 
   /** Credits this request has reported with `use()` so far. */
@@ -70,21 +78,27 @@ export class RequestBalance implements PlanBalance {
   get signal(): AbortSignal {
     if (this.#controller === undefined) {
       this.#controller = new AbortController()
-      if (this.#abortedWith !== undefined) this.#controller.abort(this.#abortedWith)
+      if (this.#abortedWith !== undefined) this.#controller.abort(this.#reason(this.#abortedWith))
     }
     return this.#controller.signal
   }
 
-  #abort(reason: DOMException): void {
+  #abort(why: Abort): void {
     if (this.#abortedWith !== undefined) return
-    this.#abortedWith = reason
-    this.#controller?.abort(reason)
+    this.#abortedWith = why
+    this.#controller?.abort(this.#reason(why))
+  }
+
+  #reason(why: Abort): DOMException {
+    return why === 'quota'
+      ? new DOMException(`plangate: the request used its maximum of ${this.cost} credits.`, 'QuotaExceededError')
+      : new DOMException('plangate: the client went away.', 'AbortError')
   }
 
   static {
     meterOn = (balance) => (balance.#metered = true)
     closeOn = (balance) => (balance.#charged = true)
-    clientGone = (balance) => balance.#abort(new DOMException('plangate: the client went away.', 'AbortError'))
+    clientGone = (balance) => balance.#abort('gone')
     takeReport = (balance) => {
       if (balance.#charged) return 'charged'
       balance.#charged = true

@@ -23,7 +23,7 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { env } from 'hono/adapter'
 import { createMiddleware } from 'hono/factory'
 import { HTTPException } from 'hono/http-exception'
-import { chargeWhenBodyEnds, chargeWhenResponseCloses, type ClosingResponse } from './metered-body'
+import { chargeWhenBodyEnds, meterOnClose, type ClosingResponse } from './metered-body'
 
 export * from '@plangate/core/reexport'
 
@@ -88,7 +88,8 @@ export function requirePlan(planId: PlanId, options?: HonoRequirePlanOptions): M
     // Read before next(): @hono/node-server only aborts a signal that exists when the client leaves
     // (there, the Node response says it more cheaply: reading the signal builds a whole Request).
     const signal: AbortSignal | undefined = outgoing ? undefined : c.req.raw?.signal
-    if (config.metered) abortOnLeave(lease, outgoing, signal)
+    const chargeOnClose = config.metered && outgoing?.once ? meterOnClose(outgoing as ClosingResponse, lease) : undefined
+    if (config.metered && chargeOnClose === undefined) signal?.addEventListener('abort', () => abortBalance(lease.balance), { once: true })
     let settled: Promise<unknown> | undefined
     try {
       await next()
@@ -107,20 +108,13 @@ export function requirePlan(planId: PlanId, options?: HonoRequirePlanOptions): M
         }
         // Served only once the answer is complete: a throw here charges nothing.
         addHeaders(c, sent, outgoing)
-        settled ??= !config.metered ? lease.commit() : outgoing?.once ? chargeWhenResponseCloses(outgoing as ClosingResponse, lease, usageOf(config, c)) : chargeWhenBodyEnds(c, lease, usageOf(config, c))
+        settled ??= !config.metered ? lease.commit() : chargeOnClose ? chargeOnClose(usageOf(config, c)) : chargeWhenBodyEnds(c, lease, usageOf(config, c))
       }
     } finally {
       // Always settled: a thrown error (with no onError to turn it into a response) releases.
       keepAlive(c, settled ?? lease.release(), outgoing)
     }
   })
-}
-
-/** A route priced by usage sees its balance's `signal` abort when the client goes away. */
-function abortOnLeave(lease: { balance: PlanBalance }, outgoing: NodeResponse | undefined, signal: AbortSignal | undefined): void {
-  const leave = () => abortBalance(lease.balance)
-  if (outgoing?.once) outgoing.once('close', () => outgoing.writableFinished || leave())
-  else signal?.addEventListener('abort', leave, { once: true })
 }
 
 /**

@@ -1,4 +1,4 @@
-import { endLease, type Lease, type UsageOf } from '@plangate/core'
+import { abortBalance, endLease, type Lease, type UsageOf } from '@plangate/core'
 import type { Context } from 'hono'
 
 /** The Node response under @hono/node-server, as far as the charge needs it. */
@@ -8,16 +8,32 @@ export interface ClosingResponse {
   once(event: 'close', listener: () => void): unknown
 }
 
+/** What `meterOnClose` hands back as the charge's promise: nothing awaits it under @hono/node-server. */
+const CHARGED_ON_CLOSE: Promise<unknown> = Promise.resolve()
+
 /**
  * Under @hono/node-server the Node response says how the answer ended ('close' comes last: after
  * it was sent whole, or alone when the client went away), so the body is left as it is: wrapping
- * it in a web stream made a metered request cost 2.4 times a fixed-cost one (BENCHMARKS.md,
- * section 4). Resolves once the lease is ended.
+ * it in a web stream made a metered request cost 2.4 times a fixed-cost one (BENCHMARKS.md).
+ *
+ * One 'close' listener, added before the route runs, does both jobs of a metered request: a
+ * client gone before the end aborts the balance's signal, and, once the middleware has called
+ * the function this returns (the answer is a 2xx being sent), the charge is taken as the answer
+ * ended. A request that never calls it was released by the middleware. One listener and one
+ * closure rather than one each plus a promise: each costs every metered request.
  */
-export function chargeWhenResponseCloses(outgoing: ClosingResponse, lease: Lease, usage: UsageOf | undefined): Promise<unknown> {
-  return new Promise((resolve) => {
-    outgoing.once('close', () => resolve(endLease(lease, outgoing.writableFinished ? 'served' : outgoing.headersSent ? 'cut' : 'failed', usage)))
+export function meterOnClose(outgoing: ClosingResponse, lease: Lease): (usage: UsageOf | undefined) => Promise<unknown> {
+  let charging = false
+  let usage: UsageOf | undefined
+  outgoing.once('close', () => {
+    if (!outgoing.writableFinished) abortBalance(lease.balance)
+    if (charging) void endLease(lease, outgoing.writableFinished ? 'served' : outgoing.headersSent ? 'cut' : 'failed', usage)
   })
+  return (of) => {
+    charging = true
+    usage = of
+    return CHARGED_ON_CLOSE
+  }
 }
 
 /**

@@ -10,11 +10,13 @@
  * - `POST /lossy/:plan`: `x-cost` credits, answered with status `x-status` after `x-wait` ms, on a
  *   store whose every release fails (it never reaches the object) and whose reservations' lease is
  *   `LOSSY_LEASE_MS`;
+ * - `POST /metered/:plan`: priced by usage, `cost: { max: x-max }`; the route reports each of
+ *   `x-uses`'s comma-separated values with `balance.use()` and answers with status `x-status`;
  * - `POST /contract` (TEST ONLY): runs a list of store calls on the Durable Object store.
  */
 import { createPlanGate, type PlanGate } from '@plangate/core'
 import { createDurableObjectStore, PlanGateStore, type PlanGateStoreNamespace } from '@plangate/cloudflare'
-import { requirePlan } from '@plangate/hono'
+import { requirePlan, type HonoRequirePlanOptions } from '@plangate/hono'
 import { Hono, type MiddlewareHandler } from 'hono'
 import { runCalls, type ContractCall } from './contract'
 
@@ -68,7 +70,7 @@ interface Env {
   ISOLATE: string
 }
 
-type Mode = 'ask' | 'auto' | 'stalled' | 'failing' | 'lossy'
+type Mode = 'ask' | 'auto' | 'stalled' | 'failing' | 'lossy' | 'metered'
 
 const app = new Hono<{ Bindings: Env }>()
 // Built on the first request (bindings are known only then), kept for the isolate's life.
@@ -78,7 +80,7 @@ const charges = new Map<string, MiddlewareHandler>()
 function gateFor(mode: Mode, env: Env): PlanGate {
   let gate = gates.get(mode)
   if (gate === undefined) {
-    const namespace = { stalled: env.STALLED_STORE, failing: env.FAILING_STORE, lossy: env.LOST_RELEASE_STORE, ask: env.PLANGATE_STORE, auto: env.PLANGATE_STORE }[mode]
+    const namespace = { stalled: env.STALLED_STORE, failing: env.FAILING_STORE, lossy: env.LOST_RELEASE_STORE, ask: env.PLANGATE_STORE, auto: env.PLANGATE_STORE, metered: env.PLANGATE_STORE }[mode]
     const reservationLeaseMs = mode === 'lossy' ? LOSSY_LEASE_MS : undefined
     gate = createPlanGate({
       apiKey: env.NVM_API_KEY,
@@ -99,19 +101,28 @@ app.use('*', async (c, next) => {
 
 app.get('/health', (c) => c.json({ ok: true, isolate: c.env.ISOLATE }))
 
-app.post('/:mode{ask|auto|stalled|failing|lossy}/:plan', (c, next) => {
+/** What a request's cost is: `x-cost` credits on `/lossy`, at most `x-max` on `/metered`, else 1. */
+function costFor(mode: Mode): HonoRequirePlanOptions['cost'] {
+  const header = (c: { req: { header(name: string): string | undefined } }, name: string) => Number(c.req.header(name) ?? 1)
+  if (mode === 'lossy') return (c) => header(c, 'x-cost')
+  if (mode === 'metered') return { max: (c) => header(c, 'x-max') }
+  return 1
+}
+
+app.post('/:mode{ask|auto|stalled|failing|lossy|metered}/:plan', (c, next) => {
   const mode = c.req.param('mode') as Mode
   const plan = c.req.param('plan')
   let charge = charges.get(`${mode}:${plan}`)
   if (charge === undefined) {
-    const cost = mode === 'lossy' ? (c: { req: { header(name: string): string | undefined } }) => Number(c.req.header('x-cost') ?? 1) : 1
-    charge = requirePlan(plan, { gate: gateFor(mode, c.env), cost }) as unknown as MiddlewareHandler
+    charge = requirePlan(plan, { gate: gateFor(mode, c.env), cost: costFor(mode) }) as unknown as MiddlewareHandler
     charges.set(`${mode}:${plan}`, charge)
   }
   return charge(c, next)
 }, async (c) => {
   // `/lossy` only: `x-wait` ms of work first (a request that may outlive its lease).
   await sleep(Number(c.req.header('x-wait') ?? 0))
+  // `/metered` only: what the work used, as the route reports it.
+  for (const n of (c.req.header('x-uses') ?? '').split(',').filter(Boolean)) c.get('balance').use(Number(n))
   return c.json({ balance: c.get('balance') }, Number(c.req.header('x-status') ?? 200) as 200)
 })
 
