@@ -27,8 +27,9 @@
  *
  * The tables go to stdout and to bench/results/latest.md; progress goes to stderr.
  */
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { cpus } from 'node:os'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { cpus, tmpdir } from 'node:os'
+import { basename, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { measureAllocation } from './allocation'
 import { prepareBaseline, type Baseline } from './baseline'
@@ -44,6 +45,9 @@ import { measureScale } from './peers/scale'
 import { redisSection } from './redis/section'
 import { measureThroughput, VARIANTS } from './throughput'
 import { checkWorkload, type WorkloadResult } from './workloads'
+import { CHARTS_DIR, mergeResults, provenance, readResults, type BenchResults } from './charts/results'
+import { renderCharts } from './charts/render'
+import { measureWindows, windowTable } from './window'
 
 const { values: flags } = parseArgs({
   options: {
@@ -64,8 +68,18 @@ const { values: flags } = parseArgs({
     compare: { type: 'string' },
     profile: { type: 'boolean', default: false },
     dist: { type: 'boolean', default: false },
+    'charts-only': { type: 'boolean', default: false },
+    charts: { type: 'string' },
   },
 })
+
+// The charts again from the committed results, measuring nothing (a clean clone needs no run).
+if (flags['charts-only']) {
+  const dir = flags.charts ?? CHARTS_DIR
+  const written = await renderCharts(readResults(join(dir, 'results.json')), dir)
+  console.error(`bench: ${written.length} chart(s) drawn from ${join(dir, 'results.json')} into ${dir}`)
+  process.exit(0)
+}
 
 const quick = flags.quick
 const sections = new Set(flags.only.split(','))
@@ -78,6 +92,9 @@ if (flags.dist) useBuiltPackages()
 const baseline: Baseline | undefined = flags.compare ? prepareBaseline(flags.compare, { build: flags.dist }) : undefined
 const THIS = 'this checkout'
 const problems: string[] = []
+/** What the charts are drawn from (./charts/), section by section. */
+const results: BenchResults = {}
+const taken = provenance(process.argv.slice(2), quick)
 const output: string[] = [
   `# plangate benchmarks${quick ? ' (quick: checks the harness, the figures mean nothing)' : ''}`,
   '',
@@ -123,6 +140,7 @@ async function peers(): Promise<string[]> {
     problems.push(String(error))
     return []
   })
+  if (groups.length > 0) results.peers = { provenance: taken, results: groups }
   return [
     `## Peers: what each middleware adds, the API ${delays.join(' or ')} ms away (${holders} holders, ${rounds} rounds, batch window ${batchMs} ms)`,
     '',
@@ -136,14 +154,15 @@ async function peers(): Promise<string[]> {
 async function scale(): Promise<string[]> {
   const holderCounts = quick ? [1, 100] : [1, 100, 10_000]
   const delayMs = quick ? 0 : 40
-  const results = await measureScale({ frameworks: frameworks(), holderCounts, delayMs, rounds, batchMs, ...loadLength() }, log, problems).catch((error: unknown) => {
+  const measured = await measureScale({ frameworks: frameworks(), holderCounts, delayMs, rounds, batchMs, ...loadLength() }, log, problems).catch((error: unknown) => {
     problems.push(String(error))
     return []
   })
+  if (measured.length > 0) results.scale = { provenance: taken, results: measured }
   return [
     `## Scale: holders active at once (plangate batched, API key, the API ${delayMs} ms away, ${rounds} rounds)`,
     '',
-    scaleTable(results),
+    scaleTable(measured),
     '',
     'Several processes sharing balances through the Redis store: the Redis section (`--only redis`).',
     '',
@@ -265,10 +284,23 @@ const parts = quick ? await Promise.all(chosen.map((section) => section())) : []
 if (!quick) for (const section of chosen) parts.push(await section())
 output.push(...parts.flat())
 
+mkdirSync(`${BENCH_DIR}results`, { recursive: true })
+writeFileSync(`${BENCH_DIR}results/latest.json`, `${JSON.stringify(results, null, 1)}\n`)
+// A full run's figures become the committed ones (the sections it measured) and the charts are
+// drawn again from them; a quick run's figures mean nothing, so its charts go to a temporary
+// directory, drawn only to check that they can be.
+const chartsDir = flags.charts ?? (quick ? mkdtempSync(join(tmpdir(), 'plangate-charts-')) : CHARTS_DIR)
+try {
+  const all = quick && flags.charts === undefined ? results : mergeResults(join(chartsDir, 'results.json'), results)
+  const written = await renderCharts(all, chartsDir)
+  output.push(`Charts: ${written.length} drawn into ${chartsDir} (${written.map((path) => basename(path)).join(', ') || 'none: no section with a chart was measured'})`, '')
+} catch (error) {
+  problems.push(`charts: ${error instanceof Error ? error.stack : String(error)}`)
+}
+
 if (problems.length > 0) output.push('## Problems', '', ...problems.map((p) => `- ${p}`), '')
 const report = output.join('\n')
 console.log(report)
-mkdirSync(`${BENCH_DIR}results`, { recursive: true })
 writeFileSync(`${BENCH_DIR}results/latest.md`, report)
 if (problems.length > 0) {
   console.error(`bench: ${problems.length} problem(s); the harness or plangate is broken`)
