@@ -291,6 +291,7 @@ writeFileSync(`${BENCH_DIR}results/latest.json`, `${JSON.stringify(results, null
 // directory, drawn only to check that they can be.
 const chartsDir = flags.charts ?? (quick ? mkdtempSync(join(tmpdir(), 'plangate-charts-')) : CHARTS_DIR)
 try {
+  mkdirSync(chartsDir, { recursive: true })
   const all = quick && flags.charts === undefined ? results : mergeResults(join(chartsDir, 'results.json'), results)
   const written = await renderCharts(all, chartsDir)
   output.push(`Charts: ${written.length} drawn into ${chartsDir} (${written.map((path) => basename(path)).join(', ') || 'none: no section with a chart was measured'})`, '')
