@@ -55,7 +55,7 @@ export interface Ready {
 }
 
 /** Orchestrator → child. */
-export type Command = { id: number; type: 'counters' | 'quiesce' | 'cpu' | 'close' | 'allocation-start' | 'allocation-stop' | 'heap' | 'redis-calls' }
+export type Command = { id: number; type: 'counters' | 'quiesce' | 'cpu' | 'close' | 'allocation-start' | 'allocation-stop' | 'heap' | 'redis-calls' | 'pending-start' | 'pending-stop' }
 
 /** Child → orchestrator, answering a command. */
 export interface Reply {
@@ -72,4 +72,6 @@ export interface Reply {
   heap?: number
   /** redis-calls: commands a peer server's Redis client has sent so far, by script (bench/redis/store.ts). */
   redisCalls?: Record<string, number>
+  /** pending-stop: credits served and not yet settled, sampled since pending-start (bench/peers/pending.ts). */
+  pending?: { mean: number; max: number; samples: number }
 }

@@ -47,12 +47,12 @@ import { measureThroughput, VARIANTS } from './throughput'
 import { checkWorkload, type WorkloadResult } from './workloads'
 import { CHARTS_DIR, mergeResults, provenance, readResults, type BenchResults } from './charts/results'
 import { renderCharts } from './charts/render'
-import { measureWindows, windowTable } from './window'
+import { measureWindows, windowSettings, windowTable } from './window'
 
 const { values: flags } = parseArgs({
   options: {
     quick: { type: 'boolean', default: process.env.BENCH_QUICK === '1' },
-    only: { type: 'string', default: 'peers,scale,redis,throughput,workloads,memory,micro,allocation' },
+    only: { type: 'string', default: 'peers,scale,window,redis,throughput,workloads,memory,micro,allocation' },
     delays: { type: 'string' },
     routes: { type: 'string' },
     holders: { type: 'string' },
@@ -169,6 +169,26 @@ async function scale(): Promise<string[]> {
   ]
 }
 
+async function window(): Promise<string[]> {
+  const holderCounts = flags.holders ? flags.holders.split(',').map(Number) : quick ? [4] : [100, 10_000]
+  const delayMs = flags.delays ? Number(flags.delays.split(',')[0]) : quick ? 0 : 40
+  // A window of 5 s needs a run of several to show its steady state.
+  const duration = number(flags.duration, 10)
+  const framework = frameworks()[0] === 'express' && flags.framework ? 'express' : 'hono'
+  const settings = windowSettings(quick)
+  const measured = await measureWindows({ framework, holderCounts, settings, delayMs, rounds, ...loadLength(), duration }, log, problems).catch((error: unknown) => {
+    problems.push(String(error))
+    return []
+  })
+  if (measured.length > 0) results.window = { provenance: taken, results: measured }
+  return [
+    `## Choosing a window: calls per request against credits served and not yet settled (${framework === 'express' ? 'Express 5' : 'Hono'}, API key, constant route, the API ${delayMs} ms away, ${rounds} rounds of ${quick ? 'a few hundred requests' : `${duration} s`})`,
+    '',
+    windowTable(measured),
+    '',
+  ]
+}
+
 async function redis(): Promise<string[]> {
   const delays = (flags.delays ?? (quick ? '0' : '0,40')).split(',').map(Number)
   const holders = number(flags.holders, quick ? 4 : 100)
@@ -278,7 +298,7 @@ async function allocation(): Promise<string[]> {
   return ['## Allocation per request (sampling heap profiler)', '', allocationTable(results), '']
 }
 
-const chosen = [peers, scale, redis, throughput, workloads, memory, micro, allocation, instructions].filter((section) => sections.has(section.name))
+const chosen = [peers, scale, window, redis, throughput, workloads, memory, micro, allocation, instructions].filter((section) => sections.has(section.name))
 // Full runs measure one thing at a time; the quick check only needs each to work, so it overlaps them.
 const parts = quick ? await Promise.all(chosen.map((section) => section())) : []
 if (!quick) for (const section of chosen) parts.push(await section())

@@ -1,8 +1,10 @@
 /** A peer-benchmark server in its own process (the load generator must not share its event loop). */
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
+import { MemoryBalanceStore } from '@plangate/core'
 import { config, serveCommands } from '../servers/child'
 import { expressPeer, honoPeer } from './apps'
+import { pendingSampler } from './pending'
 import type { PeerConfig } from './protocol'
 
 const settings = config<PeerConfig>()
@@ -11,6 +13,8 @@ const server = app.express ? app.express.listen(0, '127.0.0.1') : serve({ fetch:
 await new Promise<void>((resolve) => server.once('listening', resolve))
 const port = (server.address() as AddressInfo).port
 const gc = (globalThis as { gc?: () => void }).gc
+// Money at risk (bench/window.ts): what the memory store holds served and not yet settled.
+const pending = app.gate?.store instanceof MemoryBalanceStore ? pendingSampler(app.gate.store) : undefined
 
 serveCommands({ type: 'ready', port, keys: [] }, async (command) => {
   switch (command.type) {
@@ -19,6 +23,11 @@ serveCommands({ type: 'ready', port, keys: [] }, async (command) => {
     case 'heap':
       for (let i = 0; i < 4; i++) gc?.()
       return { heap: process.memoryUsage().heapUsed }
+    case 'pending-start':
+      pending?.start()
+      return {}
+    case 'pending-stop':
+      return pending ? { pending: pending.stop() } : {}
     case 'redis-calls':
       return { redisCalls: app.redis?.calls() ?? {} }
     case 'close':
