@@ -49,7 +49,7 @@ export function windowSettings(quick: boolean): WindowSetting[] {
   const fixed = (batchMs: number): WindowSetting => ({ label: batchMs === 0 ? 'immediate' : `batchMs ${batchMs}`, batchMs })
   const rule = (batchMs: number, maxCredits: number): WindowSetting => ({ label: `batchMs ${batchMs}, maxCredits ${maxCredits}`, batchMs, maxCredits })
   if (quick) return [fixed(0), fixed(250), rule(1000, 5)]
-  return [fixed(0), fixed(100), fixed(250), fixed(1000), fixed(5000), rule(1000, 10), rule(5000, 10), rule(5000, 50)]
+  return [fixed(0), fixed(100), fixed(250), fixed(1000), fixed(5000), rule(1000, 10), rule(5000, 10)]
 }
 
 export async function measureWindows(options: WindowOptions, log: (line: string) => void, problems: string[]): Promise<WindowResult[]> {

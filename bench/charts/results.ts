@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { cpus } from 'node:os'
+import { cpus, loadavg } from 'node:os'
 import type { PeerGroup } from '../peers'
 import type { ScaleResult } from '../peers/scale'
 import { BENCH_DIR } from '../processes'
@@ -21,6 +21,8 @@ export interface Provenance {
   /** ISO date of the run. */
   date: string
   machine: string
+  /** The machine's 1-minute load average when the run began (os.loadavg): above its cores, other work shared them. */
+  loadAverage?: number
   quick: boolean
 }
 
@@ -52,6 +54,7 @@ export function provenance(argv: string[], quick: boolean): Provenance {
     commit,
     date: new Date().toISOString(),
     machine: `${cpus()[0]?.model?.trim() ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}`,
+    loadAverage: Math.round(loadavg()[0]! * 10) / 10,
     quick,
   }
 }

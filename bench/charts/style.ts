@@ -7,7 +7,8 @@ export type ChartSpec = TopLevelSpec
 /** "`pnpm bench --only peers …` at df381cb, 2026-12-03 (AMD EPYC, 2 cores, Node v20.20.2)". */
 export function source(provenance: Provenance): string {
   const quick = provenance.quick ? ' (quick: checks the harness, the figures mean nothing)' : ''
-  return `${provenance.command} at ${provenance.commit}, ${provenance.date.slice(0, 10)} (${provenance.machine})${quick}`
+  const load = provenance.loadAverage === undefined ? '' : `, load average ${provenance.loadAverage} at the start`
+  return `${provenance.command} at ${provenance.commit}, ${provenance.date.slice(0, 10)} (${provenance.machine}${load})${quick}`
 }
 
 /** Long subtitles are cut into lines, as vega does not wrap text. */
