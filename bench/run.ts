@@ -6,8 +6,10 @@
  *   pnpm bench --quick             a few hundred requests per server, the peer servers included (CI; also
  *                                  BENCH_QUICK=1): exits non-zero when the harness breaks (non-2xx, wrong
  *                                  counts), never on speed
- *   pnpm bench --only peers        some sections: peers, scale, redis, throughput, workloads, memory, micro,
- *                                  allocation (comma-separated)
+ *   pnpm bench --only peers        some sections: peers, scale, window, redis, throughput, workloads, memory,
+ *                                  micro, allocation (comma-separated)
+ *   pnpm bench --only window       settle.batchMs (and maxCredits) against upstream calls per request and the
+ *                                  credits served but not yet settled, with 100 and 10,000 holders
  *   pnpm bench --only redis        plangate on the Redis store (@plangate/redis) beside the memory store and
  *                                  bare, with Redis round trips per request, and the orders a burst takes
  *                                  across 4 processes on one Redis (needs redis-server; the bench starts its own)
@@ -25,7 +27,14 @@
  *   pnpm bench --dist              load the packages' builds (run `pnpm build` first) instead of their
  *                                  sources: what users run (a --compare baseline is built too)
  *
- * The tables go to stdout and to bench/results/latest.md; progress goes to stderr.
+ *   pnpm bench --charts-only       draw the charts again from bench/charts/results.json, measuring nothing
+ *   pnpm bench --charts <dir>      where results.json is merged and the charts drawn (default bench/charts/
+ *                                  for a full run; a quick run draws into a temporary directory)
+ *
+ * The tables go to stdout and to bench/results/latest.md, the raw results to bench/results/latest.json;
+ * a full run also merges the sections it measured into bench/charts/results.json (the committed
+ * figures, with the command and commit behind each section) and draws the SVG charts beside it
+ * (charts/render.ts). Progress goes to stderr.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
