@@ -11,6 +11,7 @@ import type { Framework, Ready } from './protocol'
 import { headersFor, x402Payloads, type Credential } from './peers/credentials'
 import type { PeerConfig, PeerKind, PeerRoute } from './peers/protocol'
 import { hasNeverminedSdk, sdkMissingLine, sdkRequired } from './peers/nvm-sdk-bundle'
+import type { PendingSample } from './peers/pending'
 import { calibrate } from './peers/routes'
 
 export interface PeerRow {
@@ -40,6 +41,8 @@ export interface PeerRun extends LoadResult {
   calls: Record<string, number>
   callsPerRequest: number
   cpuMicrosPerRequest: number
+  /** Credits served and not yet settled while the load ran, when sampled (bench/window.ts). */
+  pending?: PendingSample
 }
 
 export interface PeerSeries {
@@ -174,9 +177,17 @@ export async function warm(one: Running, options: Pick<PeerOptions, 'warmupSecon
 const total = (counters: Record<string, number> | undefined) => Object.values(counters ?? {}).reduce((sum, n) => sum + n, 0)
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-export async function measureOnce(one: Running, upstream: Child, delayMs: number, options: Pick<PeerOptions, 'duration' | 'amount' | 'connections' | 'batchMs'>): Promise<PeerRun> {
+/** With `samplePending`, also the credits the server held served and not yet settled during the load (peers/pending.ts). */
+export async function measureOnce(
+  one: Running,
+  upstream: Child,
+  delayMs: number,
+  options: Pick<PeerOptions, 'duration' | 'amount' | 'connections' | 'batchMs'>,
+  samplePending = false,
+): Promise<PeerRun> {
   // The previous measurement (or warm-up) has drained its settlement already: see the end.
   const before = (await upstream.command('counters')).counters!
+  if (samplePending) await one.server.command('pending-start')
   const cpuBefore = (await one.server.command('cpu')).cpu!
   const result = await load({
     port: one.server.ready.port,
@@ -187,6 +198,7 @@ export async function measureOnce(one: Running, upstream: Child, delayMs: number
     ...(options.amount ? { amount: options.amount } : {}),
   })
   const cpuAfter = (await one.server.command('cpu')).cpu!
+  const pending = samplePending ? (await one.server.command('pending-stop')).pending : undefined
   const after = await quiet(upstream, drainMs(one.series.row.peer, delayMs, options.batchMs), delayMs)
   const calls = Object.fromEntries(Object.keys(after).map((name) => [name, after[name]! - (before[name] ?? 0)]).filter(([, n]) => n !== 0))
   const perRequest = (n: number) => (result.requests ? n / result.requests : 0)
@@ -195,6 +207,7 @@ export async function measureOnce(one: Running, upstream: Child, delayMs: number
     calls,
     callsPerRequest: perRequest(total(after) - total(before)),
     cpuMicrosPerRequest: perRequest(cpuAfter.user - cpuBefore.user + cpuAfter.system - cpuBefore.system),
+    ...(pending ? { pending } : {}),
   }
 }
 

@@ -55,7 +55,7 @@ export interface Ready {
 }
 
 /** Orchestrator → child. */
-export type Command = { id: number; type: 'counters' | 'quiesce' | 'cpu' | 'close' | 'allocation-start' | 'allocation-stop' | 'heap' | 'redis-calls' | 'profile-start' | 'profile-stop' }
+export type Command = { id: number; type: 'counters' | 'quiesce' | 'cpu' | 'close' | 'allocation-start' | 'allocation-stop' | 'heap' | 'redis-calls' | 'profile-start' | 'profile-stop' | 'pending-start' | 'pending-stop' }
 
 /** Child → orchestrator, answering a command. */
 export interface Reply {
@@ -74,4 +74,6 @@ export interface Reply {
   redisCalls?: Record<string, number>
   /** profile-stop: the V8 CPU profile taken since profile-start (a .cpuprofile's JSON). */
   profile?: string
+  /** pending-stop: credits served and not yet settled, sampled since pending-start (bench/peers/pending.ts). */
+  pending?: { mean: number; max: number; samples: number }
 }

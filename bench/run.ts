@@ -6,8 +6,10 @@
  *   pnpm bench --quick             a few hundred requests per server, the peer servers included (CI; also
  *                                  BENCH_QUICK=1): exits non-zero when the harness breaks (non-2xx, wrong
  *                                  counts), never on speed
- *   pnpm bench --only peers        some sections: peers, scale, redis, calls, throughput, workloads, memory,
- *                                  micro, usage, allocation (comma-separated)
+ *   pnpm bench --only peers        some sections: peers, scale, window, redis, calls, throughput, workloads,
+ *                                  memory, micro, usage, allocation (comma-separated)
+ *   pnpm bench --only window       settle.batchMs (and maxCredits) against upstream calls per request and the
+ *                                  credits served but not yet settled, with 100 and 10,000 holders
  *   pnpm bench --only calls        server CPU per upstream call (settle, balance, verify, token calls),
  *                                  through plangate beside a bare fetch of the same request (--calls N)
  *   pnpm bench --only redis        plangate on the Redis store (@plangate/redis) beside the memory store and
@@ -27,10 +29,18 @@
  *   pnpm bench --dist              load the packages' builds (run `pnpm build` first) instead of their
  *                                  sources: what users run (a --compare baseline is built too)
  *
- * The tables go to stdout and to bench/results/latest.md; progress goes to stderr.
+ *   pnpm bench --charts-only       draw the charts again from bench/charts/results.json, measuring nothing
+ *   pnpm bench --charts <dir>      where results.json is merged and the charts drawn (default bench/charts/
+ *                                  for a full run; a quick run draws into a temporary directory)
+ *
+ * The tables go to stdout and to bench/results/latest.md, the raw results to bench/results/latest.json;
+ * a full run also merges the sections it measured into bench/charts/results.json (the committed
+ * figures, with the command and commit behind each section) and draws the SVG charts beside it
+ * (charts/render.ts). Progress goes to stderr.
  */
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { cpus } from 'node:os'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { cpus, tmpdir } from 'node:os'
+import { basename, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { measureAllocation } from './allocation'
 import { callsTable, checksTable, measureCalls } from './calls/section'
@@ -49,11 +59,14 @@ import { measureScale } from './peers/scale'
 import { redisSection } from './redis/section'
 import { measureThroughput, VARIANTS } from './throughput'
 import { checkWorkload, type WorkloadResult } from './workloads'
+import { CHARTS_DIR, mergeResults, provenance, readResults, type BenchResults } from './charts/results'
+import { renderCharts } from './charts/render'
+import { measureWindows, windowSettings, windowTable } from './window'
 
 const { values: flags } = parseArgs({
   options: {
     quick: { type: 'boolean', default: process.env.BENCH_QUICK === '1' },
-    only: { type: 'string', default: 'peers,scale,redis,calls,throughput,workloads,memory,micro,usage,allocation' },
+    only: { type: 'string', default: 'peers,scale,window,redis,calls,throughput,workloads,memory,micro,usage,allocation' },
     calls: { type: 'string' },
     delays: { type: 'string' },
     routes: { type: 'string' },
@@ -70,8 +83,18 @@ const { values: flags } = parseArgs({
     compare: { type: 'string' },
     profile: { type: 'boolean', default: false },
     dist: { type: 'boolean', default: false },
+    'charts-only': { type: 'boolean', default: false },
+    charts: { type: 'string' },
   },
 })
+
+// The charts again from the committed results, measuring nothing (a clean clone needs no run).
+if (flags['charts-only']) {
+  const dir = flags.charts ?? CHARTS_DIR
+  const written = await renderCharts(readResults(join(dir, 'results.json')), dir)
+  console.error(`bench: ${written.length} chart(s) drawn from ${join(dir, 'results.json')} into ${dir}`)
+  process.exit(0)
+}
 
 const quick = flags.quick
 const sections = new Set(flags.only.split(','))
@@ -84,6 +107,9 @@ if (flags.dist) useBuiltPackages()
 const baseline: Baseline | undefined = flags.compare ? prepareBaseline(flags.compare, { build: flags.dist }) : undefined
 const THIS = 'this checkout'
 const problems: string[] = []
+/** What the charts are drawn from (./charts/), section by section. */
+const results: BenchResults = {}
+const taken = provenance(process.argv.slice(2), quick)
 const output: string[] = [
   `# plangate benchmarks${quick ? ' (quick: checks the harness, the figures mean nothing)' : ''}`,
   '',
@@ -129,6 +155,7 @@ async function peers(): Promise<string[]> {
     problems.push(String(error))
     return []
   })
+  if (groups.length > 0) results.peers = { provenance: taken, results: groups }
   return [
     `## Peers: what each middleware adds, the API ${delays.join(' or ')} ms away (${holders} holders, ${rounds} rounds, batch window ${batchMs} ms)`,
     '',
@@ -142,16 +169,37 @@ async function peers(): Promise<string[]> {
 async function scale(): Promise<string[]> {
   const holderCounts = quick ? [1, 100] : [1, 100, 10_000]
   const delayMs = quick ? 0 : 40
-  const results = await measureScale({ frameworks: frameworks(), holderCounts, delayMs, rounds, batchMs, ...loadLength() }, log, problems).catch((error: unknown) => {
+  const measured = await measureScale({ frameworks: frameworks(), holderCounts, delayMs, rounds, batchMs, ...loadLength() }, log, problems).catch((error: unknown) => {
     problems.push(String(error))
     return []
   })
+  if (measured.length > 0) results.scale = { provenance: taken, results: measured }
   return [
     `## Scale: holders active at once (plangate batched, API key, the API ${delayMs} ms away, ${rounds} rounds)`,
     '',
-    scaleTable(results),
+    scaleTable(measured),
     '',
     'Several processes sharing balances through the Redis store: the Redis section (`--only redis`).',
+    '',
+  ]
+}
+
+async function window(): Promise<string[]> {
+  const holderCounts = flags.holders ? flags.holders.split(',').map(Number) : quick ? [4] : [100, 10_000]
+  const delayMs = flags.delays ? Number(flags.delays.split(',')[0]) : quick ? 0 : 40
+  // A window of 5 s needs a run of several to show its steady state.
+  const duration = number(flags.duration, 10)
+  const framework = frameworks()[0] === 'express' && flags.framework ? 'express' : 'hono'
+  const settings = windowSettings(quick)
+  const measured = await measureWindows({ framework, holderCounts, settings, delayMs, rounds, ...loadLength(), duration }, log, problems).catch((error: unknown) => {
+    problems.push(String(error))
+    return []
+  })
+  if (measured.length > 0) results.window = { provenance: taken, results: measured }
+  return [
+    `## Choosing a window: calls per request against credits served and not yet settled (${framework === 'express' ? 'Express 5' : 'Hono'}, API key, constant route, the API ${delayMs} ms away, ${rounds} rounds of ${quick ? 'a few hundred requests' : `${duration} s`})`,
+    '',
+    windowTable(measured),
     '',
   ]
 }
@@ -291,16 +339,30 @@ async function allocation(): Promise<string[]> {
   return ['## Allocation per request (sampling heap profiler)', '', allocationTable(results), '']
 }
 
-const chosen = [peers, scale, redis, calls, throughput, workloads, memory, micro, usage, allocation, instructions].filter((section) => sections.has(section.name))
+const chosen = [peers, scale, window, redis, calls, throughput, workloads, memory, micro, usage, allocation, instructions].filter((section) => sections.has(section.name))
 // Full runs measure one thing at a time; the quick check only needs each to work, so it overlaps them.
 const parts = quick ? await Promise.all(chosen.map((section) => section())) : []
 if (!quick) for (const section of chosen) parts.push(await section())
 output.push(...parts.flat())
 
+mkdirSync(`${BENCH_DIR}results`, { recursive: true })
+writeFileSync(`${BENCH_DIR}results/latest.json`, `${JSON.stringify(results, null, 1)}\n`)
+// A full run's figures become the committed ones (the sections it measured) and the charts are
+// drawn again from them; a quick run's figures mean nothing, so its charts go to a temporary
+// directory, drawn only to check that they can be.
+const chartsDir = flags.charts ?? (quick ? mkdtempSync(join(tmpdir(), 'plangate-charts-')) : CHARTS_DIR)
+try {
+  mkdirSync(chartsDir, { recursive: true })
+  const all = quick && flags.charts === undefined ? results : mergeResults(join(chartsDir, 'results.json'), results)
+  const written = await renderCharts(all, chartsDir)
+  output.push(`Charts: ${written.length} drawn into ${chartsDir} (${written.map((path) => basename(path)).join(', ') || 'none: no section with a chart was measured'})`, '')
+} catch (error) {
+  problems.push(`charts: ${error instanceof Error ? error.stack : String(error)}`)
+}
+
 if (problems.length > 0) output.push('## Problems', '', ...problems.map((p) => `- ${p}`), '')
 const report = output.join('\n')
 console.log(report)
-mkdirSync(`${BENCH_DIR}results`, { recursive: true })
 writeFileSync(`${BENCH_DIR}results/latest.md`, report)
 if (problems.length > 0) {
   console.error(`bench: ${problems.length} problem(s); the harness or plangate is broken`)

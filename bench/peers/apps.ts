@@ -28,7 +28,10 @@ function gateFor(settings: PeerConfig, store?: BalanceStore): PlanGate {
     environment: settings.baseUrl,
     agentId: settings.agentId,
     cache: { max: Math.max(10_000, settings.holders) },
-    settle: { batchMs: settings.peer === 'plangate-batched' ? settings.batchMs : 0 },
+    settle: {
+      batchMs: settings.peer === 'plangate-batched' ? settings.batchMs : 0,
+      ...(settings.peer === 'plangate-batched' && settings.maxCredits !== undefined ? { maxCredits: settings.maxCredits } : {}),
+    },
     ...(store ? { store } : {}),
     ...(settings.maxOrders === undefined ? {} : { autoOrder: { maxOrders: settings.maxOrders } }),
     ...(settings.gateTimeoutMs === undefined ? {} : { timeoutMs: settings.gateTimeoutMs }),

@@ -38,6 +38,8 @@ export interface PeerConfig {
   maxOrders?: number
   /** plangate only: the gate's `timeoutMs` (default the gate's, 5,000). */
   gateTimeoutMs?: number
+  /** plangate batched only: `settle.maxCredits` (a batch goes once it holds that many credits). */
+  maxCredits?: number
 }
 
 export interface RedisStoreConfig {

@@ -2,8 +2,10 @@
 import type { AddressInfo } from 'node:net'
 import { Session } from 'node:inspector/promises'
 import { serve } from '@hono/node-server'
+import { MemoryBalanceStore } from '@plangate/core'
 import { config, serveCommands } from '../servers/child'
 import { expressPeer, honoPeer } from './apps'
+import { pendingSampler } from './pending'
 import type { PeerConfig } from './protocol'
 
 const settings = config<PeerConfig>()
@@ -14,6 +16,8 @@ const port = (server.address() as AddressInfo).port
 const gc = (globalThis as { gc?: () => void }).gc
 // The CPU profiler (what `node --cpu-prof` runs), started and stopped around a measurement only.
 let inspector: Session | undefined
+// Money at risk (bench/window.ts): what the memory store holds served and not yet settled.
+const pending = app.gate?.store instanceof MemoryBalanceStore ? pendingSampler(app.gate.store) : undefined
 
 serveCommands({ type: 'ready', port, keys: [] }, async (command) => {
   switch (command.type) {
@@ -33,6 +37,11 @@ serveCommands({ type: 'ready', port, keys: [] }, async (command) => {
       inspector!.disconnect()
       return { profile: JSON.stringify(profile) }
     }
+    case 'pending-start':
+      pending?.start()
+      return {}
+    case 'pending-stop':
+      return pending ? { pending: pending.stop() } : {}
     case 'redis-calls':
       return { redisCalls: app.redis?.calls() ?? {} }
     case 'close':

@@ -143,7 +143,7 @@ class Gate implements PlanGate {
             hooks,
             logger: config.logger,
           })
-    this.#settler = new Settler({ store, burner: this.#outbox?.burner(burner) ?? burner, batchMs: config.settle.batchMs })
+    this.#settler = new Settler({ store, burner: this.#outbox?.burner(burner) ?? burner, batchMs: config.settle.batchMs, maxCredits: config.settle.maxCredits })
     this.settlesImmediately = config.settle.batchMs === 0
     this.recordsServed = this.#outbox !== undefined
     this.#maxRounds = 8 + 4 * (config.autoOrder === false ? 0 : config.autoOrder.maxOrders)

@@ -69,9 +69,14 @@ export interface PlanGateOptions {
   /**
    * How served credits are burned: at once (`batchMs: 0`) or gathered per holder and plan; through
    * x402 settle (`via: 'x402'`, the default: how the live API burns) or the published redeem call
-   * (`via: 'redeem'`, for an API or proxy that serves it: the live API answers it 404).
+   * (`via: 'redeem'`, for an API or proxy that serves it: the live API answers it 404). With
+   * `maxCredits`, a holder's batch is also burned as soon as it holds that many credits, before
+   * its window ends: it bounds what a busy holder has served and not settled.
+   *
+   * @example
+   * createPlanGate({ settle: { batchMs: 1_000, maxCredits: 50 } })
    */
-  settle: Partial<{ batchMs: number; maxRetries: number; via: 'x402' | 'redeem' }>
+  settle: Partial<{ batchMs: number; maxCredits: number; maxRetries: number; via: 'x402' | 'redeem' }>
   /** The agent's id, part of every PaymentRequired and token request. Default: `NVM_AGENT_ID`. */
   agentId: string
   x402: Partial<X402Options>
@@ -90,7 +95,7 @@ export interface ResolvedGateConfig {
   cache: { ttlMs: number; max: number }
   store: BalanceStore | undefined
   autoOrder: false | AutoOrderOptions
-  settle: { batchMs: number; maxRetries: number; via: 'x402' | 'redeem' }
+  settle: { batchMs: number; maxCredits: number | undefined; maxRetries: number; via: 'x402' | 'redeem' }
   agentId: string | undefined
   x402: { scheme: string | undefined; network: string | undefined; delegationSecs: number; spendingLimitCents: number | undefined }
   hooks: PlanGateHooks
@@ -125,6 +130,7 @@ const optionsSchema = z.strictObject({
   settle: z
     .strictObject({
       batchMs: z.number().int().min(0).max(3_600_000).optional(),
+      maxCredits: positiveInt(1_000_000_000).optional(),
       maxRetries: z.number().int().min(0).max(20).optional(),
       via: z.enum(['x402', 'redeem'], "expected 'x402' or 'redeem'").optional(),
     })
@@ -194,7 +200,7 @@ export function resolveGateConfig(input: unknown): ResolvedGateConfig {
       autoOrder === false
         ? false
         : { maxOrders: autoOrder.maxOrders ?? 3, windowMs: autoOrder.windowMs ?? 3_600_000, pollTimeoutMs: autoOrder.pollTimeoutMs ?? 10_000 },
-    settle: { batchMs: options.settle?.batchMs ?? 0, maxRetries: options.settle?.maxRetries ?? 5, via: options.settle?.via ?? 'x402' },
+    settle: { batchMs: options.settle?.batchMs ?? 0, maxCredits: options.settle?.maxCredits, maxRetries: options.settle?.maxRetries ?? 5, via: options.settle?.via ?? 'x402' },
     agentId: options.agentId ?? env.NVM_AGENT_ID,
     x402: {
       scheme: options.x402?.scheme,

@@ -51,6 +51,11 @@ export interface SettlerOptions {
   burner: Burner
   /** 0: burn each lease at once. Otherwise gather per holder and plan for this long. */
   batchMs: number
+  /**
+   * With `batchMs > 0`: burn a holder's batch as soon as it holds this many credits, without
+   * waiting for the window's end (undefined: only the window ends a batch).
+   */
+  maxCredits?: number | undefined
 }
 
 /** Credits gathered for one holder and plan, and the promise every lease in it was handed. */
@@ -93,6 +98,14 @@ export class Settler {
     // After close() began, nothing waits for a batch timer any more: burn at once.
     if (this.#options.batchMs === 0 || this.#closing) return this.#start(redemption)
     const batch = merge(this.#batches, redemption)
+    // A batch that has gathered enough credits goes now: a busy holder's unsettled credits (what a
+    // crash of a memory store loses) stay below maxCredits whatever the window.
+    const { maxCredits } = this.#options
+    if (maxCredits !== undefined && batch.amount >= maxCredits) {
+      this.#batches.delete(redemption.key)
+      this.#startBatch(batch)
+      return batch.settled
+    }
     // The timer starts on first use, never at construction: Workers forbid timers at module scope.
     this.#timer ??= unrefTimer(setTimeout(() => this.#flushAll(), this.#options.batchMs))
     return batch.settled

@@ -359,6 +359,18 @@ describe('settlement', () => {
     expect(ledger.counters.settle).toBe(1)
   })
 
+  it('settle.maxCredits burns a batch once it holds that many credits, without waiting for its window', async () => {
+    const redeemed: number[] = []
+    const { gate, ledger, alice, planId } = setup({ credits: 20 }, { settle: { batchMs: 60_000, maxCredits: 3 }, hooks: { onRedeem: (e) => void redeemed.push(e.amount) } })
+    for (let i = 0; i < 7; i++) await spend(gate, planId, alice.apiKey)
+    // Two batches of 3 went while the window was open; the seventh credit waits for it.
+    await vi.waitFor(() => expect(redeemed).toEqual([3, 3]), { timeout: 2_000 })
+    expect(ledger.redeemed(planId)).toBe(6)
+    await gate.close()
+    expect(redeemed).toEqual([3, 3, 1])
+    expect(ledger.redeemed(planId)).toBe(7)
+  })
+
   // Workers stop a request's work when its response is sent: the adapter hands this promise to
   // waitUntil, so it must cover the redemption itself, not just its start.
   it.each([0, 30])('commit() and release() resolve once settled, without close() (batchMs %i)', async (batchMs) => {
@@ -393,6 +405,7 @@ describe('creation', () => {
     [{ cahce: {} }, /"cahce".*unknown option/],
     [{ autoOrder: { maxOrders: 0 } }, /"autoOrder\.maxOrders"/],
     [{ settle: { batchMs: -5 } }, /"settle\.batchMs"/],
+    [{ settle: { batchMs: 100, maxCredits: 0 } }, /"settle\.maxCredits"/],
     [{ fetch: 'nope' }, /"fetch"/],
     [{ environment: 'staging' }, /"environment"/],
     [{ hooks: { onOrder: 1 } }, /"hooks\.onOrder"/],
