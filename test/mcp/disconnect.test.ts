@@ -5,40 +5,26 @@
  * the disconnect is what the running call can see.) Express 5 with `statelessHandler`, Hono on
  * @hono/node-server with `statelessFetchHandler`.
  */
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { serve } from '@hono/node-server'
 import { statelessHandler } from '@plangate/mcp/node'
 import { statelessFetchHandler } from '@plangate/mcp/web'
 import express from 'express'
 import { Hono } from 'hono'
-import { afterEach, describe, expect, it } from 'vitest'
-import { paidWorld, type PaidWorld } from './transport-world'
+import { describe, expect, it } from 'vitest'
+import { paidWorld, servedPerTest, type PaidWorld } from './transport-world'
 
 let world: PaidWorld
-let server: http.Server | undefined
-afterEach(async () => {
-  await world.gate.close()
-  server?.closeAllConnections()
-  if (server) await new Promise((resolve) => server!.close(resolve))
-  server = undefined
-})
+const served = servedPerTest(() => world)
 
 async function express5(): Promise<string> {
   const app = express()
   app.all('/mcp', express.json(), statelessHandler(() => world.createServer()))
-  server = http.createServer(app)
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve))
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`
+  return served.listen(app)
 }
 
 async function honoOnNode(): Promise<string> {
   const app = new Hono()
   app.all('/mcp', statelessFetchHandler(() => world.createServer()))
-  server = await new Promise<http.Server>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as http.Server)) as http.Server
-  })
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`
+  return served.serveFetch(app.fetch)
 }
 
 async function until(done: () => boolean): Promise<void> {

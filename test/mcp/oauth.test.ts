@@ -3,27 +3,19 @@
  * (RFC 9728 `resource_metadata`), read back by the official SDK's own client-side discovery.
  * Off by default: clients that pay in `_meta` must get through `initialize`.
  */
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { discoverOAuthProtectedResourceMetadata, extractWWWAuthenticateParams } from '@modelcontextprotocol/sdk/client/auth.js'
 import { statelessHandler } from '@plangate/mcp/node'
 import { protectedResource, statelessFetchHandler, type ProtectedResource } from '@plangate/mcp/web'
 import express from 'express'
 import { Hono } from 'hono'
-import { afterEach, describe, expect, it } from 'vitest'
-import { connect, paidWorld, type PaidWorld } from './transport-world'
+import { describe, expect, it } from 'vitest'
+import { connect, paidWorld, servedPerTest, type PaidWorld } from './transport-world'
 
 const INITIALIZE = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'curl', version: '1' } } }
 const POST_HEADERS = { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' }
 
 let world: PaidWorld
-let server: http.Server | undefined
-afterEach(async () => {
-  await world.gate.close()
-  server?.closeAllConnections()
-  if (server) await new Promise((resolve) => server!.close(resolve))
-  server = undefined
-})
+const served = servedPerTest(() => world)
 
 function honoApp(oauth?: ProtectedResource): (url: string | URL, init?: RequestInit) => Promise<Response> {
   const app = new Hono()
@@ -89,9 +81,7 @@ describe('protectedResource() with statelessHandler (Express)', () => {
     world = paidWorld()
     await world.subscribe()
     const app = express()
-    server = http.createServer(app)
-    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve))
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`
+    const url = await served.listen(app)
     const pointers = protectedResource({ resource: url, authorizationServers: ['https://auth.example'] })
     app.get(pointers.metadataPath, (_req, res) => void res.json(pointers.metadata))
     app.all('/mcp', express.json(), statelessHandler(() => world.createServer(), { oauth: pointers }))

@@ -3,23 +3,15 @@
  * Hono (through the client transport's `fetch`, and as a Worker's `fetch(request, env, ctx)`),
  * `statelessHandler` in Express 5 on a real port; a local ledger behind the gate.
  */
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { statelessHandler } from '@plangate/mcp/node'
 import { statelessFetchHandler } from '@plangate/mcp/web'
 import express from 'express'
 import { Hono } from 'hono'
-import { afterEach, describe, expect, it } from 'vitest'
-import { connect, paidWorld, type PaidWorld } from './transport-world'
+import { describe, expect, it } from 'vitest'
+import { connect, paidWorld, servedPerTest, type PaidWorld } from './transport-world'
 
 let world: PaidWorld
-let server: http.Server | undefined
-afterEach(async () => {
-  await world.gate.close()
-  server?.closeAllConnections()
-  if (server) await new Promise((resolve) => server!.close(resolve))
-  server = undefined
-})
+const served = servedPerTest(() => world)
 
 function honoApp(options?: Parameters<typeof statelessFetchHandler>[1]): Hono {
   const app = new Hono()
@@ -132,18 +124,12 @@ describe('statelessFetchHandler in Hono', () => {
 })
 
 describe('statelessHandler in Express 5', () => {
-  async function listen(app: express.Express): Promise<string> {
-    server = http.createServer(app)
-    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve))
-    return `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`
-  }
-
   it('after express.json(): a paid call burns its price, an unpaid one is refused in band; GET is 405', async () => {
     world = paidWorld()
     await world.subscribe()
     const app = express()
     app.all('/mcp', express.json(), statelessHandler(() => world.createServer()))
-    const url = await listen(app)
+    const url = await served.listen(app)
     const paid = await connect(url, { headers: { Authorization: `Bearer ${world.alice.apiKey}` } })
     expect((await paid.callTool({ name: 'forecast', arguments: { city: 'Lisbon' } })).content).toEqual([{ type: 'text', text: 'sunny in Lisbon, 18 left' }])
     const unpaid = await connect(url)
@@ -162,7 +148,7 @@ describe('statelessHandler in Express 5', () => {
     const handle = statelessHandler(() => world.createServer())
     const app = express()
     app.post('/mcp', (req, res) => void handle(req, res))
-    const client = await connect(await listen(app), { headers: { Authorization: `Bearer ${world.alice.apiKey}` } })
+    const client = await connect(await served.listen(app), { headers: { Authorization: `Bearer ${world.alice.apiKey}` } })
     expect((await client.callTool({ name: 'forecast', arguments: { city: 'Oslo' } })).content).toEqual([{ type: 'text', text: 'sunny in Oslo, 18 left' }])
     await client.close()
     await world.gate.close()

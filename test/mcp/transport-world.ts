@@ -5,7 +5,9 @@ import { StreamableHTTPClientTransport, type StreamableHTTPClientTransportOption
 import { createPlanGate, type PlanGate } from '@plangate/core'
 import { createLocalLedger, type LocalAccount, type LocalLedger } from '@plangate/core/local'
 import { balanceOf, priceMeta, requirePlan } from '@plangate/mcp'
+import { afterEach } from 'vitest'
 import { z } from 'zod'
+import { listen, serveFetch } from '../helpers/serve'
 
 export interface PaidWorld {
   ledger: LocalLedger
@@ -58,4 +60,25 @@ export async function connect(url: string, options: { headers?: Record<string, s
   const client = new Client({ name: 'test-client', version: '1.0.0' })
   await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: options.headers ?? {} }, fetch: options.fetch }))
   return client
+}
+
+type Listener = Parameters<typeof listen>[0]
+
+/**
+ * Loopback servers for this file's tests: each `listen` (an Express app) or `serveFetch` (a Hono
+ * app's fetch) answers its `/mcp` URL; after each test the world's gate is closed, then every
+ * server opened.
+ */
+export function servedPerTest(world: () => PaidWorld | undefined) {
+  let open: Array<{ close(): Promise<void> }> = []
+  afterEach(async () => {
+    await world()?.gate.close()
+    await Promise.all(open.map((server) => server.close()))
+    open = []
+  })
+  const track = (server: { url: string; close(): Promise<void> }) => (open.push(server), `${server.url}/mcp`)
+  return {
+    listen: async (app: Listener) => track(await listen(app)),
+    serveFetch: async (fetch: Parameters<typeof serveFetch>[0]) => track(await serveFetch(fetch)),
+  }
 }

@@ -9,30 +9,21 @@
 import { createLocalLedger } from '@plangate/core/local'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { serveFetch } from '../helpers/serve'
-import { bundleDurableObjectWorker, DO_WORKER_DIR } from './durable-object/bundle'
-import { binary, freePort, HOOK_TIMEOUT_MS, localLedgerEnv, start, stopAll, type Running } from './process'
+import { startIsolates, type Isolates } from './durable-object/isolates'
+import { HOOK_TIMEOUT_MS, type Running } from './process'
 
 const ledger = createLocalLedger()
 const agent = ledger.createAccount()
-let upstream: { url: string; close(): Promise<void> }
+let isolates: Isolates | undefined
 let a: Running
 let b: { url: string }
 
 beforeAll(async () => {
-  upstream = await serveFetch(ledger.fetch)
-  await bundleDurableObjectWorker()
-  const [portA, portB] = [await freePort(), await freePort()]
-  const args = ['serve', `${DO_WORKER_DIR}config.capnp`, '--socket-addr', `a=127.0.0.1:${portA}`, '--socket-addr', `b=127.0.0.1:${portB}`]
-  const env = localLedgerEnv({ NVM_API_KEY: agent.apiKey, NVM_ENVIRONMENT: `${upstream.url}/api/v1` })
-  a = await start(binary('workerd/bin/workerd'), args, { port: portA, env })
-  b = { url: `http://127.0.0.1:${portB}` }
+  isolates = await startIsolates(ledger, agent.apiKey)
+  ;({ a, b } = isolates)
 }, HOOK_TIMEOUT_MS)
 
-afterAll(async () => {
-  await stopAll()
-  await upstream?.close()
-}, HOOK_TIMEOUT_MS)
+afterAll(() => isolates?.stop(), HOOK_TIMEOUT_MS)
 
 interface MeteredRequest {
   max: number
