@@ -6,7 +6,7 @@
  *   pnpm bench --quick             a few hundred requests per server, the peer servers included (CI; also
  *                                  BENCH_QUICK=1): exits non-zero when the harness breaks (non-2xx, wrong
  *                                  counts), never on speed
- *   pnpm bench --only peers        some sections: peers, scale, window, redis, calls, throughput, workloads,
+ *   pnpm bench --only peers        some sections: peers, scale, window, redis, calls, mcp, throughput, workloads,
  *                                  memory, micro, usage, allocation (comma-separated)
  *   pnpm bench --only window       settle.batchMs (and maxCredits) against upstream calls per request and the
  *                                  credits served but not yet settled, with 100 and 10,000 holders
@@ -19,6 +19,9 @@
  *                                  the peer table: plangate beside Nevermined's paymentMiddleware and
  *                                  @x402/express / @x402/hono, against one stand-in API whose every call
  *                                  waits the given milliseconds
+ *   pnpm bench --only mcp          a warm paid MCP tool call over Streamable HTTP (@plangate/mcp requirePlan)
+ *                                  beside the same tool unpaid and Nevermined's paywall pattern (verify +
+ *                                  settle per call, by hand), the stand-in API 0 and 40 ms away (--delays)
  *   pnpm bench --only instructions instructions per request under valgrind's callgrind: independent of the
  *                                  machine's load, but slow (minutes per server), so not in the default run
  *   pnpm bench --framework hono    one framework in the throughput section (also --upstream in-process|http,
@@ -43,6 +46,7 @@ import { cpus, tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { measureAllocation } from './allocation'
+import { mcpTable, measureMcp } from './mcp/section'
 import { callsTable, checksTable, measureCalls } from './calls/section'
 import { prepareBaseline, type Baseline } from './baseline'
 import type { MemoryResult } from './memory'
@@ -66,7 +70,7 @@ import { measureWindows, windowSettings, windowTable } from './window'
 const { values: flags } = parseArgs({
   options: {
     quick: { type: 'boolean', default: process.env.BENCH_QUICK === '1' },
-    only: { type: 'string', default: 'peers,scale,window,redis,calls,throughput,workloads,memory,micro,usage,allocation' },
+    only: { type: 'string', default: 'peers,scale,window,redis,calls,mcp,throughput,workloads,memory,micro,usage,allocation' },
     calls: { type: 'string' },
     delays: { type: 'string' },
     routes: { type: 'string' },
@@ -230,6 +234,30 @@ async function calls(): Promise<string[]> {
   ]
 }
 
+async function mcp(): Promise<string[]> {
+  const delays = (flags.delays ?? (quick ? '0' : '0,40')).split(',').map(Number)
+  const concurrency = number(flags.connections, 16)
+  const options = {
+    delays,
+    rounds,
+    concurrency,
+    holders: number(flags.holders, 16),
+    batchMs,
+    ...(quick ? { amount: 300 } : { durationMs: number(flags.duration, 5) * 1_000 }),
+    warmupCalls: quick ? 50 : 500,
+  }
+  const groups = await measureMcp(options, log, problems).catch((error: unknown) => {
+    problems.push(String(error))
+    return []
+  })
+  return [
+    `## MCP: a warm paid tool call over Streamable HTTP (Express 5, stateless, ${concurrency} in flight, ${rounds} rounds, the API ${delays.join(' or ')} ms away, batch window ${batchMs} ms)`,
+    '',
+    groups.length > 0 ? mcpTable(groups) : '(not measured)',
+    '',
+  ]
+}
+
 async function workloads(): Promise<string[]> {
   log('workloads: counting upstream calls')
   // The counts are per batch window whatever its length (each wave of requests is one window), so
@@ -339,7 +367,7 @@ async function allocation(): Promise<string[]> {
   return ['## Allocation per request (sampling heap profiler)', '', allocationTable(results), '']
 }
 
-const chosen = [peers, scale, window, redis, calls, throughput, workloads, memory, micro, usage, allocation, instructions].filter((section) => sections.has(section.name))
+const chosen = [peers, scale, window, redis, calls, mcp, throughput, workloads, memory, micro, usage, allocation, instructions].filter((section) => sections.has(section.name))
 // Full runs measure one thing at a time; the quick check only needs each to work, so it overlaps them.
 const parts = quick ? await Promise.all(chosen.map((section) => section())) : []
 if (!quick) for (const section of chosen) parts.push(await section())
