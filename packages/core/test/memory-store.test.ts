@@ -152,10 +152,11 @@ describe('MemoryBalanceStore: release, commit, settle', () => {
     const a = store.snapshot(K)
     const b = store.snapshot(K)
     // Upstream applies A (10 → 9) then B (9 → 7), but B's answer arrives first.
+    // 7 may hold A or not: the count less B (8) lies between 7 and 7 + A, and is kept.
     store.settle(K, 2, { ok: true, remainingAfter: 7, startedAt: b })
-    expect(store.snapshot(K)).toMatchObject({ upstream: 7, pending: 1, acked: 2 })
-    expect(left(store)).toBe(6) // A is still counted as pending: never too optimistic
-    // A's answer says 9, but B was acknowledged after A started: 9 − 2 = 7.
+    expect(store.snapshot(K)).toMatchObject({ upstream: 8, pending: 1, acked: 2 })
+    expect(left(store)).toBe(7) // A is still counted as pending: exactly what the API holds
+    // A's answer says 9, but B was acknowledged after A started: at least 9 − 2 = 7.
     store.settle(K, 1, { ok: true, remainingAfter: 9, startedAt: a })
     expect(store.snapshot(K)).toMatchObject({ upstream: 7, pending: 0, acked: 3 })
     expect(left(store)).toBe(7)
@@ -169,8 +170,8 @@ describe('MemoryBalanceStore: release, commit, settle', () => {
     store.observe(K, obs(10), store.snapshot(K), T0 + 10)
     expect(store.snapshot(K).epoch).toBe(2)
     expect(left(store)).toBe(7) // pending still held
-    // remainingAfter (7) is ignored: upstream 10 − 3.
-    store.settle(K, 3, { ok: true, remainingAfter: 1_000, startedAt })
+    // Its answer (7, below the 10 read) tells that it burned after the read: upstream 10 − 3.
+    store.settle(K, 3, { ok: true, remainingAfter: 7, startedAt })
     expect(store.snapshot(K)).toMatchObject({ upstream: 7, pending: 0, acked: 3, epoch: 2 })
     expect(left(store)).toBe(7)
   })

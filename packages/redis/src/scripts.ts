@@ -7,6 +7,7 @@
  *   u upstream, r reserved, p pending, a acked, e epoch, o observedAt,
  *   t total (absent: unknown), x expiresAt (absent: never expires),
  *   w 1 when the last observation raced another and predates it (see OBSERVE),
+ *   v the remaining balance the last observation read (absent: none yet),
  *   l:<id> one reservation held, "<credits>,<lease end>,<owner>" (owner empty without an outbox),
  *   m no lease ends before this (absent: none held), n the last reservation's number.
  * A missing field reads as 0. A missing hash is an entry never observed. `r` is the sum of the
@@ -185,15 +186,18 @@ export const SETTLE_STEP = `
 local function settle_entry(key, amount, ok, remainingAfter, epoch, acked, ttl)
   sweep(key, clock())
   local p = add(key, 'p', -amount)
-  local f = redis.call('HMGET', key, 'u', 'a', 'e', 'r')
+  local f = redis.call('HMGET', key, 'u', 'a', 'e', 'r', 'v')
   local u, a = int(f[1]), int(f[2])
-  if ok and epoch == int(f[3]) then
-    -- Fresh word from upstream, less what other redemptions may have taken since it started.
-    u = remainingAfter - (a - acked)
-  else
-    -- A balance was observed while this redemption was in flight and may not include it.
+  if not ok then
     u = u - amount
-    if not ok then redis.call('HSET', key, 'o', '0') end
+    redis.call('HSET', key, 'o', '0')
+  elseif epoch == int(f[3]) then
+    -- The word bounds the count: the count less this one is kept between them (settleOn).
+    u = math.max(remainingAfter - (a - acked), math.min(u - amount, remainingAfter + p))
+  else
+    -- A balance read while this was in flight set u: taken off unless the read already held it.
+    local observed = tonumber(f[5])
+    if not observed or remainingAfter < observed then u = u - amount end
   end
   put(key, 'u', u)
   put(key, 'a', a + amount)
@@ -234,7 +238,7 @@ put(KEYS[1], 'u', u)
 put(KEYS[1], 'a', a)
 put(KEYS[1], 'r', r)
 put(KEYS[1], 'p', p)
-redis.call('HSET', KEYS[1], 'o', ARGV[5], 'w', raced and '1' or '0')
+redis.call('HSET', KEYS[1], 'o', ARGV[5], 'w', raced and '1' or '0', 'v', ARGV[1])
 if ARGV[2] == '' then redis.call('HDEL', KEYS[1], 't') else redis.call('HSET', KEYS[1], 't', ARGV[2]) end
 if ARGV[3] == '' then redis.call('HDEL', KEYS[1], 'x') else redis.call('HSET', KEYS[1], 'x', ARGV[3]) end
 redis.call('HINCRBY', KEYS[1], 'e', '1')

@@ -253,6 +253,28 @@ export class OutboxKeeper {
    * burned; unchanged → not; anything else cannot be told, and is reported, never sent again.
    */
   async #judge(key: string, record: OutboxRecord, payer: RecordedPayer): Promise<'burned' | 'not burned' | 'unknown'> {
+    const { outbox } = this.#o
+    // Another process's settle under way may have burned and not answered yet: the balance would
+    // fall by more than this one explains. Under the order lock none starts, and those under way
+    // are waited for (a while: the claim on the dead owner lasts one lease).
+    const lock = await outbox.lockOrder(key, outbox.ownerLeaseMs)
+    try {
+      if (lock !== undefined) await this.#othersLanded(key, record.inFlight, outbox.ownerLeaseMs / 2)
+      return await this.#verdict(key, record, payer)
+    } finally {
+      await lock?.release()
+    }
+  }
+
+  async #othersLanded(key: string, own: number, waitMs: number): Promise<void> {
+    const deadline = Date.now() + waitMs
+    for (let delay = 5; Date.now() < deadline; delay = Math.min(delay * 2, 100)) {
+      if ((await this.#o.outbox.redemptionsInFlight(key)) <= own) return
+      await sleep(Math.min(delay, Math.max(0, deadline - Date.now())), { unref: true })
+    }
+  }
+
+  async #verdict(key: string, record: OutboxRecord, payer: RecordedPayer): Promise<'burned' | 'not burned' | 'unknown'> {
     const base = record.baseline
     const at: EntrySnapshot = await this.#o.outbox.snapshot(key)
     const balance = await this.#o.balance(payer.planId, payer.holderAddress)

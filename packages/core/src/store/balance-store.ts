@@ -30,6 +30,8 @@ export interface BalanceEntry {
   expiresAt: number | null
   /** When `upstream` was last observed (ms); 0 when it must be read again before use. */
   observedAt: number
+  /** The remaining balance that observation read, as the API said it (undefined: none yet). */
+  observed?: number
   /** The reservations held, by id (`reserved` counts them all). */
   leases: Map<string, ReservationLease>
   /** No lease in `leases` ends before this (ms; Infinity when there is none). */

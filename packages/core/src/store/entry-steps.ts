@@ -58,16 +58,31 @@ export function commitNowhere(served: number): CommitOutcome {
   return served > 0 ? { late: true, shortfall: 0 } : ON_TIME
 }
 
-/** A burn of `amount` ended. */
+/**
+ * A burn of `amount` ended. `upstream` counts what is left once the burns acknowledged so far
+ * are taken off (those still pending are held apart), so an answer's word is only a bound on it:
+ * the burns acknowledged since this one started may or may not be in it (either may have burned
+ * first), and so may the burns still pending (one may burn, and be in this word, and answer
+ * later). The count so far, less this burn, is kept wherever it falls between the two bounds:
+ * taking an end of the range would count an overlapping burn twice, and refuse credits that are
+ * there until the next balance read. A word below the range (spent elsewhere) is taken as it is.
+ */
 export function settleOn(entry: BalanceEntry, amount: number, settlement: Settlement): void {
   entry.pending -= amount
-  if (settlement.ok && settlement.startedAt.epoch === entry.epoch) {
-    // Fresh word from upstream, less what other burns may have taken since it started.
-    entry.upstream = settlement.remainingAfter - (entry.acked - settlement.startedAt.acked)
-  } else {
-    // A balance was observed while this burn was in flight and may not include it.
+  if (!settlement.ok) {
     entry.upstream -= amount
-    if (!settlement.ok) entry.observedAt = 0
+    entry.observedAt = 0
+  } else if (settlement.startedAt.epoch === entry.epoch) {
+    const word = settlement.remainingAfter
+    const lowest = word - (entry.acked - settlement.startedAt.acked)
+    const highest = word + entry.pending
+    entry.upstream = Math.max(lowest, Math.min(entry.upstream - amount, highest))
+  } else if (!(settlement.remainingAfter >= (entry.observed ?? Infinity))) {
+    // A balance was read while this burn was in flight, and set `upstream`. A word below what
+    // that read said means this burn came after it: taken off. A word at or above it means the
+    // burn was already in the read (only credits bought in between could fool this, and those
+    // are more than the burn, so the count stays below what is there): nothing to take off.
+    entry.upstream -= amount
   }
   entry.acked += amount
 }
@@ -75,6 +90,7 @@ export function settleOn(entry: BalanceEntry, amount: number, settlement: Settle
 /** A balance observed upstream by a call that started at `startedAt`. */
 export function observeOn(entry: BalanceEntry, observation: Observation, startedAt: EntrySnapshot, now: number): void {
   entry.upstream = observation.remaining - (entry.acked - startedAt.acked)
+  entry.observed = observation.remaining
   entry.total = observation.total
   entry.expiresAt = observation.expiresAt
   entry.observedAt = now
