@@ -95,7 +95,7 @@ describe('settles of one holder that overlap, answered in any order', () => {
  * the burn or not, and the burn's answer tells which.
  */
 describe('a balance read while a burn is in flight', () => {
-  function readDuringBurn(burnFirst: boolean, boughtBetween = 0) {
+  function readDuringBurn(burnFirst: boolean, boughtBetween = 0, answeredFirst: 'read' | 'burn' = 'read') {
     const store = new MemoryBalanceStore()
     store.observe(K, { remaining: 10, total: 10, expiresAt: null }, store.snapshot(K), T0)
     const r = store.reserve(K, 2, T0, TTL)
@@ -109,8 +109,15 @@ describe('a balance read while a burn is in flight', () => {
     const read = ledger
     ledger += boughtBetween
     if (!burnFirst) remainingAfter = ledger -= 2
-    store.observe(K, { remaining: read, total: 10, expiresAt: null }, readStarted, T0 + 1)
-    store.settle(K, 2, { ok: true, remainingAfter, startedAt: burnStarted })
+    const applyRead = () => store.observe(K, { remaining: read, total: 10, expiresAt: null }, readStarted, T0 + 1)
+    const applyBurn = () => store.settle(K, 2, { ok: true, remainingAfter, startedAt: burnStarted })
+    if (answeredFirst === 'read') {
+      applyRead()
+      applyBurn()
+    } else {
+      applyBurn()
+      applyRead()
+    }
     return { ledger, last: store.snapshot(K) }
   }
 
@@ -125,9 +132,18 @@ describe('a balance read while a burn is in flight', () => {
   })
 
   it('credits bought between the read and a later burn never make it count more than there is', () => {
-    for (const bought of [1, 2, 3, 10]) {
-      const { ledger, last } = readDuringBurn(false, bought)
-      expect(last.upstream, `${bought} bought`).toBeLessThanOrEqual(ledger)
+    for (const answeredFirst of ['read', 'burn'] as const) {
+      for (const bought of [1, 2, 3, 10]) {
+        const { ledger, last } = readDuringBurn(false, bought, answeredFirst)
+        expect(last.upstream, `${bought} bought, ${answeredFirst} answered first`).toBeLessThanOrEqual(ledger)
+      }
+    }
+  })
+
+  it('the burn answered while the read was out: in the read, it is not taken off again; after it, it is', () => {
+    for (const burnFirst of [true, false]) {
+      const { ledger, last } = readDuringBurn(burnFirst, 0, 'burn')
+      expect(last, `burned ${burnFirst ? 'before' : 'after'} the read`).toMatchObject({ upstream: ledger, pending: 0 })
     }
   })
 })

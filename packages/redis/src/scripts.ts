@@ -8,6 +8,7 @@
  *   t total (absent: unknown), x expiresAt (absent: never expires),
  *   w 1 when the last observation raced another and predates it (see OBSERVE),
  *   v the remaining balance the last observation read (absent: none yet),
+ *   lf acked before the last redemption acknowledged, lw the balance its answer gave (absent: failed),
  *   l:<id> one reservation held, "<credits>,<lease end>,<owner>" (owner empty without an outbox),
  *   m no lease ends before this (absent: none held), n the last reservation's number.
  * A missing field reads as 0. A missing hash is an entry never observed. `r` is the sum of the
@@ -201,6 +202,8 @@ local function settle_entry(key, amount, ok, remainingAfter, epoch, acked, ttl)
   end
   put(key, 'u', u)
   put(key, 'a', a + amount)
+  put(key, 'lf', a)
+  if ok then put(key, 'lw', remainingAfter) else redis.call('HDEL', key, 'lw') end
   pin(key, int(f[4]), p, ttl)
 end
 `
@@ -225,9 +228,13 @@ return 1
  */
 export const OBSERVE = `${PRELUDE}
 sweep(KEYS[1], clock())
-local f = redis.call('HMGET', KEYS[1], 'a', 'r', 'p', 'u', 'e', 't')
+local f = redis.call('HMGET', KEYS[1], 'a', 'r', 'p', 'u', 'e', 't', 'lf', 'lw')
 local a, r, p = int(f[1]), int(f[2]), int(f[3])
-local u = tonumber(ARGV[1]) - (a - tonumber(ARGV[4]))
+-- The redemptions acknowledged during the read are taken off, unless only one was and its answer
+-- shows it burned before the read (observeOn in entry-steps.ts).
+local lastWord = tonumber(f[8])
+local one = tonumber(f[7]) == tonumber(ARGV[4]) and lastWord and lastWord >= tonumber(ARGV[1])
+local u = tonumber(ARGV[1]) - (one and 0 or (a - tonumber(ARGV[4])))
 -- Fewer credits ever bought than already seen: this answer predates an order that has landed.
 -- (Without totals, less remaining: noisier, redemptions lower it too.)
 local seen, total = tonumber(f[6]), tonumber(ARGV[2])

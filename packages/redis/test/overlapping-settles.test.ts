@@ -66,4 +66,32 @@ describe('overlapping settles on Redis', () => {
       }
     }
   })
+
+  it('a balance read racing a burn, answered in either order: the same entry as the memory store, exact', async () => {
+    for (const burnFirst of [true, false]) {
+      for (const answeredFirst of ['read', 'burn'] as const) {
+        const at = `burned ${burnFirst ? 'before' : 'after'} the read, ${answeredFirst} answered first`
+        const onRedis = await readDuringBurn(redis.store({ prefix: freshPrefix() }), burnFirst, answeredFirst)
+        const inMemory = await readDuringBurn(new MemoryBalanceStore(), burnFirst, answeredFirst)
+        expect(onRedis.last, at).toEqual(inMemory.last)
+        expect(onRedis.last.upstream, at).toBe(onRedis.ledger)
+      }
+    }
+  })
 })
+
+/** A burn of 2 and a balance read both out at once; the read holds the burn when it burned first. */
+async function readDuringBurn(store: BalanceStore, burnFirst: boolean, answeredFirst: 'read' | 'burn') {
+  const now = Date.now()
+  await store.observe(K, { remaining: 10, total: 10, expiresAt: null }, await store.snapshot(K), now)
+  const reserved = await store.reserve(K, 2, now, 30_000)
+  if (!reserved.ok) throw new Error('expected 2 reserved')
+  await store.commit(K, reserved.reservationId, 2)
+  const startedAt = await store.snapshot(K)
+  const ledger = 8
+  const read = burnFirst ? 8 : 10
+  const applyRead = () => store.observe(K, { remaining: read, total: 10, expiresAt: null }, startedAt, now + 1)
+  const applyBurn = () => store.settle(K, 2, { ok: true, remainingAfter: 8, startedAt })
+  for (const step of answeredFirst === 'read' ? [applyRead, applyBurn] : [applyBurn, applyRead]) await step()
+  return { ledger, last: await store.snapshot(K) }
+}

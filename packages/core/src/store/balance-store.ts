@@ -32,6 +32,9 @@ export interface BalanceEntry {
   observedAt: number
   /** The remaining balance that observation read, as the API said it (undefined: none yet). */
   observed?: number
+  /** `acked` before the last redemption acknowledged, and the balance its answer gave (undefined: none, or it failed). */
+  lastAckFrom?: number
+  lastAckWord?: number
   /** The reservations held, by id (`reserved` counts them all). */
   leases: Map<string, ReservationLease>
   /** No lease in `leases` ends before this (ms; Infinity when there is none). */

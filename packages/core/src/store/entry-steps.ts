@@ -10,7 +10,7 @@ import { holdLease, takeLease } from './leases'
  */
 
 export function newEntry(): BalanceEntry {
-  return { upstream: 0, reserved: 0, pending: 0, acked: 0, epoch: 0, total: undefined, expiresAt: null, observedAt: 0, leases: new Map(), sweepAt: Infinity }
+  return { upstream: 0, reserved: 0, pending: 0, acked: 0, epoch: 0, total: undefined, expiresAt: null, observedAt: 0, observed: undefined, lastAckFrom: -1, lastAckWord: undefined, leases: new Map(), sweepAt: Infinity }
 }
 
 /**
@@ -84,12 +84,21 @@ export function settleOn(entry: BalanceEntry, amount: number, settlement: Settle
     // are more than the burn, so the count stays below what is there): nothing to take off.
     entry.upstream -= amount
   }
+  entry.lastAckFrom = entry.acked
+  entry.lastAckWord = settlement.ok ? settlement.remainingAfter : undefined
   entry.acked += amount
 }
 
-/** A balance observed upstream by a call that started at `startedAt`. */
+/**
+ * A balance observed upstream by a call that started at `startedAt`. The redemptions acknowledged
+ * meanwhile may or may not be in it, and are taken off: counted twice rather than handed out
+ * twice. Except when only one was, and its answer (at or above what this read says) shows it
+ * burned before the read: then it is in the read (only credits bought in between could fool
+ * this, and they leave the count below what is there).
+ */
 export function observeOn(entry: BalanceEntry, observation: Observation, startedAt: EntrySnapshot, now: number): void {
-  entry.upstream = observation.remaining - (entry.acked - startedAt.acked)
+  const one = entry.lastAckFrom === startedAt.acked && entry.lastAckWord !== undefined && entry.lastAckWord >= observation.remaining
+  entry.upstream = observation.remaining - (one ? 0 : entry.acked - startedAt.acked)
   entry.observed = observation.remaining
   entry.total = observation.total
   entry.expiresAt = observation.expiresAt
