@@ -71,8 +71,8 @@ describe('usage pricing on the Durable Object store, two isolates, one namespace
         await vi.waitFor(() => expect(ledger.redeemed(planId)).toBe(expected), { timeout: 10_000, interval: 50 })
         expect(ledger.balance(planId, holder.address).remaining).toBe(credits - expected)
         // Nothing held or waiting to be burned: the figure above is final. The object's idea of
-        // what is left is never more than there is (concurrent settles answered out of order may
-        // leave it lower until the next observation: refusing then is safe, serving is not).
+        // what is left is never more than there is (a balance read that several answers raced
+        // may leave it lower until the next read: refusing then is safe, serving is not).
         // The burns' answers reach the object just after the ledger took them: waited for too.
         const entry = await vi.waitFor(
           async () => {
