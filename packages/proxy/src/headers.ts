@@ -47,7 +47,8 @@ export function upstreamRequestHeaders(
     if (stripped.has(dashed) || (dashed !== name && ownNames.has(dashed))) headers.delete(name)
   }
   // Node's fetch decompresses every answer and cannot be told not to: asking for compression
-  // would only cost both sides the work, and the caller gets the body decoded either way.
+  // would only cost both sides the work, and the caller gets the body decoded either way. (The
+  // node:http forwarding of usage-priced routes asks the same, and passes on whatever comes.)
   headers.set('accept-encoding', 'identity')
   // The request URL's host: the Host header on a server, and there even when there is none (a Request built by hand).
   if (!headers.has('x-forwarded-host')) headers.set('x-forwarded-host', context.host)

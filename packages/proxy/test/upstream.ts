@@ -87,7 +87,8 @@ export async function startUpstream(): Promise<Upstream> {
     if (path === '/v1/trailer') {
       // A streamed answer that knows what it used only at its end: ?used= in an X-Usage-Credits
       // trailer (declared in Trailer; ?used absent: declared, never sent), after ?chunks= lines;
-      // ?header= sends one in the head as well, ?status= answers another status.
+      // ?header= sends one in the head as well, ?status= answers another status, ?break cuts the
+      // connection where the trailer would be.
       const url = new URL(req.url ?? '/', 'http://upstream')
       const used = url.searchParams.get('used')
       const header = url.searchParams.get('header')
@@ -98,6 +99,7 @@ export async function startUpstream(): Promise<Upstream> {
       let sent = 0
       const next = () => {
         if (sent++ < chunks) return void res.write(`line ${sent}\n`, () => setTimeout(next, 5))
+        if (url.searchParams.has('break')) return void res.destroy() // the connection breaks before the trailer
         if (used !== null) res.addTrailers({ 'X-Usage-Credits': used })
         res.end()
       }

@@ -108,6 +108,18 @@ describe('the proxy: usage reported in a trailer of a streamed answer', () => {
     expect(failed).toMatchObject({ burned: 0, remaining: 100 })
   })
 
+  it('a stream whose connection breaks before its trailer is charged the maximum, logged', async () => {
+    const run = await charged()
+    try {
+      await expect(send(`${run.proxy.url}/v1/trailer?used=7&break`, { headers: bearer(run.key) })).rejects.toThrow()
+      // The charge is taken as the proxy's side of the connection closes: its log line says when.
+      await eventually(() => expect(run.logged.join('\n')).toMatch(/usage function returned NaN/), 10_000)
+      expect(await run.settle()).toEqual({ burned: 50, remaining: 50 })
+    } finally {
+      await run.proxy.close()
+    }
+  })
+
   it('the header wins over a trailer of the same name', async () => {
     const { answer, burned } = await once('/v1/trailer?header=3&used=9')
     expect(burned).toBe(3)
@@ -189,6 +201,9 @@ describe('the proxy: forwarding a route priced by usage (over node:http) keeps e
       expect(new TextDecoder().decode((await reader.read()).value)).toBe('data: first\n\n')
       late.abort()
       await eventually(() => expect(upstream.streamsCut()).toBe(streamsCut + 1), 10_000)
+      // Left before the head: nothing. Left during a 2xx, before any report: the maximum, logged.
+      await eventually(() => expect(run.logged.join('\n')).toMatch(/usage function returned NaN/), 10_000)
+      expect(await run.settle()).toEqual({ burned: 50, remaining: 50 })
     } finally {
       await run.proxy.close()
     }
