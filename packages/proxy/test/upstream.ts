@@ -92,15 +92,17 @@ export async function startUpstream(): Promise<Upstream> {
       const url = new URL(req.url ?? '/', 'http://upstream')
       const used = url.searchParams.get('used')
       const header = url.searchParams.get('header')
-      const head: http.OutgoingHttpHeaders = { 'Content-Type': 'text/plain', Trailer: 'X-Usage-Credits' }
+      const status = Number(url.searchParams.get('status') ?? 200)
+      // (An answer without a body has no trailers: node:http refuses to declare one.)
+      const head: http.OutgoingHttpHeaders = status === 204 ? {} : { 'Content-Type': 'text/plain', Trailer: 'X-Usage-Credits' }
       if (header !== null) head['X-Usage-Credits'] = header
-      res.writeHead(Number(url.searchParams.get('status') ?? 200), head)
+      res.writeHead(status, head)
       const chunks = Number(url.searchParams.get('chunks') ?? 3)
       let sent = 0
       const next = () => {
         if (sent++ < chunks) return void res.write(`line ${sent}\n`, () => setTimeout(next, 5))
         if (url.searchParams.has('break')) return void res.destroy() // the connection breaks before the trailer
-        if (used !== null) res.addTrailers({ 'X-Usage-Credits': used })
+        if (used !== null && status !== 204) res.addTrailers({ 'X-Usage-Credits': used })
         res.end()
       }
       next()

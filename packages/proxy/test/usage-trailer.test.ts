@@ -151,6 +151,14 @@ describe('the proxy: forwarding a route priced by usage (over node:http) keeps e
     }
   })
 
+  it('passes an answer without a body (204) on, charged what its header reports', async () => {
+    const { answer, burned } = await once('/v1/trailer?status=204&chunks=0&header=3')
+    expect(answer.status).toBe(204)
+    expect(answer.text).toBe('')
+    expect(answer.headers['x-usage-credits']).toBeUndefined()
+    expect(burned).toBe(3)
+  })
+
   it('passes a redirect on without following it, and charges nothing for it', async () => {
     const seen = upstream.seen.length
     const { answer, burned } = await once('/v1/status/302')
