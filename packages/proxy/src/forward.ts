@@ -22,25 +22,12 @@ export interface Incoming {
  * an upstream that stays silent for `timeoutMs` (no upload progress, no response headers) a 504.
  */
 export function createForwarder(config: ResolvedProxyOptions): (incoming: Incoming) => Promise<Response> {
-  const names = config.upstreamHeaders
-  const reserved = Object.values(names).filter((name): name is string => name !== false).map((name) => name.toLowerCase())
+  const reserved = reservedNames(config)
 
   return async function forward({ request, pathname, freePreflight, balance, clientAddress }) {
     const method = request.method
     const url = new URL(request.url)
-    const headers = upstreamRequestHeaders(request.headers, {
-      reserved,
-      keepMethodOverride: config.methodOverride,
-      clientAddress,
-      host: url.host,
-      protocol: url.protocol.slice(0, -1),
-    })
-    if (balance) {
-      if (names.remaining) headers.set(names.remaining, String(balance.remaining))
-      if (names.holder) headers.set(names.holder, balance.holderAddress)
-      if (names.plan) headers.set(names.plan, balance.planId)
-      if (names.cost) headers.set(names.cost, String(balance.cost))
-    }
+    const headers = forwardedHeaders(config, reserved, { request, balance, clientAddress })
 
     const controller = new AbortController()
     // The caller leaving cancels the upstream call, body included.
@@ -100,12 +87,37 @@ export function createForwarder(config: ResolvedProxyOptions): (incoming: Incomi
   }
 }
 
-function hasBody(request: Request): boolean {
+/** The names of the headers only the proxy may send the upstream (lower case). */
+export function reservedNames(config: ResolvedProxyOptions): string[] {
+  return Object.values(config.upstreamHeaders).filter((name): name is string => name !== false).map((name) => name.toLowerCase())
+}
+
+/** The upstream's request headers: the caller's (see upstreamRequestHeaders) and who paid. */
+export function forwardedHeaders(config: ResolvedProxyOptions, reserved: readonly string[], { request, balance, clientAddress }: Pick<Incoming, 'request' | 'balance' | 'clientAddress'>): Headers {
+  const url = new URL(request.url)
+  const headers = upstreamRequestHeaders(request.headers, {
+    reserved,
+    keepMethodOverride: config.methodOverride,
+    clientAddress,
+    host: url.host,
+    protocol: url.protocol.slice(0, -1),
+  })
+  const names = config.upstreamHeaders
+  if (balance) {
+    if (names.remaining) headers.set(names.remaining, String(balance.remaining))
+    if (names.holder) headers.set(names.holder, balance.holderAddress)
+    if (names.plan) headers.set(names.plan, balance.planId)
+    if (names.cost) headers.set(names.cost, String(balance.cost))
+  }
+  return headers
+}
+
+export function hasBody(request: Request): boolean {
   if (request.method === 'GET' || request.method === 'HEAD' || request.body === null) return false
   return saysBody(request.headers)
 }
 
-function watch(body: ReadableStream<Uint8Array>, onChunk: () => void): ReadableStream<Uint8Array> {
+export function watch(body: ReadableStream<Uint8Array>, onChunk: () => void): ReadableStream<Uint8Array> {
   return body.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, controller) {
@@ -118,7 +130,7 @@ function watch(body: ReadableStream<Uint8Array>, onChunk: () => void): ReadableS
 }
 
 /** The network error behind fetch's "fetch failed", for the log: `connect ECONNREFUSED 127.0.0.1:8080`. */
-function reason(error: unknown): string {
+export function reason(error: unknown): string {
   const cause = (error as { cause?: unknown } | null)?.cause
   const message = cause instanceof Error ? cause.message : error instanceof Error ? error.message : String(error)
   return message.slice(0, 200)

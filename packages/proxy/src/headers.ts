@@ -47,7 +47,8 @@ export function upstreamRequestHeaders(
     if (stripped.has(dashed) || (dashed !== name && ownNames.has(dashed))) headers.delete(name)
   }
   // Node's fetch decompresses every answer and cannot be told not to: asking for compression
-  // would only cost both sides the work, and the caller gets the body decoded either way.
+  // would only cost both sides the work, and the caller gets the body decoded either way. (The
+  // node:http forwarding of usage-priced routes asks the same, and passes on whatever comes.)
   headers.set('accept-encoding', 'identity')
   // The request URL's host: the Host header on a server, and there even when there is none (a Request built by hand).
   if (!headers.has('x-forwarded-host')) headers.set('x-forwarded-host', context.host)
@@ -92,15 +93,24 @@ export function preflightResponseHeaders(upstream: Headers): Headers {
   return headers
 }
 
-/** The caller's response headers, from the upstream's answer to `method`. */
+/** The caller's response headers, from the upstream's answer to `method` as fetch gives it. */
 export function callerResponseHeaders(upstream: Response, method: string): Headers {
-  const headers = new Headers(upstream.headers)
-  for (const name of [...HOP_BY_HOP, ...connectionTokens(upstream.headers)]) headers.delete(name)
+  const headers = passedOnHeaders(upstream.headers)
   if (bodyWasDecoded(upstream, method)) {
     // The body arrives decoded: its coding and its (encoded) length would both be lies.
     headers.delete('content-encoding')
     headers.delete('content-length')
   }
+  return headers
+}
+
+/**
+ * The upstream's response headers but its hop-by-hop ones (`Trailer` among them: the caller gets
+ * no trailers). As they are for a body passed on as received, `Content-Encoding` and `Content-Length` included.
+ */
+export function passedOnHeaders(upstream: Headers): Headers {
+  const headers = new Headers(upstream)
+  for (const name of [...HOP_BY_HOP, ...connectionTokens(upstream)]) headers.delete(name)
   return headers
 }
 

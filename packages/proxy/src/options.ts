@@ -32,7 +32,8 @@ export interface ProxyOptions {
   /**
    * Credits per route, e.g. `{ 'POST /v1/chat': 5, 'GET /health': 0 }`; 0 = free and not gated.
    * A route priced by usage, `{ max: 50, usageHeader: 'X-Usage-Credits' }`, reserves `max` and
-   * is charged what the upstream reports in that response header (docs/PROXY.md).
+   * is charged what the upstream reports in that response header, or else in a trailer of that
+   * name at the end of a streamed answer (docs/PROXY.md).
    */
   routes?: Record<string, RouteCost>
   /** Credits for a request no route matches. Default 1. */
@@ -53,7 +54,10 @@ export interface ProxyOptions {
   gate?: PlanGate
   /** Options of the gate the proxy creates when no `gate` is given. */
   gateOptions?: Partial<PlanGateOptions>
-  /** How to reach the upstream. Default `globalThis.fetch`. */
+  /**
+   * How to reach the upstream. Default `globalThis.fetch`, and `node:http(s)` for routes priced by
+   * usage (to read trailers). Given, it is used for every route, and a usage trailer is not read.
+   */
   fetch?: UpstreamFetch
   /** Default: `console`, prefixed `[plangate-proxy]`. */
   logger?: ProxyLogger

@@ -4,11 +4,12 @@ import { Hono, type Context, type MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { admit, type Admitted } from './admit'
 import { createForwarder } from './forward'
+import { createNodeForwarder } from './forward-node'
 import { resolveProxyOptions, type ProxyOptions } from './options'
 import { problemResponse } from './problem'
 
 // `admitted` is optional to the type only (so requirePlan's middleware fits): chargeRoute always sets it.
-type Env = { Variables: PlanVariables & { admitted?: Admitted; reportedUsage?: string } }
+type Env = { Variables: PlanVariables & { admitted?: Admitted; reportedUsage?: string; trailedUsage?: string } }
 
 /** A proxy ready to serve: a Hono app, its fetch handler, and the gate it spends through. */
 export interface Proxy {
@@ -38,14 +39,18 @@ export function createProxy(options: ProxyOptions): Proxy {
   // One middleware per cost, each with a fixed cost: the gate's synchronous path on a warm request.
   const charge = new Map<number, MiddlewareHandler<Env>>()
   for (const cost of config.costs) charge.set(cost, requirePlan(config.planId, { gate, cost, headers: config.creditHeaders }))
-  // A route priced by usage: `max` reserved, charged what the upstream's header said (read as the
-  // answer ends; missing or malformed, the gate charges `max` and logs why).
+  // A route priced by usage: `max` reserved, charged what the upstream's header said, else its
+  // trailer of that name (read as the answer ends; missing or malformed, the gate charges `max`
+  // and logs why).
   const chargeByUsage = new Map<string, MiddlewareHandler<Env>>()
   for (const { max, usageHeader } of config.usagePrices) {
-    const usage = (c: Context<Env>) => reportedCredits(c.var.reportedUsage)
+    const usage = (c: Context<Env>) => reportedCredits(c.var.reportedUsage ?? c.var.trailedUsage)
     chargeByUsage.set(`${max} ${usageHeader}`, requirePlan(config.planId, { gate, cost: { max, usage }, headers: config.creditHeaders }))
   }
   const forward = createForwarder(config)
+  // Trailers are out of fetch's reach: a route priced by usage goes over node:http instead,
+  // unless the fetch to reach the upstream with is the user's own (then only the header is read).
+  const forwardReadingTrailers = options.fetch === undefined ? createNodeForwarder(config) : undefined
 
   const app = new Hono<Env>()
   app.use(async function chargeRoute(c, next) {
@@ -59,13 +64,18 @@ export function createProxy(options: ProxyOptions): Proxy {
   })
   app.all('*', async (c) => {
     const { pathname, freePreflight, usageHeader } = c.var.admitted!
-    const response = await forward({ request: c.req.raw, pathname, freePreflight, balance: c.var.balance as PlanBalance | undefined, clientAddress: clientAddress(c) })
-    if (usageHeader !== undefined) {
-      // What the upstream used is for the proxy to charge, not for the caller to see.
-      const reported = response.headers.get(usageHeader)
-      if (reported !== null) c.set('reportedUsage', reported)
-      response.headers.delete(usageHeader)
-    }
+    const incoming = { request: c.req.raw, pathname, freePreflight, balance: c.var.balance as PlanBalance | undefined, clientAddress: clientAddress(c) }
+    if (usageHeader === undefined) return forward(incoming)
+    const response = forwardReadingTrailers
+      ? await forwardReadingTrailers(incoming, (trailers) => {
+          const trailed = trailers[usageHeader]
+          if (typeof trailed === 'string') c.set('trailedUsage', trailed)
+        })
+      : await forward(incoming)
+    // What the upstream used is for the proxy to charge, not for the caller to see.
+    const reported = response.headers.get(usageHeader)
+    if (reported !== null) c.set('reportedUsage', reported)
+    response.headers.delete(usageHeader)
     return response
   })
   app.onError((error) => {

@@ -25,12 +25,15 @@ export interface Upstream {
   releaseStream(): void
   /** Event streams whose connection closed before they ended (the caller went away). */
   streamsCut(): number
+  /** Requests to `/v1/slow` (never answered) whose connection closed: the proxy gave up on them. */
+  slowCut(): number
   close(): Promise<void>
 }
 
 export async function startUpstream(): Promise<Upstream> {
   let uploaded = 0
   let cut = 0
+  let slowCut = 0
   let release: () => void = () => {}
   let released = new Promise<void>((resolve) => (release = resolve))
   const seen: Seen[] = []
@@ -78,6 +81,31 @@ export async function startUpstream(): Promise<Upstream> {
     }
     if (path === '/v1/slow') {
       hanging.add(res) // never answered: the proxy's timeout must answer for it
+      res.on('close', () => (slowCut += 1))
+      return
+    }
+    if (path === '/v1/trailer') {
+      // A streamed answer that knows what it used only at its end: ?used= in an X-Usage-Credits
+      // trailer (declared in Trailer; ?used absent: declared, never sent), after ?chunks= lines;
+      // ?header= sends one in the head as well, ?status= answers another status, ?break cuts the
+      // connection where the trailer would be.
+      const url = new URL(req.url ?? '/', 'http://upstream')
+      const used = url.searchParams.get('used')
+      const header = url.searchParams.get('header')
+      const status = Number(url.searchParams.get('status') ?? 200)
+      // (An answer without a body has no trailers: node:http refuses to declare one.)
+      const head: http.OutgoingHttpHeaders = status === 204 ? {} : { 'Content-Type': 'text/plain', Trailer: 'X-Usage-Credits' }
+      if (header !== null) head['X-Usage-Credits'] = header
+      res.writeHead(status, head)
+      const chunks = Number(url.searchParams.get('chunks') ?? 3)
+      let sent = 0
+      const next = () => {
+        if (sent++ < chunks) return void res.write(`line ${sent}\n`, () => setTimeout(next, 5))
+        if (url.searchParams.has('break')) return void res.destroy() // the connection breaks before the trailer
+        if (used !== null && status !== 204) res.addTrailers({ 'X-Usage-Credits': used })
+        res.end()
+      }
+      next()
       return
     }
     if (path === '/v1/gzip') {
@@ -101,6 +129,7 @@ export async function startUpstream(): Promise<Upstream> {
     seen,
     uploaded: () => uploaded,
     streamsCut: () => cut,
+    slowCut: () => slowCut,
     releaseStream() {
       release()
       released = new Promise<void>((resolve) => (release = resolve))
