@@ -639,7 +639,7 @@ describe.runIf(sdkTests)('concurrent requests of a buyer with no credits and roo
   // The facilitator's verify does not hold anything: two verifies before the first top-up lands
   // both say the delegation can pay for an order, though it can pay for one only. What the gate
   // has counted ahead of a top-up it must ask about too, or it serves what nobody pays for.
-  // Known gap (gate.ts, #topUp: verify asks for one order's worth, not for that plus what is
+  // Known gap (gate/x402-payer.ts, topUp: verify asks for one order's worth, not for that plus what is
   // already promised): all five are served, one credit is burned. Marked failing until fixed.
   it('serves no more than the delegation pays for', async () => {
     const owner = ledger.createAccount()
@@ -676,7 +676,7 @@ describe.runIf(sdkTests)('concurrent requests of a buyer with no credits and roo
 describe.runIf(sdkTests)('an upstream reason that repeats the token', () => {
   // What the facilitator says about a refused token is text from outside: it may quote what it
   // was sent. The token must not travel on from there into an answer, its payment-required
-  // header, or a log line. Known gap (gate.ts #verifyToken and burn-x402.ts pass the reason on,
+  // header, or a log line. Known gap (gate/x402-payer.ts verify and burn-x402.ts pass the reason on,
   // clipped to 200 characters, on the assumption that it never contains the token): marked
   // failing until reasons are cleaned of the token.
   it('is not passed on to the client or the logs', async () => {

@@ -1,4 +1,4 @@
-import { decodeBase64, encodeBase64 } from './base64'
+import { decodeBase64, encodeBase64 } from './util/base64'
 import { CredentialInvalidError } from './errors'
 
 /** What plangate learns from an API key without any network call. */

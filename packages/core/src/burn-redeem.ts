@@ -1,6 +1,7 @@
 import type { NeverminedClient } from './client'
 import { PlanGateError, UpstreamUnavailableError } from './errors'
-import { backoff, safely, SETTLE_FAILED, type Burner, type Redemption } from './settlement'
+import { backoff, SETTLE_FAILED, type Burner, type Redemption } from './settlement'
+import { safely } from './util/safely'
 import type { BalanceStore, EntrySnapshot } from './store/balance-store'
 
 export interface BurnHooks {

@@ -1,7 +1,7 @@
 import { parseApiKey } from './api-key'
 import { processEnv } from './env'
 import { GateMisconfiguredError } from './errors'
-import { createPlanGate, type PlanGate } from './gate'
+import { createPlanGate, type PlanGate } from './gate/plan-gate'
 
 // One gate per agent key and environment for the whole process: two gates for one holder would
 // each think the credits are theirs to hand out. Keyed by address, never by the key.

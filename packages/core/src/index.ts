@@ -14,7 +14,7 @@ export {
   UpstreamUnavailableError,
   type PlanGateErrorCode,
 } from './errors'
-export { createPlanGate, type PlanGate } from './gate'
+export { createPlanGate, type PlanGate } from './gate/plan-gate'
 export type { Credential, Lease, PlanBalance, SettlementReceipt } from './lease'
 export { abortBalance, RequestBalance } from './request-balance'
 export { chargeNow, endLease, UsageError, type Ending, type UsageOf } from './charge'

@@ -17,7 +17,7 @@ export {
   type PlanGateErrorCode,
 } from './errors'
 export { UsageError } from './charge'
-export { createPlanGate, type PlanGate } from './gate'
+export { createPlanGate, type PlanGate } from './gate/plan-gate'
 export type { PlanBalance } from './lease'
 export type { PlanGateOptions } from './options'
 export type { PlanId } from './plan-id'

@@ -1,5 +1,5 @@
 import { CostInvalidError, CredentialMissingError, PaymentRequiredError, PlanGateError } from './errors'
-import type { PlanGate } from './gate'
+import type { PlanGate } from './gate/plan-gate'
 import type { Credential, Lease } from './lease'
 import { normalizePlanId } from './plan-id'
 import { toProblem, type Denial } from './problem'

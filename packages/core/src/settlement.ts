@@ -232,11 +232,3 @@ function merge(batches: Map<string, Batch>, redemption: Redemption): Batch {
 export function backoff(attempt: number): Promise<void> {
   return sleep(Math.min(100 * 2 ** attempt, 5_000) * (0.5 + Math.random() / 2))
 }
-
-export function safely(fn: () => void): void {
-  try {
-    fn()
-  } catch {
-    // A throwing hook must not break settlement.
-  }
-}

@@ -1,3 +1,5 @@
+import { encodeX402Header } from '@plangate/core'
+
 /**
  * The x402 MCP transport's `_meta` fields (coinbase/x402 specs/transports-v2/mcp.md): a client
  * pays with `_meta["x402/payment"]` on its request, and a paid result carries the settle's
@@ -11,7 +13,7 @@ export const PAYMENT_RESPONSE_META = 'x402/payment-response'
 export function tokenFromMeta(value: unknown): string | undefined {
   if (typeof value === 'string') return value.trim() === '' ? undefined : value.trim()
   if (typeof value !== 'object' || value === null) return undefined
-  return toBase64(JSON.stringify(value))
+  return encodeX402Header(value)
 }
 
 /** The object in a base64 JSON header value (a `payment-required` or `payment-response`), or undefined. */
@@ -24,10 +26,4 @@ export function fromHeaderValue(value: string | undefined): Record<string, unkno
   } catch {
     return undefined
   }
-}
-
-function toBase64(text: string): string {
-  let binary = ''
-  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte)
-  return btoa(binary)
 }

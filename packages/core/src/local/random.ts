@@ -1,3 +1,5 @@
+import { bytesToBase64 } from '../util/base64'
+
 /**
  * Randomness for addresses, key ids, signatures and transaction hashes. Web Crypto only, so the
  * ledger runs unchanged on Node, workerd, Deno and Bun.
@@ -27,7 +29,5 @@ export function randomTxHash(): string {
 
 /** `count` random bytes as unpadded base64url (a JWT signature's alphabet). */
 export function randomBase64Url(count: number): string {
-  let binary = ''
-  for (const byte of randomBytes(count)) binary += String.fromCharCode(byte)
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+  return bytesToBase64(randomBytes(count)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 }

@@ -1,4 +1,5 @@
 import type { Payer } from '../settlement'
+import { base64ToBytes, bytesToBase64 } from '../util/base64'
 import type { PaidResource } from '../x402/payment-required'
 
 /**
@@ -30,7 +31,7 @@ export class RecordSeal {
   async seal(record: RecordedPayer): Promise<string> {
     const iv = crypto.getRandomValues(new Uint8Array(12))
     const sealed = await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, await this.#cryptoKey(), encoder.encode(JSON.stringify(record)))
-    return VERSION + toBase64(iv) + '.' + toBase64(new Uint8Array(sealed))
+    return VERSION + bytesToBase64(iv) + '.' + bytesToBase64(new Uint8Array(sealed))
   }
 
   /** The record, or undefined when it is not one this agent sealed (another agent's, or damaged). */
@@ -38,7 +39,7 @@ export class RecordSeal {
     const parts = text.startsWith(VERSION) ? text.slice(VERSION.length).split('.') : []
     if (parts.length !== 2) return undefined
     try {
-      const opened = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: fromBase64(parts[0]!) }, await this.#cryptoKey(), fromBase64(parts[1]!))
+      const opened = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: base64ToBytes(parts[0]!) }, await this.#cryptoKey(), base64ToBytes(parts[1]!))
       const record = JSON.parse(new TextDecoder().decode(opened)) as RecordedPayer
       return isRecordedPayer(record) ? record : undefined
     } catch {
@@ -60,17 +61,4 @@ function isRecordedPayer(value: unknown): value is RecordedPayer {
   const payer = r.payer as Partial<{ kind: string; apiKey: string; token: string }> | undefined
   const payerOk = payer?.kind === 'key' ? typeof payer.apiKey === 'string' : payer?.kind === 'x402' && typeof payer.token === 'string'
   return payerOk && typeof r.resource?.url === 'string' && typeof r.resource.method === 'string'
-}
-
-function toBase64(bytes: Uint8Array): string {
-  let binary = ''
-  for (const byte of bytes) binary += String.fromCharCode(byte)
-  return btoa(binary)
-}
-
-function fromBase64(text: string): Uint8Array<ArrayBuffer> {
-  const binary = atob(text)
-  const bytes = new Uint8Array(new ArrayBuffer(binary.length))
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
-  return bytes
 }

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache'
 import type { NeverminedClient } from '../client'
+import { singleFlight } from '../util/single-flight'
 import type { PlanDirectory } from './plan-directory'
 
 export interface HolderTokenOptions {
@@ -39,12 +40,7 @@ export class HolderTokens {
   get(key: string, planId: string, apiKey: string): Promise<string> {
     const kept = this.#tokens.get(key)
     if (kept !== undefined && Date.now() < kept.until) return Promise.resolve(kept.token)
-    let flight = this.#flights.get(key)
-    if (!flight) {
-      flight = this.#obtain(key, planId, apiKey).finally(() => this.#flights.delete(key))
-      this.#flights.set(key, flight)
-    }
-    return flight
+    return singleFlight(this.#flights, key, () => this.#obtain(key, planId, apiKey))
   }
 
   /** The API refused the token (expired, exhausted): the next settle gets a new one. */

@@ -1,4 +1,4 @@
-import { encodeBase64 } from '../base64'
+import { encodeBase64 } from '../util/base64'
 
 /** An x402 v2 PaymentRequired, as Nevermined's facilitator and clients read it. */
 export interface PaymentRequired {

@@ -1,4 +1,5 @@
 import type { NeverminedClient } from '../client'
+import { singleFlight } from '../util/single-flight'
 import { defaultNetwork, type PaymentScheme } from './payment-required'
 import type { PlanAnswer } from './schemas'
 
@@ -54,12 +55,7 @@ export class PlanDirectory {
   facts(planId: string): Promise<PlanFacts> {
     const cached = this.cached(planId)
     if (cached) return Promise.resolve(cached)
-    let read = this.#reads.get(planId)
-    if (!read) {
-      read = this.#read(planId).finally(() => this.#reads.delete(planId))
-      this.#reads.set(planId, read)
-    }
-    return read
+    return singleFlight(this.#reads, planId, () => this.#read(planId))
   }
 
   async #read(planId: string): Promise<PlanFacts> {

@@ -1,4 +1,4 @@
-import { decodeBase64 } from '../base64'
+import { decodeBase64 } from '../util/base64'
 import { CredentialInvalidError } from '../errors'
 
 /** What plangate reads from an x402 access token locally, without any network call. */
