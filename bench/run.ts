@@ -45,27 +45,27 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { measureAllocation } from './allocation'
-import { mcpTable, measureMcp } from './mcp/section'
-import { callsTable, checksTable, measureCalls } from './calls/section'
-import { prepareBaseline, type Baseline } from './baseline'
-import type { MemoryResult } from './memory'
-import type { MicroResult } from './micro'
-import type { UsageResult } from './usage'
-import { usageTable } from './usage-report'
-import { hasCallgrind, measureInstructions, type InstructionServer } from './instructions'
-import { BENCH_DIR, runScript, useBuiltPackages } from './processes'
-import { allocationTable, instructionTable, memoryTable, microTable, throughputTable, workloadTable } from './report'
-import { measurePeers } from './peers'
-import { callBreakdown, peerTable, scaleTable } from './peers/report'
-import type { PeerRoute } from './peers/protocol'
-import { measureScale } from './peers/scale'
-import { redisSection } from './redis/section'
-import { measureThroughput, VARIANTS } from './throughput'
-import { checkWorkload, type WorkloadResult } from './workloads'
+import { measureAllocation } from './sections/allocation/allocation'
+import { mcpTable, measureMcp } from './sections/mcp/section'
+import { callsTable, checksTable, measureCalls } from './sections/calls/section'
+import { prepareBaseline, type Baseline } from './lib/baseline'
+import type { MemoryResult } from './sections/memory/memory'
+import type { MicroResult } from './sections/micro/micro'
+import type { UsageResult } from './sections/usage/usage'
+import { usageTable } from './sections/usage/report'
+import { hasCallgrind, measureInstructions, type InstructionServer } from './sections/instructions/instructions'
+import { BENCH_DIR, runScript, useBuiltPackages } from './lib/processes'
+import { allocationTable, instructionTable, memoryTable, microTable, throughputTable, workloadTable } from './lib/report'
+import { measurePeers } from './lib/peers/harness'
+import { callBreakdown, peerTable, scaleTable } from './sections/peers/report'
+import type { PeerRoute } from './lib/peers/protocol'
+import { measureScale } from './sections/scale/scale'
+import { redisSection } from './sections/redis/section'
+import { measureThroughput, VARIANTS } from './sections/throughput/throughput'
+import { checkWorkload, type WorkloadResult } from './sections/workloads/workloads'
 import { CHARTS_DIR, mergeResults, provenance, readResults, type BenchResults } from './charts/results'
 import { renderCharts } from './charts/render'
-import { measureWindows, windowSettings, windowTable } from './window'
+import { measureWindows, windowSettings, windowTable } from './sections/window/window'
 
 const { values: flags } = parseArgs({
   options: {
@@ -263,11 +263,11 @@ async function workloads(): Promise<string[]> {
   // The counts are per batch window whatever its length (each wave of requests is one window), so
   // a short window keeps this section quick.
   const args = ['--batch-ms', String(WORKLOAD_BATCH_MS), ...(quick ? ['--quick'] : [])]
-  const results = await runScript<WorkloadResult[]>('workloads.ts', args)
+  const results = await runScript<WorkloadResult[]>('sections/workloads/workloads.ts', args)
   for (const result of results) problems.push(...checkWorkload(result))
   const lines = ['## Upstream calls for fixed workloads', '', workloadTable(results, WORKLOAD_BATCH_MS), '']
   if (baseline) {
-    const before = await runScript<WorkloadResult[]>('workloads.ts', args, baseline)
+    const before = await runScript<WorkloadResult[]>('sections/workloads/workloads.ts', args, baseline)
     const same = before.every((b, i) => ['balance', 'order', 'redeem'].every((k) => b[k as 'balance'] === results[i]![k as 'balance']))
     lines.push(`Counts at ${baseline.label}: ${same ? 'the same' : 'DIFFERENT:'}`, '', ...(same ? [] : [workloadTable(before, WORKLOAD_BATCH_MS), '']))
   }
@@ -277,8 +277,8 @@ async function workloads(): Promise<string[]> {
 async function memory(): Promise<string[]> {
   log('memory: heap per cached holder')
   const holders = quick ? ['2000'] : ['10000', '100000']
-  const rows = [{ label: THIS, results: await runScript<MemoryResult[]>('memory.ts', holders, { nodeFlags: ['--expose-gc'] }) }]
-  if (baseline) rows.push({ label: baseline.label, results: await runScript<MemoryResult[]>('memory.ts', holders, { benchDir: baseline.benchDir, nodeFlags: ['--expose-gc'] }) })
+  const rows = [{ label: THIS, results: await runScript<MemoryResult[]>('sections/memory/memory.ts', holders, { nodeFlags: ['--expose-gc'] }) }]
+  if (baseline) rows.push({ label: baseline.label, results: await runScript<MemoryResult[]>('sections/memory/memory.ts', holders, { benchDir: baseline.benchDir, nodeFlags: ['--expose-gc'] }) })
   return ['## Memory', '', memoryTable(rows), '']
 }
 
@@ -291,7 +291,7 @@ async function micro(): Promise<string[]> {
     // Alternate which goes first, as with the servers.
     const order = round % 2 === 0 ? [...runs.keys()] : [...runs.keys()].reverse()
     for (const label of order) {
-      runs.get(label)!.push(await runScript<MicroResult[]>('micro.ts', args, label === THIS ? {} : { benchDir: baseline!.benchDir }))
+      runs.get(label)!.push(await runScript<MicroResult[]>('sections/micro/micro.ts', args, label === THIS ? {} : { benchDir: baseline!.benchDir }))
     }
   }
   return [`## Micro-benchmarks (median of ${runs.get(THIS)!.length} runs)`, '', microTable(runs), '']
@@ -300,7 +300,7 @@ async function micro(): Promise<string[]> {
 /** Usage pricing against a fixed cost, memory and Redis stores (bench/usage.ts, which starts its own redis-server). */
 async function usage(): Promise<string[]> {
   log('usage: cost { max: 1 } and one use(1) against cost: 1, alternating rounds')
-  const results = await runScript<UsageResult[]>('usage.ts', quick ? ['--quick'] : []).catch((error: unknown) => {
+  const results = await runScript<UsageResult[]>('sections/usage/usage.ts', quick ? ['--quick'] : []).catch((error: unknown) => {
     problems.push(String(error))
     return []
   })

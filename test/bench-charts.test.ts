@@ -12,8 +12,8 @@ import { createLocalLedger } from '@plangate/core/local'
 import { describe, expect, it } from 'vitest'
 import { chartSpecs, renderCharts, renderSvg } from '../bench/charts/render'
 import { CHARTS_DIR, readResults, type BenchResults, type Provenance } from '../bench/charts/results'
-import type { PeerGroup, PeerRun } from '../bench/peers'
-import { pendingSampler } from '../bench/peers/pending'
+import type { PeerGroup, PeerRun } from '../bench/lib/peers/harness'
+import { pendingSampler } from '../bench/lib/peers/pending'
 
 const provenance: Provenance = { command: 'pnpm bench --only peers', commit: 'abc1234', date: '2026-12-03T00:00:00.000Z', machine: 'test', quick: false }
 

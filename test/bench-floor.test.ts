@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto'
 import express from 'express'
 import { Hono } from 'hono'
 import { afterEach, describe, expect, it } from 'vitest'
-import { expressFloor, FUNDED, honoFloor, type FloorBalance } from '../bench/servers/floor'
+import { expressFloor, FUNDED, honoFloor, type FloorBalance } from '../bench/lib/servers/floor'
 import { eventually } from '../packages/express/test/helpers'
 import { listen, serveFetch } from './helpers/serve'
 

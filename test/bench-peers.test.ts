@@ -7,11 +7,11 @@
  * window when batched; the bare server makes no call; and the stand-in counts every call.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { x402Payloads } from '../bench/peers/credentials'
-import { expressPeer, honoPeer, type PeerApp } from '../bench/peers/apps'
-import { hasNeverminedSdk, sdkRequired } from '../bench/peers/nvm-sdk-bundle'
-import type { PeerConfig, PeerKind } from '../bench/peers/protocol'
-import { AGENT_ID, createStandInApi, type StandInApi } from '../bench/peers/stand-in'
+import { x402Payloads } from '../bench/lib/peers/credentials'
+import { expressPeer, honoPeer, type PeerApp } from '../bench/lib/peers/apps'
+import { hasNeverminedSdk, sdkRequired } from '../bench/lib/peers/nvm-sdk-bundle'
+import type { PeerConfig, PeerKind } from '../bench/lib/peers/protocol'
+import { AGENT_ID, createStandInApi, type StandInApi } from '../bench/lib/peers/stand-in'
 import { listen, serveFetch } from './helpers/serve'
 
 let api: StandInApi

@@ -5,9 +5,9 @@
  * are counted twice, by the client (bench/redis/store.ts, by script) and by Redis, and must agree.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startRedis, type BenchRedis } from '../bench/redis/redis-server'
-import { classify, delta, SCRIPT_COMMANDS, SCRIPT_NAMES } from '../bench/redis/round-trips'
-import { benchRedisStore, type BenchRedisStore } from '../bench/redis/store'
+import { startRedis, type BenchRedis } from '../bench/lib/redis/redis-server'
+import { classify, delta, SCRIPT_COMMANDS, SCRIPT_NAMES } from '../bench/lib/redis/round-trips'
+import { benchRedisStore, type BenchRedisStore } from '../bench/lib/redis/store'
 
 let redis: BenchRedis
 let client: BenchRedisStore

@@ -1,6 +1,6 @@
 import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { hasNeverminedSdk, sdkMissingLine, sdkBundlePath, sdkRequired, type SdkBundle } from '../../bench/peers/nvm-sdk-bundle'
+import { hasNeverminedSdk, sdkMissingLine, sdkBundlePath, sdkRequired, type SdkBundle } from '../../bench/lib/peers/nvm-sdk-bundle'
 
 /**
  * Nevermined's SDK v1.11.0 (bundled from its public source and kept outside the repository: see
