@@ -1,17 +1,8 @@
-/** The peer and scale tables. Medians over rounds; ratios are taken per round, then the median. */
-import type { PeerGroup, PeerRun } from '../../lib/peers/harness'
-import { median, table } from '../../lib/report'
-import type { ScaleResult } from '../scale/scale'
+/** The peer tables. Medians over rounds; ratios are taken per round, then the median. */
+import type { PeerGroup } from '../../lib/peers/harness'
+import { frameworkName, int, median, ratios, spread, table } from '../../lib/report'
 
-const int = (n: number) => Math.round(n).toLocaleString('en-US')
-const ratio = (n: number) => n.toFixed(3)
-const spread = (values: number[]) => `**${ratio(median(values))}** (${ratio(Math.min(...values))}–${ratio(Math.max(...values))})`
-const frameworkName = (f: string) => (f === 'express' ? 'Express 5' : 'Hono (node-server)')
 const ROUTES = { const: 'constant', cpu: '1 ms CPU', wait: 'awaits 20 ms' }
-
-function ratios(runs: PeerRun[], bare: PeerRun[]): number[] {
-  return runs.map((run, i) => run.requestsPerSecond / bare[i]!.requestsPerSecond)
-}
 
 export function peerTable(groups: PeerGroup[]): string {
   const rows: (string | number)[][] = []
@@ -39,21 +30,6 @@ export function peerTable(groups: PeerGroup[]): string {
     ['framework', 'API delay', 'route', 'middleware', 'req/s', 'p50 ms', 'p99 ms', '÷ bare req/s (min–max)', 'p50 added ms', 'upstream calls/req', 'server CPU µs/req'],
     rows,
   )
-}
-
-export function scaleTable(results: ScaleResult[]): string {
-  const rows: (string | number)[][] = results.map((r) => [
-    frameworkName(r.framework),
-    '1',
-    int(r.holders),
-    int(median(r.bare.map((x) => x.requestsPerSecond))),
-    int(median(r.guarded.map((x) => x.requestsPerSecond))),
-    spread(ratios(r.guarded, r.bare)),
-    median(r.guarded.map((x) => x.callsPerRequest)).toFixed(4),
-    r.bytesPerHolder === undefined ? '–' : int(r.bytesPerHolder),
-  ])
-  // Several processes on one Redis store: the Redis section (bench/redis/), with the store's round trips.
-  return table(['framework', 'processes', 'holders active', 'bare req/s', 'plangate req/s', '÷ bare (min–max)', 'upstream calls/req', 'heap per holder (bytes)'], rows)
 }
 
 /** Which upstream calls each middleware made per request, by kind (the median round). */
