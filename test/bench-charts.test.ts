@@ -2,7 +2,7 @@
  * The bench's charts (bench/charts/) are drawn from its results, not by hand: each figure in an
  * SVG must be the one the results give (medians over rounds, ratios per round), and the
  * committed results must draw every chart with no measuring (a clean clone). The window section's
- * money at risk is the memory store's pending credits, sampled (bench/peers/pending.ts).
+ * money at risk is the memory store's pending credits, sampled (bench/lib/peers/pending.ts).
  */
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'

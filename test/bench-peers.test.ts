@@ -1,7 +1,7 @@
 /**
- * The peer benchmark (bench/peers.ts) compares plangate with middlewares that call the API on
+ * The peer benchmark (bench/sections/peers/measure.ts) compares plangate with middlewares that call the API on
  * every request; its table is only true if each server really does what its row says. Over real
- * HTTP on loopback, against the benchmark's own stand-in API (bench/peers/stand-in.ts): the SDK's
+ * HTTP on loopback, against the benchmark's own stand-in API (bench/lib/peers/stand-in.ts): the SDK's
  * paymentMiddleware and @x402/express / @x402/hono verify and settle once per paid request and
  * refuse an unpaid one; plangate settles once per request when immediate and once per holder per
  * window when batched; the bare server makes no call; and the stand-in counts every call.

@@ -18,7 +18,7 @@ export interface ServerConfig {
   guarded: boolean
   /** Unguarded, but behind a middleware that only awaits (the cost of any async middleware). */
   noop?: boolean
-  /** Unguarded by plangate, but behind the floor (servers/floor.ts): the least any plan middleware does. */
+  /** Unguarded by plangate, but behind the floor (lib/servers/floor.ts): the least any plan middleware does. */
   floor?: boolean
   /** requirePlan's `headers` option (X-Credits-Remaining and X-Plan-Id on success). Default true. */
   headers?: boolean
@@ -47,7 +47,7 @@ export interface Ready {
   baseUrl?: string
   agentKey?: string
   planId?: string
-  /** The peer benchmark's stand-in API (peers/upstream.ts): each holder's x402 token, and where things are. */
+  /** The peer benchmark's stand-in API (lib/peers/upstream.ts): each holder's x402 token, and where things are. */
   tokens?: string[]
   origin?: string
   facilitatorUrl?: string
@@ -70,10 +70,10 @@ export interface Reply {
   allocation?: AllocationSample
   /** heap: bytes of heap in use after a full garbage collection. */
   heap?: number
-  /** redis-calls: commands a peer server's Redis client has sent so far, by script (bench/redis/store.ts). */
+  /** redis-calls: commands a peer server's Redis client has sent so far, by script (bench/lib/redis/store.ts). */
   redisCalls?: Record<string, number>
   /** profile-stop: the V8 CPU profile taken since profile-start (a .cpuprofile's JSON). */
   profile?: string
-  /** pending-stop: credits served and not yet settled, sampled since pending-start (bench/peers/pending.ts). */
+  /** pending-stop: credits served and not yet settled, sampled since pending-start (bench/lib/peers/pending.ts). */
   pending?: { mean: number; max: number; samples: number }
 }

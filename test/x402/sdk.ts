@@ -4,7 +4,7 @@ import { hasNeverminedSdk, sdkMissingLine, sdkBundlePath, sdkRequired, type SdkB
 
 /**
  * Nevermined's SDK v1.11.0 (bundled from its public source and kept outside the repository: see
- * bench/peers/nvm-sdk-bundle.ts): the real buyer classes and the real Express middleware. Not on
+ * bench/lib/peers/nvm-sdk-bundle.ts): the real buyer classes and the real Express middleware. Not on
  * the npm registry these machines reach, and not shipped: tests only. A suite that needs it runs
  * under `describe.runIf(sdkTests)`: skipped where the bundle is missing, except under CI.
  */

@@ -1,7 +1,7 @@
 /**
- * One server of the peer benchmark: the route (peers/routes.ts) on Express 5 or Hono, bare or
+ * One server of the peer benchmark: the route (lib/peers/routes.ts) on Express 5 or Hono, bare or
  * behind one of the middlewares compared. Every guarded server talks to the same stand-in API
- * (peers/upstream.ts) over loopback, through `globalThis.fetch` as users' servers do by default.
+ * (lib/peers/upstream.ts) over loopback, through `globalThis.fetch` as users' servers do by default.
  */
 import { createPlanGate, type BalanceStore, type PlanGate } from '@plangate/core'
 import { requirePlan as expressPlan } from '@plangate/express'

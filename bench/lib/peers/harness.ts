@@ -2,8 +2,8 @@
  * What the sections that load peer servers share (peers, scale, window, redis, calls): the rows
  * and results, the config a peer server starts with, warming a server up, one measured run with
  * the upstream calls it set off, waiting for settlement to drain, and what every run must satisfy.
- * Each server is its own process (peers/server.ts), every guarded one talking to one stand-in API
- * (peers/upstream.ts).
+ * Each server is its own process (lib/peers/server.ts), every guarded one talking to one stand-in API
+ * (lib/peers/upstream.ts).
  */
 import { load, type LoadResult } from '../load'
 import type { Child } from '../processes'
@@ -104,7 +104,7 @@ export async function warm(one: Running, options: Pick<PeerOptions, 'warmupSecon
 const total = (counters: Record<string, number> | undefined) => Object.values(counters ?? {}).reduce((sum, n) => sum + n, 0)
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-/** With `samplePending`, also the credits the server held served and not yet settled during the load (peers/pending.ts). */
+/** With `samplePending`, also the credits the server held served and not yet settled during the load (lib/peers/pending.ts). */
 export async function measureOnce(
   one: Running,
   upstream: Child,

@@ -16,7 +16,7 @@ const port = (server.address() as AddressInfo).port
 const gc = (globalThis as { gc?: () => void }).gc
 // The CPU profiler (what `node --cpu-prof` runs), started and stopped around a measurement only.
 let inspector: Session | undefined
-// Money at risk (bench/window.ts): what the memory store holds served and not yet settled.
+// Money at risk (bench/sections/window/window.ts): what the memory store holds served and not yet settled.
 const pending = app.gate?.store instanceof MemoryBalanceStore ? pendingSampler(app.gate.store) : undefined
 
 serveCommands({ type: 'ready', port, keys: [] }, async (command) => {

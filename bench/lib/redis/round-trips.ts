@@ -5,7 +5,7 @@
  * read Redis's clock (and again after a failure) but its scripts run too, is counted as script
  * work: on a warm run the store sends none.
  *
- * The split by script comes from the servers themselves (bench/redis/store.ts counts what its
+ * The split by script comes from the servers themselves (bench/lib/redis/store.ts counts what its
  * client sends, EVALSHA by the script its SHA names): Redis's stats do not tell scripts apart.
  */
 import { createHash } from 'node:crypto'

@@ -1,11 +1,11 @@
 /**
  * The per-call section's measuring process: N upstream calls of each kind against the stand-in
- * API (peers/upstream.ts, another process, answering at once), made through plangate and as a bare
+ * API (lib/peers/upstream.ts, another process, answering at once), made through plangate and as a bare
  * `fetch` of the same request, and the CPU this process spent per call (process.cpuUsage: user +
  * system, so time the process waited or was descheduled on a shared machine is not counted, and
  * neither is the stand-in's work). Alternating rounds; prints JSON (CallSeries[]) last.
  *
- *   node --import tsx --conditions=plangate-source calls/client.ts '<CallsConfig as JSON>'
+ *   node --import tsx --conditions=plangate-source sections/calls/client.ts '<CallsConfig as JSON>'
  */
 import { createPlanGate, NeverminedClient, parseApiKey, paymentRequired, type FetchLike, type PlanGate } from '@plangate/core'
 // Not exported by the package: the answers' zod schemas and their hand-checked readers, timed on their own.

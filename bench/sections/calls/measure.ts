@@ -1,7 +1,7 @@
 /**
  * The per-call section (`--only calls`): what one upstream call costs the server's CPU, through
  * plangate and as a bare `fetch` of the same request (the floor), measured in one process
- * (calls/client.ts) against the stand-in API in another (peers/upstream.ts, answering at once), so
+ * (sections/calls/client.ts) against the stand-in API in another (lib/peers/upstream.ts, answering at once), so
  * the stand-in's own work is not counted.
  */
 import { spawnChild, runScript } from '../../lib/processes'

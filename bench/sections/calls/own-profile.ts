@@ -5,7 +5,7 @@
  * under V8's CPU profiler. Prints the CPU µs per request and the top-down table (self time as µs
  * per request).
  *
- *   node --import tsx --conditions=plangate-source bench/calls/own-profile.ts
+ *   node --import tsx --conditions=plangate-source bench/sections/calls/own-profile.ts
  */
 import { Session } from 'node:inspector/promises'
 import { createPlanGate, type FetchLike } from '@plangate/core'

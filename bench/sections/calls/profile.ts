@@ -1,13 +1,13 @@
 /**
  * Where a guarded server's CPU goes under load, beside a bare server's: each peer server
- * (peers/server.ts) is loaded in turn by autocannon (in this process), the stand-in API
- * (peers/upstream.ts, its own process) answering at once, with V8's CPU profiler (the one
+ * (lib/peers/server.ts) is loaded in turn by autocannon (in this process), the stand-in API
+ * (lib/peers/upstream.ts, its own process) answering at once, with V8's CPU profiler (the one
  * `node --cpu-prof` runs) on during the measured load only. Prints the top-down tables
- * (calls/cpu-profile.ts): each module's and function's self time as µs per request (its share of
+ * (sections/calls/cpu-profile.ts): each module's and function's self time as µs per request (its share of
  * the profile × the server's CPU per request, process.cpuUsage over the same load), bare beside
  * guarded, and the difference per upstream call.
  *
- *   node --import tsx --conditions=plangate-source bench/calls/profile.ts \
+ *   node --import tsx --conditions=plangate-source bench/sections/calls/profile.ts \
  *     [--framework express] [--peers bare,plangate-immediate] [--route cpu] [--credential key] [--holders 100] [--duration 10]
  */
 import { writeFileSync } from 'node:fs'

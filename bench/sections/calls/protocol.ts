@@ -1,4 +1,4 @@
-/** What the per-call section's orchestrator (calls/section.ts) and its measuring child (calls/client.ts) share. */
+/** What the per-call section's orchestrator (sections/calls/measure.ts) and its measuring child (sections/calls/client.ts) share. */
 
 /**
  * One kind of upstream call, each made two ways in the same run: through plangate's
@@ -49,7 +49,7 @@ export interface AnswerCheck {
   handMicros: number[]
 }
 
-/** What calls/client.ts prints. */
+/** What sections/calls/client.ts prints. */
 export interface CallsResult {
   series: CallSeries[]
   checks: AnswerCheck[]

@@ -8,7 +8,7 @@
  * the gate and the adapter on a warm request; and guarded with immediate settlement, whose excess
  * over the first is what one in-process redemption costs (client and local ledger together). A full
  * run adds three that split the guarded count (bare behind a no-op async middleware, bare behind
- * the floor of servers/floor.ts, and guarded with `headers: false`) and two that redeem over HTTP
+ * the floor of lib/servers/floor.ts, and guarded with `headers: false`) and two that redeem over HTTP
  * to the ledger in another process, through Node's `fetch` and through `createNodeFetch()`: there
  * the excess is the client side of a call.
  * The balance cache's TTL is an hour too: under valgrind a run lasts minutes, and balance reads
@@ -26,7 +26,7 @@ export interface InstructionServer {
   label: string
   /**
    * `noop`: bare behind a middleware that only awaits. `floor`: bare behind the least any plan
-   * middleware must do (servers/floor.ts). `guarded, no headers`: requirePlan with `headers: false`.
+   * middleware must do (lib/servers/floor.ts). `guarded, no headers`: requirePlan with `headers: false`.
    * They say what part of the guarded count is not the gate's own work, and what no gate can avoid.
    */
   role: 'bare' | 'noop' | 'floor' | 'guarded' | 'guarded, no headers' | 'guarded, immediate settlement'

@@ -5,7 +5,7 @@
  * round. Every answer is read (SSE `data:` line or JSON) and must be a successful tool result;
  * failures are counted. Prints JSON (McpLoadResult) last.
  *
- *   node --import tsx --conditions=plangate-source mcp/client.ts '<McpLoadConfig as JSON>'
+ *   node --import tsx --conditions=plangate-source sections/mcp/client.ts '<McpLoadConfig as JSON>'
  */
 import http from 'node:http'
 import { performance } from 'node:perf_hooks'

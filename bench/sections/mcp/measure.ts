@@ -1,8 +1,8 @@
 /**
  * The MCP section (`--only mcp`): a warm paid tool call over Streamable HTTP through plangate's
  * `requirePlan`, beside the same tool unpaid and beside Nevermined's paywall pattern (verify +
- * settle per call, mcp/nevermined.ts), each server in its own process (mcp/server.ts), the load
- * from another (mcp/client.ts), all against the stand-in API (peers/upstream.ts) 0 or 40 ms away.
+ * settle per call, sections/mcp/nevermined.ts), each server in its own process (sections/mcp/server.ts), the load
+ * from another (sections/mcp/client.ts), all against the stand-in API (lib/peers/upstream.ts) 0 or 40 ms away.
  */
 import { spawnChild, runScript, type Child } from '../../lib/processes'
 import { median, table } from '../../lib/report'

@@ -3,7 +3,7 @@
  * in the loop): on every call, read the caller's x402 access token from the Authorization header,
  * `POST /x402/verify` it with the agent's key before the tool runs, and `POST /x402/settle` the
  * credit after it answered. Two upstream round trips per call, both awaited, as the pattern has
- * them; the bodies are those of Nevermined's facilitator calls (peers/x402.ts, calls/client.ts).
+ * them; the bodies are those of Nevermined's facilitator calls (lib/peers/x402.ts, sections/calls/client.ts).
  */
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js'
 import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js'

@@ -1,4 +1,4 @@
-/** What the MCP section's orchestrator (mcp/section.ts), its servers (mcp/server.ts) and its load generator (mcp/client.ts) share. */
+/** What the MCP section's orchestrator (sections/mcp/measure.ts), its servers (sections/mcp/server.ts) and its load generator (sections/mcp/client.ts) share. */
 
 /**
  * The server in front of the tool: `unpaid`, the tool alone; `plangate`, the same tool wrapped in

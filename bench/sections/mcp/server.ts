@@ -2,7 +2,7 @@
  * One server of the MCP section in its own process (the load generator must not share its event
  * loop): Express 5 serving a stateless Streamable HTTP endpoint at POST /mcp with one tool `t`,
  * unpaid, paid through plangate's `requirePlan`, or paid in Nevermined's paywall pattern
- * (mcp/nevermined.ts), all against the stand-in API (peers/upstream.ts).
+ * (sections/mcp/nevermined.ts), all against the stand-in API (lib/peers/upstream.ts).
  */
 import type { AddressInfo } from 'node:net'
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'

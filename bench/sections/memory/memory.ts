@@ -11,7 +11,7 @@ import { createLocalLedger } from '@plangate/core/local'
 import { PLAN_DURATION_SECONDS } from '../../lib/setup'
 
 const gc = (globalThis as { gc?: () => void }).gc
-if (!gc) throw new Error('bench/memory.ts needs node --expose-gc')
+if (!gc) throw new Error('bench/sections/memory/memory.ts needs node --expose-gc')
 
 // Expiring a year from now, as the throughput runs' plan does: the gate keeps each lease's expiry.
 const EXPIRES_AT = new Date(Date.now() + PLAN_DURATION_SECONDS * 1000).toISOString()

@@ -36,7 +36,7 @@ store.observe('7:0xabc', { remaining: 1e15, total: undefined, expiresAt: null },
 
 // The Hono app of the throughput benchmark, called in process with what @hono/node-server passes:
 // the difference between two is what a middleware adds to a request, with no network noise. The
-// no-op and the floor (servers/floor.ts) say how much of requirePlan's any middleware would cost.
+// no-op and the floor (lib/servers/floor.ts) say how much of requirePlan's any middleware would cost.
 const bare = honoApp(undefined)
 const noop = honoApp('noop')
 const floor = honoApp({ floor: planId })

@@ -15,7 +15,7 @@ import { calibrate } from '../../lib/peers/routes'
 
 /**
  * The rows of one framework. Nevermined's middleware is Express only, and runs where its bundle is
- * (always under CI; see peers/nvm-sdk-bundle.ts).
+ * (always under CI; see lib/peers/nvm-sdk-bundle.ts).
  */
 export function peerRows(framework: Framework, withNeverminedSdk = hasNeverminedSdk() || sdkRequired()): PeerRow[] {
   return [

@@ -13,7 +13,7 @@ export interface Variant {
   route: Route
   /** Also measure the bare route behind a middleware that only awaits: what any async middleware costs. */
   noop?: boolean
-  /** Also measure the bare route behind the floor (servers/floor.ts): the best any plan middleware could do. */
+  /** Also measure the bare route behind the floor (lib/servers/floor.ts): the best any plan middleware could do. */
   floor?: boolean
   /** The batch window, when not the run's `--batch-ms`. */
   batchMs?: number

@@ -5,7 +5,7 @@
  * for Express 5 and Hono on @hono/node-server over loopback HTTP (one keep-alive connection, one
  * request at a time, the client in this process).
  *
- *   node --import tsx --conditions=plangate-source bench/usage.ts [--rounds 21] [--ops 2000] [--quick]
+ *   node --import tsx --conditions=plangate-source bench/sections/usage/usage.ts [--rounds 21] [--ops 2000] [--quick]
  *     [--only in-process,express,hono] [--stores memory,redis]
  *
  * Each pair is measured in alternating rounds (fixed then metered, then metered then fixed, …) so

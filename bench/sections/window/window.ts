@@ -3,7 +3,7 @@
  * against what it saves in upstream calls. plangate on the peer benchmark's load (autocannon,
  * every holder active, the stand-in API `delayMs` away), one server per setting, each measured in
  * turn, in an order that alternates round by round: upstream calls per request (counted by the
- * stand-in) and the credits served but not yet settled at random moments (peers/pending.ts).
+ * stand-in) and the credits served but not yet settled at random moments (lib/peers/pending.ts).
  */
 import { checkRun, drainMs, measureOnce, peerConfig, quiet, warm, type PeerRow, type PeerRun, type Running } from '../../lib/peers/harness'
 import { headersFor } from '../../lib/peers/credentials'
