@@ -40,57 +40,37 @@
  * a full run also merges the sections it measured into bench/charts/results.json (the committed
  * figures, with the command and commit behind each section) and draws the SVG charts beside it
  * (charts/render.ts). Progress goes to stderr.
+ *
+ * Each section is a folder of sections/ whose section.ts turns the flags into its part of the
+ * report; what several sections share (child processes, servers, load, tables) is in lib/.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
-import { parseArgs } from 'node:util'
-import { measureAllocation } from './allocation'
-import { mcpTable, measureMcp } from './mcp/section'
-import { callsTable, checksTable, measureCalls } from './calls/section'
-import { prepareBaseline, type Baseline } from './baseline'
-import type { MemoryResult } from './memory'
-import type { MicroResult } from './micro'
-import type { UsageResult } from './usage'
-import { usageTable } from './usage-report'
-import { hasCallgrind, measureInstructions, type InstructionServer } from './instructions'
-import { BENCH_DIR, runScript, useBuiltPackages } from './processes'
-import { allocationTable, instructionTable, memoryTable, microTable, throughputTable, workloadTable } from './report'
-import { measurePeers } from './peers'
-import { callBreakdown, peerTable, scaleTable } from './peers/report'
-import type { PeerRoute } from './peers/protocol'
-import { measureScale } from './peers/scale'
-import { redisSection } from './redis/section'
-import { measureThroughput, VARIANTS } from './throughput'
-import { checkWorkload, type WorkloadResult } from './workloads'
 import { CHARTS_DIR, mergeResults, provenance, readResults, type BenchResults } from './charts/results'
 import { renderCharts } from './charts/render'
-import { measureWindows, windowSettings, windowTable } from './window'
+import { prepareBaseline } from './lib/baseline'
+import { number, type Section, type SectionContext } from './lib/context'
+import { parseFlags } from './lib/flags'
+import { BENCH_DIR, useBuiltPackages } from './lib/processes'
+import { allocation } from './sections/allocation/section'
+import { calls } from './sections/calls/section'
+import { instructions } from './sections/instructions/section'
+import { mcp } from './sections/mcp/section'
+import { memory } from './sections/memory/section'
+import { micro } from './sections/micro/section'
+import { peers } from './sections/peers/section'
+import { redis } from './sections/redis/section'
+import { scale } from './sections/scale/section'
+import { throughput } from './sections/throughput/section'
+import { usage } from './sections/usage/section'
+import { window } from './sections/window/section'
+import { workloads } from './sections/workloads/section'
 
-const { values: flags } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: process.env.BENCH_QUICK === '1' },
-    only: { type: 'string', default: 'peers,scale,window,redis,calls,mcp,throughput,workloads,memory,micro,usage,allocation' },
-    calls: { type: 'string' },
-    delays: { type: 'string' },
-    routes: { type: 'string' },
-    holders: { type: 'string' },
-    framework: { type: 'string' },
-    upstream: { type: 'string' },
-    settle: { type: 'string' },
-    route: { type: 'string' },
-    rounds: { type: 'string' },
-    duration: { type: 'string' },
-    connections: { type: 'string' },
-    subscribers: { type: 'string' },
-    'batch-ms': { type: 'string' },
-    compare: { type: 'string' },
-    profile: { type: 'boolean', default: false },
-    dist: { type: 'boolean', default: false },
-    'charts-only': { type: 'boolean', default: false },
-    charts: { type: 'string' },
-  },
-})
+/** Every section by its `--only` name, in the order a run measures them. */
+const SECTIONS: Record<string, Section> = { peers, scale, window, redis, calls, mcp, throughput, workloads, memory, micro, usage, allocation, instructions }
+
+const flags = parseFlags()
 
 // The charts again from the committed results, measuring nothing (a clean clone needs no run).
 if (flags['charts-only']) {
@@ -101,19 +81,23 @@ if (flags['charts-only']) {
 }
 
 const quick = flags.quick
-const sections = new Set(flags.only.split(','))
-const number = (value: string | undefined, fallback: number) => (value === undefined ? fallback : Number(value))
-const batchMs = number(flags['batch-ms'], 1_000)
-const rounds = number(flags.rounds, quick ? 1 : 3)
-const WORKLOAD_BATCH_MS = 50
-const log = (line: string) => console.error(line)
+const selected = new Set(flags.only.split(','))
 if (flags.dist) useBuiltPackages()
-const baseline: Baseline | undefined = flags.compare ? prepareBaseline(flags.compare, { build: flags.dist }) : undefined
-const THIS = 'this checkout'
+const baseline = flags.compare ? prepareBaseline(flags.compare, { build: flags.dist }) : undefined
 const problems: string[] = []
 /** What the charts are drawn from (./charts/), section by section. */
 const results: BenchResults = {}
-const taken = provenance(process.argv.slice(2), quick)
+const context: SectionContext = {
+  flags,
+  quick,
+  rounds: number(flags.rounds, quick ? 1 : 3),
+  batchMs: number(flags['batch-ms'], 1_000),
+  baseline,
+  log: (line: string) => console.error(line),
+  problems,
+  results,
+  taken: provenance(process.argv.slice(2), quick),
+}
 const output: string[] = [
   `# plangate benchmarks${quick ? ' (quick: checks the harness, the figures mean nothing)' : ''}`,
   '',
@@ -122,255 +106,12 @@ const output: string[] = [
   '',
 ]
 
-async function throughput(): Promise<string[]> {
-  const subscribers = number(flags.subscribers, 100)
-  const results = await measureThroughput(
-    {
-      frameworks: flags.framework ? [flags.framework as 'express' | 'hono'] : ['express', 'hono'],
-      variants: VARIANTS.filter(
-        (v) => (flags.upstream ?? v.upstream) === v.upstream && (flags.settle ?? v.settle) === v.settle && (flags.route ?? v.route) === v.route,
-      ),
-      rounds,
-      duration: number(flags.duration, 5),
-      ...(quick ? { amount: 300 } : {}),
-      warmupSeconds: quick ? 0 : 2,
-      connections: number(flags.connections, 32),
-      subscribers,
-      batchMs,
-      ...(baseline ? { baseline } : {}),
-      ...(flags.profile ? { profileDir: `${BENCH_DIR}results/profiles` } : {}),
-    },
-    log,
-  ).catch((error: unknown) => {
-    problems.push(String(error))
-    return []
-  })
-  return [`## Throughput and latency (${subscribers} subscribers, ${rounds} rounds)`, '', throughputTable(results, batchMs), '']
-}
-
-const frameworks = (): ('express' | 'hono')[] => (flags.framework ? [flags.framework as 'express' | 'hono'] : ['express', 'hono'])
-const loadLength = () => ({ duration: number(flags.duration, 5), ...(quick ? { amount: 200 } : {}), warmupSeconds: quick ? 0 : 1, connections: number(flags.connections, 32) })
-
-async function peers(): Promise<string[]> {
-  const delays = (flags.delays ?? (quick ? '0' : '0,40')).split(',').map(Number)
-  const routes = (flags.routes ?? (quick ? 'const' : 'const,cpu,wait')).split(',') as PeerRoute[]
-  const holders = number(flags.holders, quick ? 4 : 100)
-  const groups = await measurePeers({ frameworks: frameworks(), delays, routes, rounds, holders, batchMs, ...loadLength() }, log, problems).catch((error: unknown) => {
-    problems.push(String(error))
-    return []
-  })
-  if (groups.length > 0) results.peers = { provenance: taken, results: groups }
-  return [
-    `## Peers: what each middleware adds, the API ${delays.join(' or ')} ms away (${holders} holders, ${rounds} rounds, batch window ${batchMs} ms)`,
-    '',
-    peerTable(groups),
-    '',
-    callBreakdown(groups),
-    '',
-  ]
-}
-
-async function scale(): Promise<string[]> {
-  const holderCounts = quick ? [1, 100] : [1, 100, 10_000]
-  const delayMs = quick ? 0 : 40
-  const measured = await measureScale({ frameworks: frameworks(), holderCounts, delayMs, rounds, batchMs, ...loadLength() }, log, problems).catch((error: unknown) => {
-    problems.push(String(error))
-    return []
-  })
-  if (measured.length > 0) results.scale = { provenance: taken, results: measured }
-  return [
-    `## Scale: holders active at once (plangate batched, API key, the API ${delayMs} ms away, ${rounds} rounds)`,
-    '',
-    scaleTable(measured),
-    '',
-    'Several processes sharing balances through the Redis store: the Redis section (`--only redis`).',
-    '',
-  ]
-}
-
-async function window(): Promise<string[]> {
-  const holderCounts = flags.holders ? flags.holders.split(',').map(Number) : quick ? [4] : [100, 10_000]
-  const delayMs = flags.delays ? Number(flags.delays.split(',')[0]) : quick ? 0 : 40
-  // A window of 5 s needs a run of several to show its steady state.
-  const duration = number(flags.duration, 10)
-  const framework = frameworks()[0] === 'express' && flags.framework ? 'express' : 'hono'
-  const settings = windowSettings(quick)
-  const measured = await measureWindows({ framework, holderCounts, settings, delayMs, rounds, ...loadLength(), duration }, log, problems).catch((error: unknown) => {
-    problems.push(String(error))
-    return []
-  })
-  if (measured.length > 0) results.window = { provenance: taken, results: measured }
-  return [
-    `## Choosing a window: calls per request against credits served and not yet settled (${framework === 'express' ? 'Express 5' : 'Hono'}, API key, constant route, the API ${delayMs} ms away, ${rounds} rounds of ${quick ? 'a few hundred requests' : `${duration} s`})`,
-    '',
-    windowTable(measured),
-    '',
-  ]
-}
-
-async function redis(): Promise<string[]> {
-  const delays = (flags.delays ?? (quick ? '0' : '0,40')).split(',').map(Number)
-  const holders = number(flags.holders, quick ? 4 : 100)
-  const options = { delays, holders, rounds, batchMs, burst: quick ? { requests: 100, credits: 25 } : { requests: 200, credits: 25 }, ...loadLength() }
-  return redisSection(options, log, problems).catch((error: unknown) => {
-    problems.push(String(error))
-    return []
-  })
-}
-
-async function calls(): Promise<string[]> {
-  // Five rounds at least: CPU time per call on a shared machine varies from round to round.
-  const options = { calls: number(flags.calls, quick ? 60 : 2_000), rounds: quick ? 1 : Math.max(5, rounds), concurrency: 4, holders: 8 }
-  const result = await measureCalls(options, log).catch((error: unknown) => {
-    problems.push(String(error))
-    return undefined
-  })
-  return [
-    `## Upstream calls: server CPU per call (${options.calls} calls of each, ${options.concurrency} in flight, ${options.rounds} rounds, the API answering at once)`,
-    '',
-    result ? callsTable(result.series) : '(not measured)',
-    '',
-    ...(result ? ['What checking an answer costs, the same answers in process:', '', checksTable(result.checks), ''] : []),
-  ]
-}
-
-async function mcp(): Promise<string[]> {
-  const delays = (flags.delays ?? (quick ? '0' : '0,40')).split(',').map(Number)
-  const concurrency = number(flags.connections, 16)
-  const options = {
-    delays,
-    rounds,
-    concurrency,
-    holders: number(flags.holders, 16),
-    batchMs,
-    ...(quick ? { amount: 300 } : { durationMs: number(flags.duration, 5) * 1_000 }),
-    warmupCalls: quick ? 50 : 500,
-  }
-  const groups = await measureMcp(options, log, problems).catch((error: unknown) => {
-    problems.push(String(error))
-    return []
-  })
-  return [
-    `## MCP: a warm paid tool call over Streamable HTTP (Express 5, stateless, ${concurrency} in flight, ${rounds} rounds, the API ${delays.join(' or ')} ms away, batch window ${batchMs} ms)`,
-    '',
-    groups.length > 0 ? mcpTable(groups) : '(not measured)',
-    '',
-  ]
-}
-
-async function workloads(): Promise<string[]> {
-  log('workloads: counting upstream calls')
-  // The counts are per batch window whatever its length (each wave of requests is one window), so
-  // a short window keeps this section quick.
-  const args = ['--batch-ms', String(WORKLOAD_BATCH_MS), ...(quick ? ['--quick'] : [])]
-  const results = await runScript<WorkloadResult[]>('workloads.ts', args)
-  for (const result of results) problems.push(...checkWorkload(result))
-  const lines = ['## Upstream calls for fixed workloads', '', workloadTable(results, WORKLOAD_BATCH_MS), '']
-  if (baseline) {
-    const before = await runScript<WorkloadResult[]>('workloads.ts', args, baseline)
-    const same = before.every((b, i) => ['balance', 'order', 'redeem'].every((k) => b[k as 'balance'] === results[i]![k as 'balance']))
-    lines.push(`Counts at ${baseline.label}: ${same ? 'the same' : 'DIFFERENT:'}`, '', ...(same ? [] : [workloadTable(before, WORKLOAD_BATCH_MS), '']))
-  }
-  return lines
-}
-
-async function memory(): Promise<string[]> {
-  log('memory: heap per cached holder')
-  const holders = quick ? ['2000'] : ['10000', '100000']
-  const rows = [{ label: THIS, results: await runScript<MemoryResult[]>('memory.ts', holders, { nodeFlags: ['--expose-gc'] }) }]
-  if (baseline) rows.push({ label: baseline.label, results: await runScript<MemoryResult[]>('memory.ts', holders, { benchDir: baseline.benchDir, nodeFlags: ['--expose-gc'] }) })
-  return ['## Memory', '', memoryTable(rows), '']
-}
-
-async function micro(): Promise<string[]> {
-  const runs = new Map<string, MicroResult[][]>([[THIS, []]])
-  if (baseline) runs.set(baseline.label, [])
-  const args = quick ? ['--quick'] : []
-  for (let round = 0; round < (quick ? 1 : rounds); round++) {
-    log(`micro: round ${round + 1}`)
-    // Alternate which goes first, as with the servers.
-    const order = round % 2 === 0 ? [...runs.keys()] : [...runs.keys()].reverse()
-    for (const label of order) {
-      runs.get(label)!.push(await runScript<MicroResult[]>('micro.ts', args, label === THIS ? {} : { benchDir: baseline!.benchDir }))
-    }
-  }
-  return [`## Micro-benchmarks (median of ${runs.get(THIS)!.length} runs)`, '', microTable(runs), '']
-}
-
-/** Usage pricing against a fixed cost, memory and Redis stores (bench/usage.ts, which starts its own redis-server). */
-async function usage(): Promise<string[]> {
-  log('usage: cost { max: 1 } and one use(1) against cost: 1, alternating rounds')
-  const results = await runScript<UsageResult[]>('usage.ts', quick ? ['--quick'] : []).catch((error: unknown) => {
-    problems.push(String(error))
-    return []
-  })
-  return ['## Usage pricing against a fixed cost (CPU time per warm request)', '', usageTable(results), '']
-}
-
-async function instructions(): Promise<string[]> {
-  if (!hasCallgrind()) {
-    problems.push('instructions: valgrind is not installed (apt-get install -y valgrind)')
-    return []
-  }
-  log('instructions: counting under callgrind (slow)')
-  const servers: InstructionServer[] = [
-    { label: 'bare', role: 'bare' },
-    ...(quick ? [] : [{ label: 'bare + no-op async middleware', role: 'noop' as const }]),
-    { label: 'bare + floor middleware', role: 'floor' },
-    { label: 'guarded', role: 'guarded' },
-    ...(quick ? [] : [{ label: 'guarded, headers: false', role: 'guarded, no headers' as const }]),
-    ...(baseline ? [{ label: `guarded (${baseline.label})`, role: 'guarded' as const, benchDir: baseline.benchDir }] : []),
-    { label: 'guarded, immediate settlement', role: 'guarded, immediate settlement' },
-    ...(baseline ? [{ label: `guarded, immediate settlement (${baseline.label})`, role: 'guarded, immediate settlement' as const, benchDir: baseline.benchDir }] : []),
-    ...(quick
-      ? []
-      : [
-          { label: 'guarded, immediate settlement, ledger over HTTP via fetch', role: 'guarded, immediate settlement' as const, overHttp: 'fetch' as const },
-          { label: 'guarded, immediate settlement, ledger over HTTP via createNodeFetch', role: 'guarded, immediate settlement' as const, overHttp: 'node' as const },
-        ]),
-  ]
-  const results = await measureInstructions(
-    {
-      frameworks: flags.framework ? [flags.framework as 'express' | 'hono'] : ['express', 'hono'],
-      servers,
-      warmup: quick ? 500 : 6_000,
-      requests: quick ? 300 : 3_000,
-    },
-    log,
-  ).catch((error: unknown) => {
-    problems.push(String(error))
-    return []
-  })
-  return ['## Instructions per request (callgrind)', '', instructionTable(results), '']
-}
-
-async function allocation(): Promise<string[]> {
-  log('allocation: bytes allocated per request (sampling heap profiler)')
-  const results = await measureAllocation(
-    {
-      frameworks: flags.framework ? [flags.framework as 'express' | 'hono'] : ['express', 'hono'],
-      servers: [
-        { label: 'bare', role: 'bare' },
-        { label: 'bare + no-op async middleware', role: 'noop' },
-        { label: 'bare + floor middleware', role: 'floor' },
-        { label: 'guarded', role: 'guarded' },
-        ...(baseline ? [{ label: `guarded (${baseline.label})`, role: 'guarded' as const, benchDir: baseline.benchDir }] : []),
-      ],
-      warmup: quick ? 300 : 6_000,
-      requests: quick ? 300 : 20_000,
-    },
-    log,
-  ).catch((error: unknown) => {
-    problems.push(String(error))
-    return []
-  })
-  return ['## Allocation per request (sampling heap profiler)', '', allocationTable(results), '']
-}
-
-const chosen = [peers, scale, window, redis, calls, mcp, throughput, workloads, memory, micro, usage, allocation, instructions].filter((section) => sections.has(section.name))
+const chosen = Object.entries(SECTIONS)
+  .filter(([name]) => selected.has(name))
+  .map(([, section]) => section)
 // Full runs measure one thing at a time; the quick check only needs each to work, so it overlaps them.
-const parts = quick ? await Promise.all(chosen.map((section) => section())) : []
-if (!quick) for (const section of chosen) parts.push(await section())
+const parts = quick ? await Promise.all(chosen.map((section) => section(context))) : []
+if (!quick) for (const section of chosen) parts.push(await section(context))
 output.push(...parts.flat())
 
 mkdirSync(`${BENCH_DIR}results`, { recursive: true })

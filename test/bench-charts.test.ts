@@ -2,7 +2,7 @@
  * The bench's charts (bench/charts/) are drawn from its results, not by hand: each figure in an
  * SVG must be the one the results give (medians over rounds, ratios per round), and the
  * committed results must draw every chart with no measuring (a clean clone). The window section's
- * money at risk is the memory store's pending credits, sampled (bench/peers/pending.ts).
+ * money at risk is the memory store's pending credits, sampled (bench/lib/peers/pending.ts).
  */
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -12,8 +12,8 @@ import { createLocalLedger } from '@plangate/core/local'
 import { describe, expect, it } from 'vitest'
 import { chartSpecs, renderCharts, renderSvg } from '../bench/charts/render'
 import { CHARTS_DIR, readResults, type BenchResults, type Provenance } from '../bench/charts/results'
-import type { PeerGroup, PeerRun } from '../bench/peers'
-import { pendingSampler } from '../bench/peers/pending'
+import type { PeerGroup, PeerRun } from '../bench/lib/peers/harness'
+import { pendingSampler } from '../bench/lib/peers/pending'
 
 const provenance: Provenance = { command: 'pnpm bench --only peers', commit: 'abc1234', date: '2026-12-03T00:00:00.000Z', machine: 'test', quick: false }
 

@@ -1,5 +1,5 @@
 /**
- * The benchmark's floor (bench/servers/floor.ts) is the yardstick BENCHMARKS.md measures the
+ * The benchmark's floor (bench/lib/servers/floor.ts) is the yardstick BENCHMARKS.md measures the
  * targets against, so it must really do what it claims: hash the whole key (and key its map by
  * that digest only), take one credit, hand the balance to the route, set the success headers, and
  * give the credit back when the route fails. Real Express and Hono on @hono/node-server, over HTTP.
@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto'
 import express from 'express'
 import { Hono } from 'hono'
 import { afterEach, describe, expect, it } from 'vitest'
-import { expressFloor, FUNDED, honoFloor, type FloorBalance } from '../bench/servers/floor'
+import { expressFloor, FUNDED, honoFloor, type FloorBalance } from '../bench/lib/servers/floor'
 import { eventually } from '../packages/express/test/helpers'
 import { listen, serveFetch } from './helpers/serve'
 

@@ -1,17 +1,17 @@
 /**
- * The peer benchmark (bench/peers.ts) compares plangate with middlewares that call the API on
+ * The peer benchmark (bench/sections/peers/measure.ts) compares plangate with middlewares that call the API on
  * every request; its table is only true if each server really does what its row says. Over real
- * HTTP on loopback, against the benchmark's own stand-in API (bench/peers/stand-in.ts): the SDK's
+ * HTTP on loopback, against the benchmark's own stand-in API (bench/lib/peers/stand-in.ts): the SDK's
  * paymentMiddleware and @x402/express / @x402/hono verify and settle once per paid request and
  * refuse an unpaid one; plangate settles once per request when immediate and once per holder per
  * window when batched; the bare server makes no call; and the stand-in counts every call.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { x402Payloads } from '../bench/peers/credentials'
-import { expressPeer, honoPeer, type PeerApp } from '../bench/peers/apps'
-import { hasNeverminedSdk, sdkRequired } from '../bench/peers/nvm-sdk-bundle'
-import type { PeerConfig, PeerKind } from '../bench/peers/protocol'
-import { AGENT_ID, createStandInApi, type StandInApi } from '../bench/peers/stand-in'
+import { x402Payloads } from '../bench/lib/peers/credentials'
+import { expressPeer, honoPeer, type PeerApp } from '../bench/lib/peers/apps'
+import { hasNeverminedSdk, sdkRequired } from '../bench/lib/peers/nvm-sdk-bundle'
+import type { PeerConfig, PeerKind } from '../bench/lib/peers/protocol'
+import { AGENT_ID, createStandInApi, type StandInApi } from '../bench/lib/peers/stand-in'
 import { listen, serveFetch } from './helpers/serve'
 
 let api: StandInApi

@@ -1,13 +1,13 @@
 /**
- * The bench's Redis section (bench/redis/) counts round trips from a redis-server's
+ * The bench's Redis section (bench/sections/redis/) counts round trips from a redis-server's
  * `INFO commandstats`, where Redis also counts what scripts run inside; its figures are only true
  * if the two are told apart. On a real redis-server the bench starts itself, the store's calls
- * are counted twice, by the client (bench/redis/store.ts, by script) and by Redis, and must agree.
+ * are counted twice, by the client (bench/lib/redis/store.ts, by script) and by Redis, and must agree.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startRedis, type BenchRedis } from '../bench/redis/redis-server'
-import { classify, delta, SCRIPT_COMMANDS, SCRIPT_NAMES } from '../bench/redis/round-trips'
-import { benchRedisStore, type BenchRedisStore } from '../bench/redis/store'
+import { startRedis, type BenchRedis } from '../bench/lib/redis/redis-server'
+import { classify, delta, SCRIPT_COMMANDS, SCRIPT_NAMES } from '../bench/lib/redis/round-trips'
+import { benchRedisStore, type BenchRedisStore } from '../bench/lib/redis/store'
 
 let redis: BenchRedis
 let client: BenchRedisStore

@@ -4,8 +4,8 @@
  * figures (medians over rounds, ratios per round), computed here from the raw runs.
  */
 import type { TopLevelSpec } from 'vega-lite'
-import type { PeerGroup } from '../peers'
-import { median } from '../report'
+import type { PeerGroup } from '../lib/peers/harness'
+import { median } from '../lib/report'
 import { footnote, type ChartSpec } from './style'
 
 const ROUTES = { const: 'constant route', cpu: '1 ms CPU route', wait: 'route awaits 20 ms' }

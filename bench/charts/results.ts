@@ -7,10 +7,10 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
-import type { PeerGroup } from '../peers'
-import type { ScaleResult } from '../peers/scale'
-import { BENCH_DIR } from '../processes'
-import type { WindowResult } from '../window'
+import type { PeerGroup } from '../lib/peers/harness'
+import type { ScaleResult } from '../sections/scale/scale'
+import { BENCH_DIR } from '../lib/processes'
+import type { WindowResult } from '../sections/window/window'
 
 /** Where a section's figures come from: enough to run it again. */
 export interface Provenance {

@@ -1,6 +1,6 @@
 /** The scale table as a chart: ÷ bare and upstream calls per request against holders active at once. */
-import type { ScaleResult } from '../peers/scale'
-import { median } from '../report'
+import type { ScaleResult } from '../sections/scale/scale'
+import { median } from '../lib/report'
 import { footnote, type ChartSpec } from './style'
 
 export function scaleChart(results: ScaleResult[], note: string): ChartSpec {

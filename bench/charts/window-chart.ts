@@ -3,8 +3,8 @@
  * saves) against the credits served and not yet settled (what it puts at risk), one point per
  * setting; the fixed windows joined in order of `batchMs`, the maxCredits rule apart.
  */
-import { median } from '../report'
-import type { WindowResult } from '../window'
+import { median } from '../lib/report'
+import type { WindowResult } from '../sections/window/window'
 import { footnote, type ChartSpec } from './style'
 
 export function windowChart(results: WindowResult[], note: string): ChartSpec {

@@ -1,10 +1,10 @@
 import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { hasNeverminedSdk, sdkMissingLine, sdkBundlePath, sdkRequired, type SdkBundle } from '../../bench/peers/nvm-sdk-bundle'
+import { hasNeverminedSdk, sdkMissingLine, sdkBundlePath, sdkRequired, type SdkBundle } from '../../bench/lib/peers/nvm-sdk-bundle'
 
 /**
  * Nevermined's SDK v1.11.0 (bundled from its public source and kept outside the repository: see
- * bench/peers/nvm-sdk-bundle.ts): the real buyer classes and the real Express middleware. Not on
+ * bench/lib/peers/nvm-sdk-bundle.ts): the real buyer classes and the real Express middleware. Not on
  * the npm registry these machines reach, and not shipped: tests only. A suite that needs it runs
  * under `describe.runIf(sdkTests)`: skipped where the bundle is missing, except under CI.
  */
