@@ -223,6 +223,8 @@ export class Gate implements PlanGate {
   }
 
   async close(): Promise<void> {
+    // Requests still being served first (at most timeoutMs): what they serve is burned below.
+    await this.#leases.ended(this.#config.timeoutMs)
     // No more adopting another process's credits: this one would not wait for them.
     await this.#outbox?.stop()
     await this.#writes.settled()

@@ -31,6 +31,10 @@ export class Leases {
   readonly #settler: Settler
   readonly #writes: StoreWrites
 
+  /** Leases handed out and neither committed nor released yet: requests still being served. */
+  open = 0
+  #idle: (() => void) | undefined
+
   constructor(parts: LeasesParts) {
     this.#config = parts.config
     this.#store = parts.store
@@ -43,6 +47,7 @@ export class Leases {
   /** @internal the lease's way back in */
   /** Commits `lease.used` of its reservation (the rest goes back in the same step), or releases it all. */
   settleLease(lease: GateLease, served: boolean): Promise<SettlementReceipt | undefined> {
+    if (--this.open === 0 && this.#idle !== undefined) this.#idle()
     const { key, reservationId, balance, used } = lease
     const { cost } = balance
     let done: unknown
@@ -86,6 +91,22 @@ export class Leases {
     if (!served) return Promise.resolve(undefined)
     this.#lateCommit(lease, done)
     return this.#redeem(lease)
+  }
+
+  /**
+   * Resolves once every open lease has been committed or released, or after `waitMs`: a request
+   * whose stream was cut as its server closed commits just after, and its burn must not miss
+   * `close()`. A lease its caller never ends only delays `close()` by `waitMs`.
+   */
+  async ended(waitMs: number): Promise<void> {
+    if (this.open === 0) return
+    let timer: ReturnType<typeof setTimeout> | undefined
+    await new Promise<void>((resolve) => {
+      this.#idle = resolve
+      timer = setTimeout(resolve, waitMs)
+    })
+    clearTimeout(timer)
+    this.#idle = undefined
   }
 
   /** A commit the store took after its reservation's lease ended: burned all the same, and said. */
@@ -163,6 +184,7 @@ export class GateLease implements Lease {
     readonly resource: PaidResource,
   ) {
     this.used = balance.cost
+    leases.open++
   }
 
   get paidWith(): 'x402' | 'apiKey' {

@@ -35,7 +35,10 @@ export interface PlanGate {
    * answer until `lease.stored()` resolves, so no client is served credits the store never saw.
    */
   readonly recordsServed?: boolean
-  /** Redeem everything gathered, wait for redemptions in flight, stop timers. */
+  /**
+   * Wait (at most `timeoutMs`) for leases still open to be committed or released, redeem
+   * everything gathered, wait for redemptions in flight, stop timers.
+   */
   close(): Promise<void>
   readonly store: BalanceStore
 }
