@@ -91,8 +91,10 @@ export interface PermissionRequest {
 export type Call = 'order' | 'balance' | 'redeem' | 'plan' | 'verify' | 'settle' | 'delegation' | 'permission'
 
 /**
- * The three Nevermined calls plangate makes (SPEC §2), with zod-checked answers, a time-out per
- * call, and failures mapped to the coded errors the adapters answer with.
+ * The Nevermined calls plangate makes: the published order, balance and redeem, the plan's
+ * metadata, and x402's delegation, permission, verify and settle (each is listed in
+ * docs/LOCAL-LEDGER.md, 'What it answers'), with zod-checked answers, a time-out per call, and
+ * failures mapped to the coded errors the adapters answer with.
  *
  * @example
  * const client = new NeverminedClient({ baseUrl: ENVIRONMENTS.sandbox, timeoutMs: 5000 })
@@ -264,7 +266,7 @@ function statusError(call: Call, response: FetchResponse): PlanGateError {
   })
 }
 
-/** The published base URLs (SPEC §2). */
+/** The published base URLs, what `environment: 'sandbox'` and `'live'` name (README, 'Options'). */
 export const ENVIRONMENTS = {
   sandbox: 'https://api.sandbox.nevermined.app/api/v1',
   live: 'https://api.live.nevermined.app/api/v1',

@@ -1,6 +1,6 @@
 /**
- * `@plangate/express`: `requirePlan()` for Express 4 and 5 (SPEC §4). Translation only: every
- * decision is `@plangate/core`'s (`admit`, `isServed`, the gate).
+ * `@plangate/express`: `requirePlan()` for Express 4 and 5 (README, 'Express (4 and 5)').
+ * Translation only: every decision is `@plangate/core`'s (`admit`, `isServed`, the gate).
  */
 import {
   abortBalance,

@@ -1,6 +1,6 @@
 /**
- * `@plangate/fastify`: a Fastify 5 plugin and `requirePlan()` preHandler (SPEC §8). Translation
- * only: every decision is `@plangate/core`'s (`admit`, `isServed`, the gate).
+ * `@plangate/fastify`: a Fastify 5 plugin and `requirePlan()` preHandler (README, 'Fastify (5)').
+ * Translation only: every decision is `@plangate/core`'s (`admit`, `isServed`, the gate).
  */
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'

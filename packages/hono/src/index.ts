@@ -1,6 +1,7 @@
 /**
- * `@plangate/hono`: `requirePlan()` for Hono on Node, workerd, Deno and Bun (SPEC §4). Web APIs
- * only. Translation only: every decision is `@plangate/core`'s (`admit`, `isServed`, the gate).
+ * `@plangate/hono`: `requirePlan()` for Hono on Node, workerd, Deno and Bun (README, 'Hono (Node,
+ * Cloudflare Workers, Deno, Bun)'; docs/DEPLOY.md). Web APIs only. Translation only: every
+ * decision is `@plangate/core`'s (`admit`, `isServed`, the gate).
  */
 import {
   abortBalance,

@@ -1,6 +1,6 @@
 /**
- * `@plangate/koa`: `requirePlan()` for Koa 2 and 3 (SPEC §8). Translation only: every decision is
- * `@plangate/core`'s (`admit`, `isServed`, the gate).
+ * `@plangate/koa`: `requirePlan()` for Koa 2 and 3 (README, 'Koa (2 and 3)'). Translation only:
+ * every decision is `@plangate/core`'s (`admit`, `isServed`, the gate).
  */
 import {
   abortBalance,

@@ -1,6 +1,6 @@
 /**
  * `@plangate/proxy`: put a Nevermined payment plan in front of an existing HTTP API without
- * touching its code (SPEC §8). The CLI is `plangate-proxy` (`npx @plangate/proxy --plan 7
+ * touching its code (see docs/PROXY.md). The CLI is `plangate-proxy` (`npx @plangate/proxy --plan 7
  * --upstream http://127.0.0.1:8080`); this is the library under it.
  *
  * @example

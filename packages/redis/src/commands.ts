@@ -47,12 +47,12 @@ export class Commands {
    * Runs `script` on `keys` within the time budget. With `deadline`, the script gets one more
    * argument: the Redis time (ms) after which it must do nothing, 80% of the budget from now (the
    * rest covers the way back and the clocks' uncertainty), so a command that reaches Redis after
-   * we gave up on it (a Redis frozen, then resumed) takes nothing. `after` follows the deadline.
+   * we gave up on it (a Redis frozen, then resumed) takes nothing.
    */
-  run<T>(script: ScriptName, keys: string[], args: string[], parse: (reply: unknown) => T, deadline = false, after: string[] = []): Promise<T> {
+  run<T>(script: ScriptName, keys: string[], args: string[], parse: (reply: unknown) => T, deadline = false): Promise<T> {
     const startedAt = Date.now()
     return this.bounded(async (abandoned) => {
-      const all = deadline ? [...args, String(Math.floor(startedAt + (await this.#clockOffset()) + this.#timeoutMs * DEADLINE)), ...after] : [...args, ...after]
+      const all = deadline ? [...args, String(Math.floor(startedAt + (await this.#clockOffset()) + this.#timeoutMs * DEADLINE))] : args
       // Given up on while measuring the clock (a frozen Redis): send nothing.
       if (abandoned()) throw new Error('abandoned')
       return parse(await this.#eval(script, keys, all))

@@ -1,5 +1,6 @@
 /**
- * `@plangate/redis`: a shared `BalanceStore` on Redis (SPEC §7), so that every plangate process
+ * `@plangate/redis`: a shared `BalanceStore` on Redis (README, 'Running more than one instance'),
+ * so that every plangate process
  * spends from one truth. Takes any Redis client through one function, `sendCommand`.
  *
  * @example

@@ -90,14 +90,14 @@ class RedisStore implements RedisBalanceStore {
 
   #reserve(key: string, cost: number, now: number, ttlMs: number, owner: string | undefined): Promise<ReserveOutcome> {
     const ttl = Number.isFinite(ttlMs) ? String(Math.max(0, Math.floor(ttlMs))) : '-1'
-    const args = [int(cost), int(now), ttl, this.#leaseMs, this.#ttl]
+    const args = [owner ?? '', int(cost), int(now), ttl, this.#leaseMs, this.#ttl]
     const done = this.#commands.run('RESERVE', [this.#entry(key)], args, (reply): ReserveOutcome => {
       const [status, remaining, hasExpiry, expiresAt, reservationId] = reserveReply(reply)
       if (status === 1) return { ok: true, remaining, expiresAt: hasExpiry === 1 ? expiresAt : null, reservationId }
       if (status === 0) return { ok: false, reason: 'stale', remaining }
       if (status === -1) return { ok: false, reason: 'insufficient', remaining }
       throw new Error('the reservation reached Redis after its deadline')
-    }, true, owner === undefined ? [] : [owner])
+    }, true)
     // Failing open: served with no balance check (see the option's warning), and nothing held.
     return this.#failOpen ? done.catch(ifUnavailable({ ok: true, remaining: 0, expiresAt: null, reservationId: '' })) : done
   }
@@ -173,7 +173,7 @@ class RedisStore implements RedisBalanceStore {
     served?: number,
   ): Promise<CommitOutcome & { hasRecord: boolean }> {
     const keys = [this.#entry(key), this.#entry(key, ':outbox')]
-    const args = [reservationId, int(cost), this.#ttl, owner, record ?? '']
+    const args = [owner, reservationId, int(cost), this.#ttl, record ?? '']
     if (served !== undefined && served !== cost) args.push(int(served))
     return this.#commands.run('COMMIT_RECORDED', keys, args, (reply) => {
       const [hasRecord, late, shortfall] = integers<[number, number, number]>(reply, 3)
@@ -195,8 +195,8 @@ class RedisStore implements RedisBalanceStore {
 
   settleRecorded(key: string, amount: number, settlement: Settlement, owner: string): Promise<boolean> {
     const args = settlement.ok
-      ? [int(amount), '1', int(settlement.remainingAfter), int(settlement.startedAt.epoch), int(settlement.startedAt.acked), this.#ttl, owner]
-      : [int(amount), '0', '0', '0', '0', this.#ttl, owner]
+      ? [owner, int(amount), '1', int(settlement.remainingAfter), int(settlement.startedAt.epoch), int(settlement.startedAt.acked), this.#ttl]
+      : [owner, int(amount), '0', '0', '0', '0', this.#ttl]
     return this.#commands.run('SETTLE_RECORDED', [this.#entry(key), this.#entry(key, ':outbox')], args, counted)
   }
 

@@ -3,7 +3,13 @@
  * @plangate/core for what each does; memory-store.ts there is the reference every script matches).
  * Kept as strings in a module so that bundlers ship them.
  *
- * The entry of one holder and plan is a hash, `KEYS[1]`:
+ * Each script names its keys and arguments at its top (`local entry = KEYS[1]`, `local cost =
+ * tonumber(ARGV[2])`) and uses only those names below; the doc comment above it says the same
+ * list. Where a script takes an owner (the gate that keeps an outbox), it is always `ARGV[1]`.
+ * An argument written back to Redis unchanged stays text (see the rules for numbers below).
+ * Each script's SHA-1 is pinned in test/script-shas.test.ts: an edit to one is a reviewed change.
+ *
+ * The entry of one holder and plan is a hash, `entry`:
  *   u upstream, r reserved, p pending, a acked, e epoch, o observedAt,
  *   t total (absent: unknown), x expiresAt (absent: never expires),
  *   w 1 when the last observation raced another and predates it (see OBSERVE),
@@ -24,17 +30,23 @@
  * digits and would round large integers.
  */
 
-/** Whether Redis's clock is past ARGV[n], the caller's deadline (0: none). */
-const LATE = `
-local function late(n)
-  local deadline = tonumber(ARGV[n])
-  if deadline == 0 then return false end
+/** Redis's clock (ms): what reservation leases, owner leases and deadlines are timed by. */
+export const CLOCK = `
+local function clock()
   local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > deadline
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 `
 
-export const PRELUDE = `
+/** Whether Redis's clock is past `deadline`, the caller's (0: none). */
+const LATE = `${CLOCK}
+local function late(deadline)
+  if deadline == 0 then return false end
+  return clock() > deadline
+end
+`
+
+export const PRELUDE = `${CLOCK}
 local function int(v) return tonumber(v) or 0 end
 -- Arguments to Redis as text: a Lua number would be formatted by Redis (and -0 is no integer).
 local function add(key, field, n) return redis.call('HINCRBY', key, field, string.format('%d', n)) end
@@ -46,11 +58,6 @@ end
 local function available(u, r, p, x, now)
   if x and x <= now then return 0 end
   return math.max(0, u - r - p)
-end
--- Redis's clock (ms): what reservation leases are timed by.
-local function clock()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 -- A lease field's value: credits, lease end, owner.
 local function lease_of(v)
@@ -95,21 +102,28 @@ end
 `
 
 /**
- * KEYS: entry. ARGV: cost, now, ttlMs (-1: no limit), leaseMs, idle ttl, deadline (Redis server
- * time in ms; 0: none), owner (optional: the gate's, when it keeps an outbox; see
- * outbox-scripts.ts: an adopter gives back a dead owner's reservations).
+ * KEYS: entry. ARGV: owner ('' none; the gate's, when it keeps an outbox; see outbox-scripts.ts:
+ * an adopter gives back a dead owner's reservations), cost, now, ttlMs (-1: no limit), leaseMs,
+ * idle ttl, deadline (Redis server time in ms; 0: none).
  * Reply: {status, remaining, hasExpiry, expiresAt, reservation id}; status 1 ok, 0 stale,
  * -1 insufficient, -2 too late (it reached Redis after the caller gave up on it, so it must not
  * take credits). The id is empty unless credits were taken.
  */
 export const RESERVE = `${PRELUDE}
-local cost, now, ttl, lease = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local entry = KEYS[1]
+local owner = ARGV[1]
+local cost = tonumber(ARGV[2])
+local now = tonumber(ARGV[3])
+local ttl = tonumber(ARGV[4])
+local lease = tonumber(ARGV[5])
+local idle_ttl = ARGV[6]
+local deadline = tonumber(ARGV[7])
+
 local at = clock()
-local deadline = tonumber(ARGV[6])
 if deadline ~= 0 and at > deadline then return {-2, 0, 0, 0, ''} end
-if redis.call('EXISTS', KEYS[1]) == 0 then return {0, 0, 0, 0, ''} end
-sweep(KEYS[1], at)
-local f = redis.call('HMGET', KEYS[1], 'u', 'r', 'p', 'x', 'o')
+if redis.call('EXISTS', entry) == 0 then return {0, 0, 0, 0, ''} end
+sweep(entry, at)
+local f = redis.call('HMGET', entry, 'u', 'r', 'p', 'x', 'o')
 local r, p, o = int(f[2]), int(f[3]), int(f[5])
 local x = tonumber(f[4])
 local left = available(int(f[1]), r, p, x, now)
@@ -119,14 +133,14 @@ local id = ''
 if cost > 0 then
   -- Unique for the entry's life and after: its number, and the time (the number starts again
   -- only once the entry is gone, which takes entryTtlMs idle).
-  id = string.format('%d.%d', at, redis.call('HINCRBY', KEYS[1], 'n', '1'))
+  id = string.format('%d.%d', at, redis.call('HINCRBY', entry, 'n', '1'))
   local ends = at + lease
-  add(KEYS[1], 'r', cost)
-  redis.call('HSET', KEYS[1], 'l:' .. id, string.format('%d,%d,', cost, ends) .. (ARGV[7] or ''))
-  local m = tonumber(redis.call('HGET', KEYS[1], 'm'))
-  if not m or ends < m then put(KEYS[1], 'm', ends) end
+  add(entry, 'r', cost)
+  redis.call('HSET', entry, 'l:' .. id, string.format('%d,%d,', cost, ends) .. owner)
+  local m = tonumber(redis.call('HGET', entry, 'm'))
+  if not m or ends < m then put(entry, 'm', ends) end
 end
-pin(KEYS[1], r + cost, p, ARGV[5])
+pin(entry, r + cost, p, idle_ttl)
 if x then return {1, left - cost, 1, x, id} end
 return {1, left - cost, 0, 0, id}
 `
@@ -136,10 +150,14 @@ return {1, left - cost, 0, 0, id}
  * lease ended, or it was released already). Reply 1 (0: no such entry).
  */
 export const RELEASE = `${PRELUDE}
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-sweep(KEYS[1], clock())
-take(KEYS[1], ARGV[1])
-repin(KEYS[1], ARGV[2])
+local entry = KEYS[1]
+local id = ARGV[1]
+local idle_ttl = ARGV[2]
+
+if redis.call('EXISTS', entry) == 0 then return 0 end
+sweep(entry, clock())
+take(entry, id)
+repin(entry, idle_ttl)
 return 1
 `
 
@@ -165,16 +183,21 @@ end
 `
 
 /**
- * ARGV: reservation id, cost, idle ttl, served (optional: all of cost).
+ * KEYS: entry. ARGV: reservation id, cost, idle ttl, served (optional: all of cost).
  * Reply {late, shortfall} (see CommitOutcome in core); an entry not held at all: late if anything was served.
  */
 export const COMMIT = `${PRELUDE}${COMMIT_STEP}
-local served = tonumber(ARGV[4] or ARGV[2])
-if redis.call('EXISTS', KEYS[1]) == 0 then
+local entry = KEYS[1]
+local id = ARGV[1]
+local cost = ARGV[2]
+local idle_ttl = ARGV[3]
+local served = tonumber(ARGV[4] or cost)
+
+if redis.call('EXISTS', entry) == 0 then
   if served > 0 then return {1, 0} end
   return {0, 0}
 end
-local late, short = commit_entry(KEYS[1], ARGV[1], served, ARGV[3])
+local late, short = commit_entry(entry, id, served, idle_ttl)
 return {late, short}
 `
 
@@ -209,98 +232,134 @@ end
 `
 
 /**
- * ARGV: amount, ok (1/0), remainingAfter, startedAt.epoch, startedAt.acked, idle ttl.
+ * KEYS: entry. ARGV: amount, ok (1/0), remainingAfter, startedAt.epoch, startedAt.acked, idle ttl.
  * Reply 1 (0: no such entry).
  */
 export const SETTLE = `${PRELUDE}${SETTLE_STEP}
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-settle_entry(KEYS[1], tonumber(ARGV[1]), ARGV[2] == '1', tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6])
+local entry = KEYS[1]
+local amount = tonumber(ARGV[1])
+local ok = ARGV[2] == '1'
+local remaining_after = tonumber(ARGV[3])
+local epoch = tonumber(ARGV[4])
+local acked = tonumber(ARGV[5])
+local idle_ttl = ARGV[6]
+
+if redis.call('EXISTS', entry) == 0 then return 0 end
+settle_entry(entry, amount, ok, remaining_after, epoch, acked, idle_ttl)
 return 1
 `
 
 /**
- * ARGV: remaining, total ('' unknown), expiresAt ('' never), startedAt.acked, now, idle ttl,
- * startedAt.epoch. Creates the entry when there is none. Reply 1.
+ * KEYS: entry. ARGV: remaining, total ('' unknown), expiresAt ('' never), startedAt.acked, now,
+ * idle ttl, startedAt.epoch. Creates the entry when there is none. Reply 1.
  *
  * Also notes, in field w, whether this answer raced another observation and is older than it
  * (fewer credits ever bought): a read that started before another process's order landed,
  * applied after it, erases that order's credits. LOCK refuses to let anyone order on it.
  */
 export const OBSERVE = `${PRELUDE}
-sweep(KEYS[1], clock())
-local f = redis.call('HMGET', KEYS[1], 'a', 'r', 'p', 'u', 'e', 't', 'lf', 'lw')
+local entry = KEYS[1]
+-- As text: written to the entry as given.
+local remaining = ARGV[1]
+local total = ARGV[2]
+local expires_at = ARGV[3]
+local acked = tonumber(ARGV[4])
+local now = ARGV[5]
+local idle_ttl = ARGV[6]
+local epoch = tonumber(ARGV[7])
+
+sweep(entry, clock())
+local f = redis.call('HMGET', entry, 'a', 'r', 'p', 'u', 'e', 't', 'lf', 'lw')
 local a, r, p = int(f[1]), int(f[2]), int(f[3])
 -- The redemptions acknowledged during the read are taken off, unless only one was and its answer
 -- shows it burned before the read (observeOn in entry-steps.ts).
-local lastWord = tonumber(f[8])
-local one = tonumber(f[7]) == tonumber(ARGV[4]) and lastWord and lastWord >= tonumber(ARGV[1])
-local u = tonumber(ARGV[1]) - (one and 0 or (a - tonumber(ARGV[4])))
+local last_word = tonumber(f[8])
+local one = tonumber(f[7]) == acked and last_word and last_word >= tonumber(remaining)
+local u = tonumber(remaining) - (one and 0 or (a - acked))
 -- Fewer credits ever bought than already seen: this answer predates an order that has landed.
 -- (Without totals, less remaining: noisier, redemptions lower it too.)
-local seen, total = tonumber(f[6]), tonumber(ARGV[2])
+local seen, bought = tonumber(f[6]), tonumber(total)
 local older
-if seen and total then older = total < seen else older = u < int(f[4]) end
-local raced = tonumber(ARGV[7]) ~= int(f[5]) and older
-put(KEYS[1], 'u', u)
-put(KEYS[1], 'a', a)
-put(KEYS[1], 'r', r)
-put(KEYS[1], 'p', p)
-redis.call('HSET', KEYS[1], 'o', ARGV[5], 'w', raced and '1' or '0', 'v', ARGV[1])
-if ARGV[2] == '' then redis.call('HDEL', KEYS[1], 't') else redis.call('HSET', KEYS[1], 't', ARGV[2]) end
-if ARGV[3] == '' then redis.call('HDEL', KEYS[1], 'x') else redis.call('HSET', KEYS[1], 'x', ARGV[3]) end
-redis.call('HINCRBY', KEYS[1], 'e', '1')
-pin(KEYS[1], r, p, ARGV[6])
+if seen and bought then older = bought < seen else older = u < int(f[4]) end
+local raced = epoch ~= int(f[5]) and older
+put(entry, 'u', u)
+put(entry, 'a', a)
+put(entry, 'r', r)
+put(entry, 'p', p)
+redis.call('HSET', entry, 'o', now, 'w', raced and '1' or '0', 'v', remaining)
+if total == '' then redis.call('HDEL', entry, 't') else redis.call('HSET', entry, 't', total) end
+if expires_at == '' then redis.call('HDEL', entry, 'x') else redis.call('HSET', entry, 'x', expires_at) end
+redis.call('HINCRBY', entry, 'e', '1')
+pin(entry, r, p, idle_ttl)
 return 1
 `
 
 /**
- * ARGV: idle ttl. Gives back ended leases first, as every step does.
+ * KEYS: entry. ARGV: idle ttl. Gives back ended leases first, as every step does.
  * Reply: {acked, epoch, upstream, hasTotal, total, hasExpiry, expiresAt, reserved, pending}.
  */
 export const SNAPSHOT = `${PRELUDE}
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  sweep(KEYS[1], clock())
-  repin(KEYS[1], ARGV[1])
+local entry = KEYS[1]
+local idle_ttl = ARGV[1]
+
+if redis.call('EXISTS', entry) == 1 then
+  sweep(entry, clock())
+  repin(entry, idle_ttl)
 end
-local f = redis.call('HMGET', KEYS[1], 'a', 'e', 'u', 't', 'x', 'r', 'p')
+local f = redis.call('HMGET', entry, 'a', 'e', 'u', 't', 'x', 'r', 'p')
 local function flag(v) if v then return 1 end return 0 end
 return {int(f[1]), int(f[2]), int(f[3]), flag(f[4]), int(f[4]), flag(f[5]), int(f[5]), int(f[6]), int(f[7])}
 `
 
 /**
- * The spend guard: one sorted set of order times per holder and plan, `KEYS[1]`, shared by every
- * process. ARGV: now, windowMs, max, a member unique to this call, deadline. Reply 1 counted,
- * 0 refused, -2 too late (the caller gave up: counting it would spend the guard on no order).
+ * The spend guard: one sorted set of order times per holder and plan, shared by every process.
+ * KEYS: orders. ARGV: now, windowMs, max, a member unique to this call, deadline. Reply 1
+ * counted, 0 refused, -2 too late (the caller gave up: counting it would spend the guard on no order).
  */
 export const RECORD_ORDER = `${LATE}
-if late(5) then return -2 end
-local now, window, max = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local orders = KEYS[1]
+local now = ARGV[1]
+local window = tonumber(ARGV[2])
+local max = tonumber(ARGV[3])
+local member = ARGV[4]
+local deadline = tonumber(ARGV[5])
+
+if late(deadline) then return -2 end
 -- Kept: orders with now - at < window.
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%d', now - window))
-if redis.call('ZCARD', KEYS[1]) >= max then return 0 end
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
+redis.call('ZREMRANGEBYSCORE', orders, '-inf', string.format('%d', tonumber(now) - window))
+if redis.call('ZCARD', orders) >= max then return 0 end
+redis.call('ZADD', orders, now, member)
 -- Only to collect it: the window is kept by the scores and the callers' clocks, so a minute more.
-redis.call('PEXPIRE', KEYS[1], string.format('%d', window + 60000))
+redis.call('PEXPIRE', orders, string.format('%d', window + 60000))
 return 1
 `
 
 /**
- * The order lock: `SET NX PX` with a random token, `KEYS[1]` the lock, `KEYS[2]` the entry.
- * ARGV: token, ttl, deadline. Reply 1 taken, 0 not, -2 too late (a lock nobody waits for would
- * hold every order back for its ttl). Not taken either while the entry's last observation
- * raced another and lowered it (see OBSERVE): the caller then waits and reads the balance again,
- * which clears it, instead of ordering on an answer that may predate an order just placed.
+ * The order lock: `SET NX PX` with a random token. KEYS: lock, entry. ARGV: token, ttl, deadline.
+ * Reply 1 taken, 0 not, -2 too late (a lock nobody waits for would hold every order back for its
+ * ttl). Not taken either while the entry's last observation raced another and lowered it (see
+ * OBSERVE): the caller then waits and reads the balance again, which clears it, instead of
+ * ordering on an answer that may predate an order just placed.
  */
 export const LOCK = `${LATE}
-if late(3) then return -2 end
-if redis.call('HGET', KEYS[2], 'w') == '1' then return 0 end
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+local lock = KEYS[1]
+local entry = KEYS[2]
+local token = ARGV[1]
+local ttl = ARGV[2]
+local deadline = tonumber(ARGV[3])
+
+if late(deadline) then return -2 end
+if redis.call('HGET', entry, 'w') == '1' then return 0 end
+if redis.call('SET', lock, token, 'NX', 'PX', ttl) then return 1 end
 return 0
 `
 
-/** The order lock's release: delete it only if this holder's token is still the one set. ARGV: token. */
+/** The order lock's release: delete it only if this holder's token is still the one set. KEYS: lock. ARGV: token. */
 export const UNLOCK = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+local lock = KEYS[1]
+local token = ARGV[1]
+
+if redis.call('GET', lock) == token then return redis.call('DEL', lock) end
 return 0
 `
 

@@ -24,7 +24,7 @@ const MAX_BODY_CHARS = 16 * 1024
 const MAX_PROOF_CHARS = 200
 
 /**
- * Answers one call for real (SPEC §2): authentication, then the plan, then the operation.
+ * Answers one call for real (docs/LOCAL-LEDGER.md, 'What it answers'): authentication, then the plan, then the operation.
  * `lagMs` delays the visibility of an order's credits (an injected fault).
  */
 export async function handle(state: LedgerState, request: Request, route: Route, lagMs = 0): Promise<Response> {

@@ -1,6 +1,6 @@
 /**
  * `@plangate/core/local`: the local ledger, a Nevermined-compatible API in memory served by a
- * web-standard `fetch` handler (SPEC §5). Web APIs only: it runs on Node, workerd, Deno and Bun.
+ * web-standard `fetch` handler (see docs/LOCAL-LEDGER.md). Web APIs only: it runs on Node, workerd, Deno and Bun.
  *
  * @example
  * import { createLocalLedger } from '@plangate/core/local'

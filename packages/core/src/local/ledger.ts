@@ -10,7 +10,7 @@ import { toAddress } from './validate'
 const DEFAULT_BASE_URL = 'http://ledger.local/api/v1'
 
 /**
- * Creates a Nevermined-compatible API in memory (SPEC §5). It starts no timer and does no I/O, so
+ * Creates a Nevermined-compatible API in memory (see docs/LOCAL-LEDGER.md). It starts no timer and does no I/O, so
  * it is safe at module scope in a Cloudflare Worker; its `fetch` can be given to the gate
  * in-process or served over HTTP (`serve({ fetch: ledger.fetch, port })`).
  *

@@ -39,8 +39,9 @@ export interface LocalAccount {
 }
 
 /**
- * The calls of the Nevermined API the ledger implements (SPEC §2 and §2b): the published three,
- * the plan's metadata, and the x402 calls that burn credits on the live API.
+ * The calls of the Nevermined API the ledger implements (docs/LOCAL-LEDGER.md, 'What it
+ * answers'): the published three, the plan's metadata, and the x402 calls that burn credits on
+ * the live API.
  */
 export type LedgerEndpoint = 'order' | 'balance' | 'redeem' | 'plan' | 'verify' | 'settle' | 'delegation' | 'permission'
 
@@ -87,7 +88,7 @@ export interface LedgerBalance {
 }
 
 /**
- * A Nevermined-compatible API in memory (SPEC §5), served by a web-standard `fetch` handler.
+ * A Nevermined-compatible API in memory (see docs/LOCAL-LEDGER.md), served by a web-standard `fetch` handler.
  *
  * @example
  * const ledger = createLocalLedger()

@@ -2,7 +2,7 @@ import type { CommitOutcome, ReserveOutcome, Settlement } from './balance-store'
 
 /**
  * What a shared store adds so that credits served by a process that dies before settling them
- * are settled by another (SPEC §7): an outbox. Each process (an *owner*, one per gate) records
+ * are settled by another (see docs/RELIABILITY.md, 'Crash-safe settlement'): an outbox. Each process (an *owner*, one per gate) records
  * what it served in the store, in the same atomic step that commits it; marks what it sends to
  * the API as *in flight* before it sends it; and settles and drops it in one step when the API
  * answers. Each owner keeps a lease alive; when one lapses (the process was killed), another
