@@ -106,6 +106,13 @@ describe('the store contract catches broken stores', () => {
     for (const name of names) caught.add(name)
   })
 
+  it('an answer no case checks field by field is still compared with the memory store, call by call', async () => {
+    // The overlap cases check only upstream, pending and acked themselves: the extra field is
+    // caught by the transcript alone.
+    const chatty = subject({ name: 'snapshot says more', steps: { snapshot: (e) => ({ ...snapshotOf(e), note: 1 }) as ReturnType<typeof snapshotOf> } })
+    expect(await failed(chatty)).toContain('overlapping settles of 1 + 1 credits, burned and answered in every order: the entry ends at what the API holds')
+  })
+
   // After the mutants above (a file's tests run in order).
   it('every case is failed by some broken store', () => {
     expect(CONTRACT_CASES.map((c) => c.name).filter((name) => !caught.has(name))).toEqual([])
