@@ -8,6 +8,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^@plangate\/core\/local$/, replacement: src('./packages/core/src/local/index.ts') },
+      { find: /^@plangate\/core\/testing$/, replacement: src('./packages/core/src/testing/index.ts') },
       { find: /^@plangate\/core\/reexport$/, replacement: src('./packages/core/src/reexport.ts') },
       { find: /^@plangate\/core$/, replacement: src('./packages/core/src/index.ts') },
       { find: /^@plangate\/cloudflare$/, replacement: src('./packages/cloudflare/src/index.ts') },

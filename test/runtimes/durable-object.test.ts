@@ -9,11 +9,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { MemoryBalanceStore } from '@plangate/core'
 import { createLocalLedger } from '@plangate/core/local'
+import { storeContract } from '@plangate/core/testing'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { DO_WORKER_DIR } from './durable-object/bundle'
 import { startIsolates, type Isolates } from './durable-object/isolates'
 import { runCalls, type ContractCall } from './durable-object/contract'
+import { remoteStore } from './durable-object/remote-store'
 import { LEASE_CASES, LEASE_MS } from '../helpers/lease-cases'
 import { binary, freePort, HOOK_TIMEOUT_MS, localLedgerEnv, start, type Running } from './process'
 
@@ -217,6 +219,19 @@ describe('the store contract: the Durable Object store answers as MemoryBalanceS
     ).toEqual([true, false, null, true, null, false, null, true])
   }, HOOK_TIMEOUT_MS)
 })
+
+// The store contract of @plangate/core/testing, each call one request to /store, the stores made
+// alternately on either isolate. The object times leases by its own clock: those cases are
+// LEASE_CASES below, with real time.
+let stores = 0
+storeContract(
+  { describe, it },
+  {
+    name: 'the Durable Object store on workerd',
+    create: () => remoteStore(++stores % 2 === 0 ? a.url : b.url, `contract-${Date.now()}-${stores}:`),
+    exclusiveOrderLock: true,
+  },
+)
 
 describe('reservation leases in the object', () => {
   it.each(LEASE_CASES.map((c, i) => [c.name, c, i] as const))('%s', async (_name, c, i) => {

@@ -13,12 +13,14 @@
  * - `POST /metered/:plan`: priced by usage, `cost: { max: x-max }`; the route reports each of
  *   `x-uses`'s comma-separated values with `balance.use()` and answers with status `x-status`;
  * - `POST /contract` (TEST ONLY): runs a list of store calls on the Durable Object store.
+ * - `POST /store` (TEST ONLY): one store call, answered as the store answered it (remote-store.ts).
  */
 import { createPlanGate, type PlanGate } from '@plangate/core'
 import { createDurableObjectStore, PlanGateStore, type PlanGateStoreNamespace } from '@plangate/cloudflare'
 import { requirePlan, type HonoRequirePlanOptions } from '@plangate/hono'
 import { Hono, type MiddlewareHandler } from 'hono'
 import { runCalls, type ContractCall } from './contract'
+import { runStoreCall, type StoreCall } from './remote-store'
 
 export { PlanGateStore }
 
@@ -137,6 +139,13 @@ app.post('/contract', async (c) => {
     reservationLeaseMs?: number
   }>()
   return c.json({ answers: await runCalls(createDurableObjectStore(c.env[store], { timeoutMs, reservationLeaseMs }), calls) })
+})
+
+// TEST ONLY: one store call, its answer as is (reservation ids included), for the store contract
+// of @plangate/core/testing run from the test through remote-store.ts.
+app.post('/store', async (c) => {
+  const call = await c.req.json<StoreCall>()
+  return c.json({ answer: (await runStoreCall(createDurableObjectStore(c.env.PLANGATE_STORE), call)) ?? null })
 })
 
 export default app
