@@ -99,8 +99,8 @@ describe('the local ledger against the published order-plan OpenAPI', () => {
   })
 
   it('answers expiresAt null for a plan that never expires, where the published schema says string', async () => {
-    // SPEC §2 says `expiresAt: date-time | null`; the published schema has no null. The ledger
-    // follows SPEC §2, and this pins that this is the one place where they differ.
+    // plangate reads `expiresAt: date-time | null`; the published schema has no null. The ledger
+    // answers null for credits that never expire, and this pins that this is the one place where they differ.
     const { forever, order } = scenario()
     const body: unknown = await (await order(forever)).json()
     expect(validateOrder(body)).toBe(false)

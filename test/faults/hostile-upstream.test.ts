@@ -35,7 +35,7 @@ const hostileBody = (endpoint: Endpoint) =>
 const hostileStatus = fc.constantFrom(200, 200, 200, 201, 204, 302, 400, 418, 500, 502)
 
 /**
- * What a balance body claims, by the contract (SPEC §2), checked independently of the code under
+ * What a balance body claims, by the contract (docs/LOCAL-LEDGER.md, "What it answers"), checked independently of the code under
  * test: `remaining` (or the live shape's `balance`) as a non-negative safe integer or a decimal
  * string no larger than MAX_SAFE_INTEGER; undefined when it claims nothing valid.
  */
