@@ -9,6 +9,8 @@ export default defineConfig({
     alias: [
       { find: /^@plangate\/core\/local$/, replacement: src('./packages/core/src/local/index.ts') },
       { find: /^@plangate\/core\/testing$/, replacement: src('./packages/core/src/testing/index.ts') },
+      { find: /^@plangate\/core\/adapter$/, replacement: src('./packages/core/src/adapter.ts') },
+      { find: /^@plangate\/core\/store$/, replacement: src('./packages/core/src/store.ts') },
       { find: /^@plangate\/core\/reexport$/, replacement: src('./packages/core/src/reexport.ts') },
       { find: /^@plangate\/core$/, replacement: src('./packages/core/src/index.ts') },
       { find: /^@plangate\/cloudflare$/, replacement: src('./packages/cloudflare/src/index.ts') },

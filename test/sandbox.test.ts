@@ -5,7 +5,8 @@
  * settle, and checks that the balance fell. It spends one credit (and at most one order) of that plan.
  */
 import { describe, expect, it } from 'vitest'
-import { createPlanGate, ENVIRONMENTS, NeverminedClient, parseApiKey } from '@plangate/core'
+import { createPlanGate, ENVIRONMENTS, NeverminedClient } from '@plangate/core'
+import { parseApiKey } from '@plangate/core/adapter'
 import { createNodeFetch } from '@plangate/node'
 
 const { NVM_API_KEY, NVM_PLAN_ID, NVM_AGENT_ID, NVM_SUBSCRIBER_KEY, NVM_ENVIRONMENT } = process.env

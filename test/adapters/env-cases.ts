@@ -3,7 +3,8 @@
  * `requirePlan` gets none. adapters.test.ts saves and restores process.env around them.
  */
 import { expect } from 'vitest'
-import { GateMisconfiguredError, sharedGate } from '@plangate/core'
+import { GateMisconfiguredError } from '@plangate/core'
+import { sharedGate } from '@plangate/core/adapter'
 import { secretsOf, subscribe, world } from '../helpers/world'
 import { serveFetch } from '../helpers/serve'
 import type { AdapterCase } from './cases'

@@ -1,5 +1,7 @@
 import * as reexport from '@plangate/core/reexport'
 import * as core from '@plangate/core'
+import * as adapter from '@plangate/core/adapter'
+import * as store from '@plangate/core/store'
 import * as express from '@plangate/express'
 import * as fastify from '@plangate/fastify'
 import * as hono from '@plangate/hono'
@@ -25,4 +27,16 @@ describe('what every adapter re-exports from core', () => {
       for (const name of names) expect(module[name], `${adapter}.${name}`).toBe((reexport as Record<string, unknown>)[name])
     })
   }
+})
+
+describe('@plangate/core speaks to each audience on its own path', () => {
+  it('the root holds what users meet; what only adapters or stores use is on ./adapter and ./store', () => {
+    const root = new Set(Object.keys(core))
+    // The one name in two places: a store throws it, and a user catches it.
+    const shared = new Set(['StoreUnavailableError'])
+    for (const name of [...Object.keys(adapter), ...Object.keys(store)]) if (!shared.has(name)) expect(root.has(name), name).toBe(false)
+    expect(Object.keys(adapter)).toEqual(expect.arrayContaining(['admit', 'resolveRequirePlan', 'credentialFrom', 'isServed', 'endLease', 'sharedGate']))
+    expect(Object.keys(store)).toEqual(expect.arrayContaining(['reserveFrom', 'commitTo', 'releaseFrom', 'settleOn', 'observeOn', 'sweepLeases', 'isOutbox']))
+    expect(store.StoreUnavailableError).toBe(core.StoreUnavailableError)
+  })
 })

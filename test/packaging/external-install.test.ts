@@ -76,8 +76,8 @@ describe('the packed packages, installed with npm outside the workspace', () => 
   })
 
   it.each([
-    ['import', 'esm.mjs', /dist\/(index|local)\.js$/],
-    ['require', 'cjs.cjs', /dist\/(index|local)\.cjs$/],
+    ['import', 'esm.mjs', /dist\/(index|adapter|store|local)\.js$/],
+    ['require', 'cjs.cjs', /dist\/(index|adapter|store|local)\.cjs$/],
   ])('with %s: every export is there, from dist/, and requirePlan charges a request on Express 5, Express 4.17, Hono, Koa 3, Koa 2.13 and Fastify, and through createNodeFetch', async (_how, file, built) => {
     const { missing, resolved, ...runs } = await consume(file)
     expect(missing).toEqual([])

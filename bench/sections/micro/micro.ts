@@ -5,7 +5,8 @@
  * Each task runs its operation OPS times per sample (a single call is too short to time), so the
  * figures are per operation: mean ns and millions of operations per second.
  */
-import { admit, createPlanGate, MemoryBalanceStore, parseApiKey, resolveRequirePlan, bearerToken } from '@plangate/core'
+import { createPlanGate, MemoryBalanceStore } from '@plangate/core'
+import { admit, parseApiKey, resolveRequirePlan, bearerToken } from '@plangate/core/adapter'
 import { Bench } from 'tinybench'
 import { honoApp } from '../../lib/servers/apps'
 // Not exported by the package: the gate's key fingerprint, measured on its own.

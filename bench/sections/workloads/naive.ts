@@ -4,7 +4,8 @@
  * request before answering. Two calls per request at best. Not for use: it has no cache, no
  * single flight, and a burst on an empty balance orders once per request.
  */
-import { NeverminedClient, bearerToken, parseApiKey } from '@plangate/core'
+import { NeverminedClient } from '@plangate/core'
+import { bearerToken, parseApiKey } from '@plangate/core/adapter'
 import type { MiddlewareHandler } from 'hono'
 
 export function naivePlanMiddleware(options: { planId: string; agentKey: string; baseUrl: string; fetch: typeof fetch }): MiddlewareHandler {

@@ -1,15 +1,5 @@
-import {
-  PlanGateError,
-  resolveReservationLeaseMs,
-  StoreUnavailableError,
-  type BalanceStore,
-  type CommitOutcome,
-  type EntrySnapshot,
-  type Observation,
-  type OrderLock,
-  type ReserveOutcome,
-  type Settlement,
-} from '@plangate/core'
+import { PlanGateError, StoreUnavailableError, type BalanceStore } from '@plangate/core'
+import { resolveReservationLeaseMs, type CommitOutcome, type EntrySnapshot, type Observation, type OrderLock, type ReserveOutcome, type Settlement } from '@plangate/core/store'
 
 /**
  * What the store calls on a `PlanGateStore` object: its RPC methods, as a Durable Object stub has

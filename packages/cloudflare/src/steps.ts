@@ -1,22 +1,4 @@
-import {
-  available,
-  commitNowhere,
-  commitTo,
-  countOrder,
-  newEntry,
-  observeOn,
-  releaseFrom,
-  reserveFrom,
-  settleOn,
-  snapshotOf,
-  sweepLeases,
-  type BalanceEntry,
-  type CommitOutcome,
-  type EntrySnapshot,
-  type Observation,
-  type ReserveOutcome,
-  type Settlement,
-} from '@plangate/core'
+import { available, commitNowhere, commitTo, countOrder, newEntry, observeOn, releaseFrom, reserveFrom, settleOn, snapshotOf, sweepLeases, type BalanceEntry, type CommitOutcome, type EntrySnapshot, type Observation, type ReserveOutcome, type Settlement } from '@plangate/core/store'
 
 /**
  * What the Durable Object keeps for one store key (`<plan>:<holder>`): the balance entry, the spend

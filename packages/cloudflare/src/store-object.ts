@@ -1,4 +1,4 @@
-import { DEFAULT_RESERVATION_LEASE_MS, type CommitOutcome, type EntrySnapshot, type Observation, type ReserveOutcome, type Settlement } from '@plangate/core'
+import { DEFAULT_RESERVATION_LEASE_MS, type CommitOutcome, type EntrySnapshot, type Observation, type ReserveOutcome, type Settlement } from '@plangate/core/store'
 import { DurableObject } from 'cloudflare:workers'
 import * as steps from './steps'
 import type { HolderState } from './steps'

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { bearerToken, CredentialInvalidError, parseApiKey } from '../src/index'
+import { CredentialInvalidError } from '../src/index'
+import { bearerToken, parseApiKey } from '../src/adapter'
 
 // Keys are built here from scratch (not with the library's own encoder) so a bug in the
 // library's base64url code cannot cancel itself out.

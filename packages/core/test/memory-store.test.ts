@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { available, MemoryBalanceStore, type BalanceEntry, type Observation } from '../src/index'
+import { MemoryBalanceStore } from '../src/index'
+import { available, type BalanceEntry, type Observation } from '../src/store'
 
 const T0 = 1_700_000_000_000
 const TTL = 30_000

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { MemoryBalanceStore, type EntrySnapshot } from '../src/index'
+import { MemoryBalanceStore } from '../src/index'
+import { type EntrySnapshot } from '../src/store'
 
 const T0 = 1_700_000_000_000
 const TTL = 30_000

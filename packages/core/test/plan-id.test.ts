@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { normalizePlanId } from '../src/index'
+import { normalizePlanId } from '../src/adapter'
 
 const UINT256_MAX = (2n ** 256n - 1n).toString() // 78 digits
 

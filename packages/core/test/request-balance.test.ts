@@ -4,7 +4,7 @@
  * before the abort, and one read only after it, say the same thing.
  */
 import { describe, expect, it } from 'vitest'
-import { abortBalance, RequestBalance } from '../src/index'
+import { abortBalance, RequestBalance } from '../src/adapter'
 import { meter } from '../src/request-balance'
 
 function metered(max: number): RequestBalance {

@@ -1,25 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
-import {
-  admit,
-  bearerToken,
-  CostInvalidError,
-  CredentialInvalidError,
-  CredentialMissingError,
-  GateMisconfiguredError,
-  isServed,
-  MemoryBalanceStore,
-  PaymentRequiredError,
-  PlanNotFoundError,
-  resolveRequirePlan,
-  RequestBalance,
-  StoreUnavailableError,
-  toProblem,
-  UpstreamUnavailableError,
-  type Lease,
-  type PlanBalance,
-  type PlanGate,
-  type PlanGateError,
-} from '../src/index'
+import { CostInvalidError, CredentialInvalidError, CredentialMissingError, GateMisconfiguredError, MemoryBalanceStore, PaymentRequiredError, PlanNotFoundError, StoreUnavailableError, UpstreamUnavailableError, type Lease, type PlanBalance, type PlanGate, type PlanGateError } from '../src/index'
+import { admit, bearerToken, isServed, resolveRequirePlan, RequestBalance, toProblem } from '../src/adapter'
 import { setup } from './setup'
 
 const PROBLEM_KEYS = ['code', 'detail', 'planId', 'status', 'title', 'type']

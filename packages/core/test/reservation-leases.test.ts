@@ -5,7 +5,8 @@
  * was served, never taking available below 0, and says what it lacked.
  */
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_RESERVATION_LEASE_MS, MemoryBalanceStore, type Observation } from '../src/index'
+import { MemoryBalanceStore } from '../src/index'
+import { DEFAULT_RESERVATION_LEASE_MS, type Observation } from '../src/store'
 
 const T0 = 1_700_000_000_000
 const LEASE = 60_000

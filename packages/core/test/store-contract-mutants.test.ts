@@ -4,7 +4,8 @@
  * keeps the whole contract, so what fails is the break.
  */
 import { describe, expect, it } from 'vitest'
-import { available, commitTo, countOrder, observeOn, reserveFrom, settleOn, snapshotOf, sweepLeases, type BalanceEntry, type BalanceStore, type Settlement } from '../src/index'
+import { type BalanceStore } from '../src/index'
+import { available, commitTo, countOrder, observeOn, reserveFrom, settleOn, snapshotOf, sweepLeases, type BalanceEntry, type Settlement } from '../src/store'
 import { CONTRACT_CASES, storeContractChecks, type StoreUnderTest } from '../src/testing/index'
 import { stepStore, type StepStoreOptions, type Steps } from './helpers/step-store'
 

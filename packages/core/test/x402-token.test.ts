@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { CredentialInvalidError, encodeX402Header, parseX402Token } from '../src/index'
+import { CredentialInvalidError, parseX402Token } from '../src/index'
+import { encodeX402Header } from '../src/adapter'
 import { MAX_X402_TOKEN_LENGTH } from '../src/x402/token'
 
 // Tokens are built here from scratch (not with the library's encoder), so a bug in the

@@ -1,21 +1,6 @@
 /** `requirePlan()` for Express: the middleware, and how it charges or gives back on the response. */
-import {
-  abortBalance,
-  admit,
-  commitForReceipt,
-  credentialFrom,
-  endLease,
-  isServed,
-  resolveRequirePlan,
-  sharedGate,
-  X402_HEADERS,
-  type Admission,
-  type Lease,
-  type ReceiptWait,
-  type PlanId,
-  type RequirePlanConfig,
-  type UsageOf,
-} from '@plangate/core'
+import { type Lease, type PlanId } from '@plangate/core'
+import { abortBalance, admit, commitForReceipt, credentialFrom, endLease, isServed, resolveRequirePlan, sharedGate, X402_HEADERS, type Admission, type ReceiptWait, type RequirePlanConfig, type UsageOf } from '@plangate/core/adapter'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import type { ExpressRequirePlanOptions } from './types'
 

@@ -1,4 +1,5 @@
-import type { PlanBalance, RequirePlanOptions } from '@plangate/core'
+import type { PlanBalance } from '@plangate/core'
+import type { RequirePlanOptions } from '@plangate/core/adapter'
 import type { NextFunction, Request, Response } from 'express'
 
 declare global {

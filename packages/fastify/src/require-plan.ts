@@ -1,4 +1,5 @@
-import { admit, credentialFrom, GateMisconfiguredError, resolveRequirePlan, sharedGate, toProblem, X402_HEADERS, type Admission, type PlanId } from '@plangate/core'
+import { GateMisconfiguredError, type PlanId } from '@plangate/core'
+import { admit, credentialFrom, resolveRequirePlan, sharedGate, toProblem, X402_HEADERS, type Admission } from '@plangate/core/adapter'
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import { hold, kSettles } from './settle'
 import type { FastifyRequirePlanOptions } from './types'

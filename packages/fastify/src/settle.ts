@@ -1,4 +1,5 @@
-import { abortBalance, commitForReceipt, endLease, isServed, X402_HEADERS, type Lease, type ReceiptWait, type UsageOf } from '@plangate/core'
+import { type Lease } from '@plangate/core'
+import { abortBalance, commitForReceipt, endLease, isServed, X402_HEADERS, type ReceiptWait, type UsageOf } from '@plangate/core/adapter'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 
 /** What `requirePlan` admitted on a request: its lease, and the headers a served answer carries. */

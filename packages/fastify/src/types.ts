@@ -1,4 +1,5 @@
-import type { PlanBalance, PlanId, RequirePlanOptions } from '@plangate/core'
+import type { PlanBalance, PlanId } from '@plangate/core'
+import type { RequirePlanOptions } from '@plangate/core/adapter'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 
 declare module 'fastify' {

@@ -1,4 +1,5 @@
-import { abortBalance, endLease, type Lease, type UsageOf } from '@plangate/core'
+import { type Lease } from '@plangate/core'
+import { abortBalance, endLease, type UsageOf } from '@plangate/core/adapter'
 import type { Context } from 'hono'
 
 /** The Node response under @hono/node-server, as far as the charge needs it. */

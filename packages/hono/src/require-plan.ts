@@ -1,19 +1,6 @@
 /** `requirePlan()` for Hono: the middleware, and how it charges or gives back when the answer ends. */
-import {
-  abortBalance,
-  admit,
-  commitForReceipt,
-  credentialFrom,
-  isServed,
-  resolveRequirePlan,
-  sharedGate,
-  X402_HEADERS,
-  type Credential,
-  type PlanGate,
-  type PlanId,
-  type RequirePlanConfig,
-  type UsageOf,
-} from '@plangate/core'
+import { type Credential, type PlanGate, type PlanId } from '@plangate/core'
+import { abortBalance, admit, commitForReceipt, credentialFrom, isServed, resolveRequirePlan, sharedGate, X402_HEADERS, type RequirePlanConfig, type UsageOf } from '@plangate/core/adapter'
 import type { Context, MiddlewareHandler } from 'hono'
 import { env } from 'hono/adapter'
 import { createMiddleware } from 'hono/factory'

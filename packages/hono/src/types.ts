@@ -1,4 +1,5 @@
-import type { PlanBalance, RequirePlanOptions } from '@plangate/core'
+import type { PlanBalance } from '@plangate/core'
+import type { RequirePlanOptions } from '@plangate/core/adapter'
 import type { Context } from 'hono'
 
 /** What `requirePlan` adds to the context: `c.get('balance')`. For `new Hono<{ Variables: PlanVariables }>()`. */

@@ -8,7 +8,7 @@ import { serve, type ServerType } from '@hono/node-server'
 import { Hono, type Context, type MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { sharedGate } from '@plangate/core'
+import { sharedGate } from '@plangate/core/adapter'
 import { CredentialMissingError, requirePlan, type PlanGate, type PlanVariables } from '@plangate/hono'
 import { expectProblem, restoreEnvAfterEach, secretsOf, subscribe, world } from './helpers'
 

@@ -1,4 +1,5 @@
-import type { Admission, ProblemDetails } from '@plangate/core'
+import type { ProblemDetails } from '@plangate/core'
+import type { Admission } from '@plangate/core/adapter'
 import type { Context } from 'koa'
 
 /**

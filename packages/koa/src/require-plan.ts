@@ -1,19 +1,6 @@
 /** `requirePlan()` for Koa: the middleware, and how it charges or gives back once the answer is sent. */
-import {
-  abortBalance,
-  admit,
-  commitForReceipt,
-  credentialFrom,
-  endLease,
-  isServed,
-  resolveRequirePlan,
-  sharedGate,
-  X402_HEADERS,
-  type Lease,
-  type PlanId,
-  type RequirePlanConfig,
-  type UsageOf,
-} from '@plangate/core'
+import { type Lease, type PlanId } from '@plangate/core'
+import { abortBalance, admit, commitForReceipt, credentialFrom, endLease, isServed, resolveRequirePlan, sharedGate, X402_HEADERS, type RequirePlanConfig, type UsageOf } from '@plangate/core/adapter'
 import type { Context, Middleware, Next, ParameterizedContext } from 'koa'
 import { throwDenial } from './denial'
 import type { KoaRequirePlanOptions, PlanState } from './types'

@@ -1,4 +1,5 @@
-import type { PlanBalance, RequirePlanOptions } from '@plangate/core'
+import type { PlanBalance } from '@plangate/core'
+import type { RequirePlanOptions } from '@plangate/core/adapter'
 import type { Context } from 'koa'
 
 /** What `requirePlan` adds to `ctx.state`. For `new Koa<PlanState>()` or `Router<PlanState>`. */

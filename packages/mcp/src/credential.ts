@@ -1,4 +1,5 @@
-import { credentialFrom, type Credential } from '@plangate/core'
+import { type Credential } from '@plangate/core'
+import { credentialFrom } from '@plangate/core/adapter'
 import { PAYMENT_META, tokenFromMeta } from './x402-meta'
 
 /** What a tool handler's `extra` says of the caller, as far as paying goes. */

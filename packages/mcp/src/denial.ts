@@ -1,4 +1,4 @@
-import { X402_HEADERS, type Denial } from '@plangate/core'
+import { X402_HEADERS, type Denial } from '@plangate/core/adapter'
 import { fromHeaderValue } from './x402-meta'
 
 /** A tool call that is not paid for, as x402's MCP transport answers it: in band, never thrown. */

@@ -1,4 +1,4 @@
-import type { Denial } from '@plangate/core'
+import type { Denial } from '@plangate/core/adapter'
 import { McpError } from '@modelcontextprotocol/sdk/types.js'
 import { paymentRequiredResult } from './denial'
 

@@ -4,20 +4,8 @@
  * call that is not paid for as its kind must. Every decision is `@plangate/core`'s (`admit`).
  */
 import { McpError, ErrorCode } from '@modelcontextprotocol/sdk/types.js'
-import {
-  admit,
-  chargeNow,
-  commitForReceipt,
-  endLease,
-  resolveRequirePlan,
-  sharedGate,
-  type Admission,
-  type Lease,
-  type PlanBalance,
-  type PlanGate,
-  type PlanId,
-  type RequirePlanConfig,
-} from '@plangate/core'
+import { type Lease, type PlanBalance, type PlanGate, type PlanId } from '@plangate/core'
+import { admit, chargeNow, commitForReceipt, endLease, resolveRequirePlan, sharedGate, type Admission, type RequirePlanConfig } from '@plangate/core/adapter'
 import { credentialOf } from './credential'
 import { keepAlive } from './keep-alive'
 import { paymentRequiredResult } from './denial'

@@ -1,4 +1,5 @@
-import { normalizePlanId, type PlanId } from '@plangate/core'
+import { type PlanId } from '@plangate/core'
+import { normalizePlanId } from '@plangate/core/adapter'
 
 /** The `_meta` key under which a paid tool says its price in `tools/list`. */
 export const PRICE_META = 'plangate/price'

@@ -1,4 +1,5 @@
-import type { PaidResource, PlanGate } from '@plangate/core'
+import type { PlanGate } from '@plangate/core'
+import type { PaidResource } from '@plangate/core/adapter'
 import type { PaymentRequiredResult } from './denial'
 
 /** The stable `error` of a call whose immediate settle failed: its result was withheld. */

@@ -1,4 +1,4 @@
-import { encodeX402Header } from '@plangate/core'
+import { encodeX402Header } from '@plangate/core/adapter'
 
 /**
  * The x402 MCP transport's `_meta` fields (coinbase/x402 specs/transports-v2/mcp.md): a client

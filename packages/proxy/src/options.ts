@@ -1,4 +1,5 @@
-import { normalizePlanId, type PlanGate, type PlanGateOptions, type PlanId } from '@plangate/core'
+import { type PlanGate, type PlanGateOptions, type PlanId } from '@plangate/core'
+import { normalizePlanId } from '@plangate/core/adapter'
 import { z } from 'zod'
 import { compileRoutes, type CostOf, type RouteCost } from './routes'
 

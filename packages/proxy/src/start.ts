@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { normalizePlanId, type PlanGate } from '@plangate/core'
+import { type PlanGate } from '@plangate/core'
+import { normalizePlanId } from '@plangate/core/adapter'
 import { nodeListener } from './node-listener'
 import type { ProxyOptions } from './options'
 import { createProxy } from './proxy'

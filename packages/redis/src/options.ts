@@ -1,4 +1,4 @@
-import { resolveReservationLeaseMs } from '@plangate/core'
+import { resolveReservationLeaseMs } from '@plangate/core/store'
 import type { SendCommand } from './commands'
 
 export interface RedisStoreOptions {

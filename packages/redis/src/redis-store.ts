@@ -1,15 +1,5 @@
-import {
-  StoreUnavailableError,
-  type BalanceStore,
-  type CommitOutcome,
-  type EntrySnapshot,
-  type Observation,
-  type OrderLock,
-  type OutboxRecord,
-  type ReserveOutcome,
-  type Settlement,
-  type SettlementOutbox,
-} from '@plangate/core'
+import { StoreUnavailableError, type BalanceStore } from '@plangate/core'
+import { type CommitOutcome, type EntrySnapshot, type Observation, type OrderLock, type OutboxRecord, type ReserveOutcome, type Settlement, type SettlementOutbox } from '@plangate/core/store'
 import { asText, Commands } from './commands'
 import { resolveRedisStoreOptions, type RedisStoreOptions } from './options'
 import { integers, one } from './replies'

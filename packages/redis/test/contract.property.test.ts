@@ -4,7 +4,8 @@
  * race balance reads (snapshots handed back late), expiring credits, the spend guard — agree with
  * MemoryBalanceStore, call by call, through node-redis and through ioredis.
  */
-import { MemoryBalanceStore, type BalanceStore, type EntrySnapshot } from '@plangate/core'
+import { MemoryBalanceStore, type BalanceStore } from '@plangate/core'
+import { type EntrySnapshot } from '@plangate/core/store'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freshPrefix, ioredis, nodeRedis, type Connected } from './clients'

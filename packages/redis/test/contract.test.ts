@@ -2,7 +2,8 @@
  * The store contract: one table of cases, each run against MemoryBalanceStore (the reference) and
  * the Redis store through node-redis and through ioredis, each against the same expected values.
  */
-import { MemoryBalanceStore, type BalanceStore, type EntrySnapshot, type Observation } from '@plangate/core'
+import { MemoryBalanceStore, type BalanceStore } from '@plangate/core'
+import { type EntrySnapshot, type Observation } from '@plangate/core/store'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freshPrefix, ioredis, nodeRedis, type Connected } from './clients'
 import { redisServer, type RedisServer } from './redis-server'

@@ -4,7 +4,7 @@
  * process adopts when a gate's lease lapses. (The whole story, with processes killed for real,
  * is test/redis/crash-settlement.test.ts.)
  */
-import { isOutbox } from '@plangate/core'
+import { isOutbox } from '@plangate/core/store'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRedisStore, type RedisBalanceStore, type SendCommand } from '../src/index'
 import { freshPrefix, ioredis, nodeRedis, type Connected } from './clients'

@@ -2,7 +2,8 @@
  * Settles of one holder that overlap and answer out of order, on a real redis-server: the Lua
  * step keeps the entry's `upstream` where the memory store's does (core: entry-steps.ts).
  */
-import { MemoryBalanceStore, type BalanceStore, type EntrySnapshot } from '@plangate/core'
+import { MemoryBalanceStore, type BalanceStore } from '@plangate/core'
+import { type EntrySnapshot } from '@plangate/core/store'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freshPrefix, nodeRedis, type Connected } from './clients'
 import { redisServer, type RedisServer } from './redis-server'

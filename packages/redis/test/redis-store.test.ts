@@ -3,7 +3,8 @@
  * slot per holder and plan (checked by a cluster-mode Redis), what may expire and what must not,
  * the cross-process order lock, and bounded calls when Redis freezes.
  */
-import { StoreUnavailableError, type BalanceStore, type EntrySnapshot } from '@plangate/core'
+import { StoreUnavailableError, type BalanceStore } from '@plangate/core'
+import { type EntrySnapshot } from '@plangate/core/store'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRedisStore, type SendCommand } from '../src/index'
 import { freshPrefix, ioredis, nodeRedis, type Connected } from './clients'

@@ -3,10 +3,12 @@
 /* global require, console, process */
 const scenario = require('./scenario.cjs')
 
-const names = ['@plangate/core', '@plangate/core/local', '@plangate/express', '@plangate/hono', '@plangate/koa', '@plangate/fastify', '@plangate/node']
+const names = ['@plangate/core', '@plangate/core/adapter', '@plangate/core/store', '@plangate/core/local', '@plangate/express', '@plangate/hono', '@plangate/koa', '@plangate/fastify', '@plangate/node']
 
 scenario({
   core: require('@plangate/core'),
+  adapter: require('@plangate/core/adapter'),
+  store: require('@plangate/core/store'),
   local: require('@plangate/core/local'),
   express: require('@plangate/express'),
   hono: require('@plangate/hono'),

@@ -1,6 +1,8 @@
 // The published packages loaded with `import` (their ESM builds).
 import { fileURLToPath } from 'node:url'
 import * as core from '@plangate/core'
+import * as adapter from '@plangate/core/adapter'
+import * as store from '@plangate/core/store'
 import * as local from '@plangate/core/local'
 import * as express from '@plangate/express'
 import * as hono from '@plangate/hono'
@@ -15,10 +17,12 @@ import Koa2 from 'koa2'
 import Fastify from 'fastify'
 import scenario from './scenario.cjs'
 
-const names = ['@plangate/core', '@plangate/core/local', '@plangate/express', '@plangate/hono', '@plangate/koa', '@plangate/fastify', '@plangate/node']
+const names = ['@plangate/core', '@plangate/core/adapter', '@plangate/core/store', '@plangate/core/local', '@plangate/express', '@plangate/hono', '@plangate/koa', '@plangate/fastify', '@plangate/node']
 
 await scenario({
   core,
+  adapter,
+  store,
   local,
   express,
   hono,

@@ -6,7 +6,9 @@ const http = require('node:http')
 
 const ERROR_CLASSES = ['PlanGateError', 'CredentialMissingError', 'CredentialInvalidError', 'PaymentRequiredError', 'PlanNotFoundError', 'UpstreamUnavailableError', 'CostInvalidError', 'GateMisconfiguredError']
 const EXPECTED = {
-  core: ['createPlanGate', 'sharedGate', 'NeverminedClient', 'MemoryBalanceStore', 'parseApiKey', 'normalizePlanId', 'isPlanGateError', ...ERROR_CLASSES],
+  core: ['createPlanGate', 'NeverminedClient', 'MemoryBalanceStore', 'parseX402Token', 'isPlanGateError', ...ERROR_CLASSES],
+  adapter: ['admit', 'resolveRequirePlan', 'credentialFrom', 'endLease', 'isServed', 'sharedGate', 'parseApiKey', 'normalizePlanId'],
+  store: ['newEntry', 'reserveFrom', 'commitTo', 'releaseFrom', 'settleOn', 'observeOn', 'sweepLeases', 'isOutbox', 'StoreUnavailableError'],
   local: ['createLocalLedger'],
   express: ['requirePlan', 'createPlanGate', 'isPlanGateError', ...ERROR_CLASSES],
   hono: ['requirePlan', 'createPlanGate', 'isPlanGateError', ...ERROR_CLASSES],

@@ -5,7 +5,8 @@
  * workerd, and the answers must be equal. A commit or release names an earlier reservation of its
  * key by its place among those granted (ids differ from store to store; their order does not).
  */
-import type { BalanceStore, EntrySnapshot, Observation, OrderLock, Settlement } from '@plangate/core'
+import type { BalanceStore } from '@plangate/core'
+import type { EntrySnapshot, Observation, OrderLock, Settlement } from '@plangate/core/store'
 
 export type ContractCall =
   /** `ttlMs: null` stands for Infinity (JSON has no Infinity). */

@@ -6,7 +6,8 @@
  * ids included (unlike /contract, which hides them), an order lock as a token the Worker keeps.
  * The namespace outlives every store made here: each puts a prefix of its own before its keys.
  */
-import type { BalanceStore, EntrySnapshot, Observation, OrderLock, Settlement } from '@plangate/core'
+import type { BalanceStore } from '@plangate/core'
+import type { EntrySnapshot, Observation, OrderLock, Settlement } from '@plangate/core/store'
 
 export type StoreCall =
   /** `ttlMs: null` stands for Infinity (JSON has no Infinity). */

@@ -2,23 +2,8 @@
  * A store built straight from the pure steps (entry-steps.ts), any of which a test may replace
  * with a broken one: the contract's mutants. Unbroken, it must keep the whole contract.
  */
-import {
-  available,
-  commitNowhere,
-  commitTo,
-  countOrder,
-  newEntry,
-  observeOn,
-  releaseFrom,
-  reserveFrom,
-  settleOn,
-  snapshotOf,
-  sweepLeases,
-  type BalanceEntry,
-  type BalanceStore,
-  type OrderLock,
-  type ReserveOutcome,
-} from '../../src/index'
+import { type BalanceStore } from '../../src/index'
+import { available, commitNowhere, commitTo, countOrder, newEntry, observeOn, releaseFrom, reserveFrom, settleOn, snapshotOf, sweepLeases, type BalanceEntry, type OrderLock, type ReserveOutcome } from '../../src/store'
 import { holdLease } from '../../src/store/leases'
 
 export interface Steps {

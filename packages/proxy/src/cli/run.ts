@@ -1,4 +1,5 @@
-import { createPlanGate, normalizePlanId, parseApiKey, type PlanGate, type PlanGateOptions } from '@plangate/core'
+import { createPlanGate, type PlanGate, type PlanGateOptions } from '@plangate/core'
+import { normalizePlanId, parseApiKey } from '@plangate/core/adapter'
 import type { LocalLedger } from '@plangate/core/local'
 import { upstreamBase } from '../options'
 import { compileRoutes, type RouteCost } from '../routes'
