@@ -676,7 +676,7 @@ describe.runIf(sdkTests)('concurrent requests of a buyer with no credits and roo
 describe.runIf(sdkTests)('an upstream reason that repeats the token', () => {
   // What the facilitator says about a refused token is text from outside: it may quote what it
   // was sent. The token must not travel on from there into an answer, its payment-required
-  // header, or a log line. Known gap (gate/x402-payer.ts verify and burn-x402.ts pass the reason on,
+  // header, or a log line. Known gap (gate/x402-payer.ts verify and settle/x402-burner.ts pass the reason on,
   // clipped to 200 characters, on the assumption that it never contains the token): marked
   // failing until reasons are cleaned of the token.
   it('is not passed on to the client or the logs', async () => {

@@ -28,7 +28,7 @@ export interface PlanBalance {
 export type Credential = string | { x402Token: string }
 
 /** An immediate x402 settle's answer, sent to an x402 client as `payment-response`. */
-export type { SettlementReceipt } from './settlement'
+export type { SettlementReceipt } from './settle/burner'
 
 /**
  * Credits held for one request. Exactly one of `commit` (the response succeeded: redeem them) or
@@ -66,4 +66,4 @@ export interface Lease {
   report?(error: Error, charged: number): void
 }
 
-import type { SettlementReceipt } from './settlement'
+import type { SettlementReceipt } from './settle/burner'

@@ -1,6 +1,6 @@
 import { PaymentRequiredError } from '../errors'
 import type { PlanGateLogger } from '../options'
-import type { Payer } from '../settlement'
+import type { Payer } from '../settle/burner'
 import type { PaidResource } from '../x402/payment-required'
 import { describe } from './books'
 

@@ -1,7 +1,7 @@
 import type { NeverminedClient } from '../client'
 import { PaymentRequiredError, UpstreamUnavailableError } from '../errors'
 import type { ResolvedGateConfig } from '../options'
-import type { Payer } from '../settlement'
+import type { Payer } from '../settle/burner'
 import type { BalanceStore } from '../store/balance-store'
 import { singleFlight } from '../util/single-flight'
 import { paymentRequired, type PaidResource, type PaymentRequired } from '../x402/payment-required'

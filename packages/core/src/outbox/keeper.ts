@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache'
 import type { NeverminedBalance } from '../schemas'
-import { backoff, SETTLE_FAILED, type BurnOutcome, type Burner, type Payer, type Redemption } from '../settlement'
+import { backoff } from '../settle/settler'
+import { SETTLE_FAILED, type BurnOutcome, type Burner, type Payer, type Redemption } from '../settle/burner'
 import type { BalanceStore, CommitOutcome, EntrySnapshot, OrderLock, Settlement } from '../store/balance-store'
 import type { OutboxRecord, SettlementOutbox } from '../store/outbox'
 import { sleep, unrefTimer } from '../timers'

@@ -1,4 +1,4 @@
-import type { Payer } from '../settlement'
+import type { Payer } from '../settle/burner'
 import { base64ToBytes, bytesToBase64 } from '../util/base64'
 import type { PaidResource } from '../x402/payment-required'
 

@@ -1,8 +1,9 @@
-import type { NeverminedClient } from './client'
-import { PlanGateError, UpstreamUnavailableError } from './errors'
-import { backoff, SETTLE_FAILED, type Burner, type Redemption } from './settlement'
-import { safely } from './util/safely'
-import type { BalanceStore, EntrySnapshot } from './store/balance-store'
+import type { NeverminedClient } from '../client'
+import { PlanGateError, UpstreamUnavailableError } from '../errors'
+import { backoff } from './settler'
+import { SETTLE_FAILED, type Burner, type Redemption } from './burner'
+import { safely } from '../util/safely'
+import type { BalanceStore, EntrySnapshot } from '../store/balance-store'
 
 export interface BurnHooks {
   onBurned(redemption: Redemption, remainingBalance: number | undefined): void
