@@ -1,5 +1,5 @@
 /**
- * The adapter cases: what every adapter must do the same way (README, "Quick start" and "What burns credits, and why"), written once and run
+ * The adapter cases: what every adapter must do the same way (docs/reference/frameworks.md, and docs/reference/how-it-works.md, "What burns credits, and why"), written once and run
  * against each driver (adapters.test.ts) on a real server over loopback. An adapter's own file
  * (packages/<name>/test) keeps only what is its framework's alone.
  */

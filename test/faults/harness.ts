@@ -13,7 +13,7 @@ import { AGENTS, type Adapter } from './agents'
 
 export { ADAPTERS, type Adapter } from './agents'
 
-/** The documented denial codes (README "Errors"). */
+/** The documented denial codes (docs/reference/errors.md). */
 export const CODES = [
   'CREDENTIAL_MISSING',
   'CREDENTIAL_INVALID',

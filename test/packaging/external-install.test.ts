@@ -3,7 +3,7 @@
  * installed with npm into a directory outside the workspace next to express and hono from the
  * registry, then loaded with `import` and with `require` by consumer/*.
  *
- * The peers are the oldest versions the README claims (Express 4.17.0, Hono 4.7.7, Koa 2.13.0,
+ * The peers are the oldest versions docs/reference/frameworks.md claims ("Supported versions": Express 4.17.0, Hono 4.7.7, Koa 2.13.0,
  * Fastify 5.0.0) plus Express 5 and Koa 3; the workspace's own tests run the newest. Needs the builds (CI runs `pnpm build`
  * first; here a missing or stale dist/ is rebuilt) and the npm registry.
  */

@@ -266,7 +266,7 @@ function statusError(call: Call, response: FetchResponse): PlanGateError {
   })
 }
 
-/** The published base URLs, what `environment: 'sandbox'` and `'live'` name (README, 'Options'). */
+/** The published base URLs, what `environment: 'sandbox'` and `'live'` name (docs/reference/options.md, `environment`). */
 export const ENVIRONMENTS = {
   sandbox: 'https://api.sandbox.nevermined.app/api/v1',
   live: 'https://api.live.nevermined.app/api/v1',

@@ -11,7 +11,7 @@ export interface PlanBalance {
   expiresAt: string | null
   /**
    * Adds `credits` to what this request used: it is then charged what it used, at most `cost`
-   * (see the README, "Charging by usage"). Throws a `TypeError` for anything but a non-negative
+   * (see docs/guides/usage-pricing.md). Throws a `TypeError` for anything but a non-negative
    * integer.
    */
   use(credits: number): void

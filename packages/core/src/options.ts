@@ -35,7 +35,7 @@ export interface AutoOrderOptions {
   pollTimeoutMs: number
 }
 
-/** How the gate speaks x402 (see README, 'Options', the `x402` row). */
+/** How the gate speaks x402 (see docs/reference/options.md, the `x402` row). */
 export interface X402Options {
   /** `nvm:erc4337` or `nvm:card-delegation`. Default: learned from `GET /protocol/plans/{planId}`. */
   scheme: string

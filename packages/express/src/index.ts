@@ -1,5 +1,5 @@
 /**
- * `@plangate/express`: `requirePlan()` for Express 4 and 5 (README, 'Express (4 and 5)').
+ * `@plangate/express`: `requirePlan()` for Express 4 and 5 (docs/reference/frameworks.md, 'Express (4 and 5)').
  * Translation only: every decision is `@plangate/core`'s (`admit`, `isServed`, the gate).
  */
 export { requirePlan } from './require-plan'

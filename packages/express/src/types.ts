@@ -4,7 +4,7 @@ import type { NextFunction, Request, Response } from 'express'
 
 declare global {
   // Express's own way to type what middleware adds to the request: `req.balance` is typed in
-  // every route, with no cast (README, 'Express (4 and 5)').
+  // every route, with no cast (docs/reference/frameworks.md, 'Express (4 and 5)').
   namespace Express {
     interface Request {
       /** The caller's plan balance after this request's cost, set by `requirePlan()`. */

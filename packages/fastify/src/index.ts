@@ -1,5 +1,5 @@
 /**
- * `@plangate/fastify`: a Fastify 5 plugin and `requirePlan()` preHandler (README, 'Fastify (5)').
+ * `@plangate/fastify`: a Fastify 5 plugin and `requirePlan()` preHandler (docs/reference/frameworks.md, 'Fastify (5)').
  * Translation only: every decision is `@plangate/core`'s (`admit`, `isServed`, the gate).
  */
 export { plangate } from './plugin'

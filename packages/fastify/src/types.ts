@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 
 declare module 'fastify' {
   // Fastify's own way to type what a plugin adds to the request: `request.balance` is typed in
-  // every route, with no cast (README, 'Fastify (5)').
+  // every route, with no cast (docs/reference/frameworks.md, 'Fastify (5)').
   interface FastifyRequest {
     /** The caller's plan balance after this request's cost, set by `requirePlan()` (null on routes it does not guard). */
     balance: PlanBalance

@@ -1,5 +1,5 @@
 /**
- * `@plangate/koa`: `requirePlan()` for Koa 2 and 3 (README, 'Koa (2 and 3)'). Translation only:
+ * `@plangate/koa`: `requirePlan()` for Koa 2 and 3 (docs/reference/frameworks.md, 'Koa (2 and 3)'). Translation only:
  * every decision is `@plangate/core`'s (`admit`, `isServed`, the gate).
  */
 export { requirePlan } from './require-plan'

@@ -10,7 +10,7 @@ export interface PlanState {
 
 declare module 'koa' {
   // Koa's own way to type what middleware adds to ctx.state: `ctx.state.balance` is typed on
-  // every app (README, 'Koa (2 and 3)').
+  // every app (docs/reference/frameworks.md, 'Koa (2 and 3)').
   interface DefaultState extends PlanState {}
 }
 

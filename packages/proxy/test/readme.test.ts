@@ -20,10 +20,12 @@ afterAll(async () => {
   )
 }, 20_000)
 
-/** The README's "Monetise an existing API without code" commands, as a user pastes them. */
+/** The README's "Proxy: monetise an existing API without code" commands, as a user pastes them. */
 function readmeCommands(): { standIn: string; proxyArgs: string[] } {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
-  const section = readme.slice(readme.indexOf('## Monetise an existing API without code'))
+  const heading = readme.indexOf('### Proxy: monetise an existing API without code')
+  expect(heading, 'the README has lost its proxy quick start').toBeGreaterThanOrEqual(0)
+  const section = readme.slice(heading)
   const block = /```sh\n([\s\S]*?)```/.exec(section)![1]!
   const [first, second] = block.trim().split('\n')
   const standIn = /^node -e "(.*)" &/.exec(first!)![1]!

@@ -1,5 +1,5 @@
 /**
- * `@plangate/redis`: a shared `BalanceStore` on Redis (README, 'Running more than one instance'),
+ * `@plangate/redis`: a shared `BalanceStore` on Redis (docs/guides/several-instances.md; docs/reference/stores.md),
  * so that every plangate process
  * spends from one truth. Takes any Redis client through one function, `sendCommand`.
  *
