@@ -1,5 +1,5 @@
 /**
- * `@plangate/core/store`: what a store is made of (docs/WRITING-A-STORE.md). A `BalanceStore`
+ * `@plangate/core/store`: what a store is made of (docs/guides/writing-a-store.md). A `BalanceStore`
  * keeps each holder's credits (known upstream, reserved, committed but not yet burned); the entry
  * steps are the one account of how a reserve, commit, release, settle and observe move those
  * numbers, so a new store (SQL, a KV, a Durable Object) applies them rather than re-deriving
