@@ -8,7 +8,9 @@
 import { createHash } from 'node:crypto'
 import { createPlanGate } from '@plangate/core'
 import { createLocalLedger } from '@plangate/core/local'
-import { createRedisStore, SCRIPTS, type SendCommand } from '@plangate/redis'
+import { createRedisStore, type SendCommand } from '@plangate/redis'
+// The scripts are not exported: a test names them from the source, as the SHA pins do.
+import { SCRIPTS } from '../../packages/redis/src/script-set'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freshPrefix, ioredis, nodeRedis, type Connected } from '../../packages/redis/test/clients'
