@@ -117,12 +117,15 @@ output.push(...parts.flat())
 mkdirSync(`${BENCH_DIR}results`, { recursive: true })
 writeFileSync(`${BENCH_DIR}results/latest.json`, `${JSON.stringify(results, null, 1)}\n`)
 // A full run's figures become the committed ones (the sections it measured) and the charts are
-// drawn again from them; a quick run's figures mean nothing, so its charts go to a temporary
-// directory, drawn only to check that they can be.
-const chartsDir = flags.charts ?? (quick ? mkdtempSync(join(tmpdir(), 'plangate-charts-')) : CHARTS_DIR)
+// drawn again from them; a quick run's figures mean nothing, and a run whose checks failed
+// measured something broken, so their charts go to a temporary directory, drawn only to check
+// that they can be, and the committed results are left as they were.
+const measuredRight = !quick && problems.length === 0
+if (!quick && !measuredRight && flags.charts === undefined) output.push(`Results not merged into ${join(CHARTS_DIR, 'results.json')}: the run's checks failed (see Problems).`, '')
+const chartsDir = flags.charts ?? (measuredRight ? CHARTS_DIR : mkdtempSync(join(tmpdir(), 'plangate-charts-')))
 try {
   mkdirSync(chartsDir, { recursive: true })
-  const all = quick && flags.charts === undefined ? results : mergeResults(join(chartsDir, 'results.json'), results)
+  const all = chartsDir !== CHARTS_DIR && flags.charts === undefined ? results : mergeResults(join(chartsDir, 'results.json'), results)
   const written = await renderCharts(all, chartsDir)
   output.push(`Charts: ${written.length} drawn into ${chartsDir} (${written.map((path) => basename(path)).join(', ') || 'none: no section with a chart was measured'})`, '')
 } catch (error) {
