@@ -21,6 +21,7 @@
  */
 export { bearerToken, parseApiKey, type ParsedApiKey } from './api-key'
 export { sharedGate } from './default-gate'
+export { headerValue } from './header-value'
 export { abortBalance, RequestBalance } from './request-balance'
 export { chargeNow, endLease, type Ending, type UsageOf } from './charge'
 export { normalizePlanId } from './plan-id'

@@ -1,6 +1,6 @@
 /** `requirePlan()` for Express: the middleware, and how it charges or gives back on the response. */
 import { type Lease, type PlanId } from '@plangate/core'
-import { abortBalance, admit, commitForReceipt, credentialFrom, endLease, isServed, resolveRequirePlan, sharedGate, X402_HEADERS, type Admission, type ReceiptWait, type RequirePlanConfig, type UsageOf } from '@plangate/core/adapter'
+import { abortBalance, admit, commitForReceipt, credentialFrom, endLease, headerValue, isServed, resolveRequirePlan, sharedGate, X402_HEADERS, type Admission, type ReceiptWait, type RequirePlanConfig, type UsageOf } from '@plangate/core/adapter'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import type { ExpressRequirePlanOptions } from './types'
 
@@ -18,7 +18,7 @@ import type { ExpressRequirePlanOptions } from './types'
  */
 export function requirePlan(planId: PlanId, options?: ExpressRequirePlanOptions): RequestHandler {
   const config: Config = resolveRequirePlan<Request, [Request, Response]>(planId, options, {
-    credential: (req) => credentialFrom(req.headers.authorization, headerText(req.headers[X402_HEADERS.paymentSignature])),
+    credential: (req) => credentialFrom(headerValue(req.headers.authorization), headerValue(req.headers[X402_HEADERS.paymentSignature])),
     resource: (req) => ({ url: req.originalUrl, method: req.method }),
     extraOptions: ['onDenied'],
   })
@@ -40,10 +40,6 @@ export function requirePlan(planId: PlanId, options?: ExpressRequirePlanOptions)
     const pass = once(next)
     admission.then((later) => handle(later, config, req, res, pass, onDenied)).catch(pass)
   }
-}
-
-function headerText(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value
 }
 
 function once(next: NextFunction): NextFunction {

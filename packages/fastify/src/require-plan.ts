@@ -1,5 +1,5 @@
 import { GateMisconfiguredError, type PlanId } from '@plangate/core'
-import { admit, credentialFrom, resolveRequirePlan, sharedGate, toProblem, X402_HEADERS, type Admission } from '@plangate/core/adapter'
+import { admit, credentialFrom, headerValue, resolveRequirePlan, sharedGate, toProblem, X402_HEADERS, type Admission } from '@plangate/core/adapter'
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import { hold, kSettles } from './settle'
 import type { FastifyRequirePlanOptions } from './types'
@@ -45,8 +45,7 @@ export function requirePlan(planId: PlanId, options?: FastifyRequirePlanOptions)
  * reads goes through here.
  */
 function requestHeader(request: FastifyRequest, name: string): string | undefined {
-  const value = request.headers[name]
-  return Array.isArray(value) ? value.join(', ') : value
+  return headerValue(request.headers[name])
 }
 
 function deny(reply: FastifyReply, denial: Pick<Extract<Admission, { allowed: false }>, 'status' | 'headers' | 'body'>): void {

@@ -1,6 +1,6 @@
 /** `requirePlan()` for Koa: the middleware, and how it charges or gives back once the answer is sent. */
 import { type Lease, type PlanId } from '@plangate/core'
-import { abortBalance, admit, commitForReceipt, credentialFrom, endLease, isServed, resolveRequirePlan, sharedGate, X402_HEADERS, type RequirePlanConfig, type UsageOf } from '@plangate/core/adapter'
+import { abortBalance, admit, commitForReceipt, credentialFrom, endLease, headerValue, isServed, resolveRequirePlan, sharedGate, X402_HEADERS, type RequirePlanConfig, type UsageOf } from '@plangate/core/adapter'
 import type { Context, Middleware, Next, ParameterizedContext } from 'koa'
 import { throwDenial } from './denial'
 import type { KoaRequirePlanOptions, PlanState } from './types'
@@ -68,8 +68,7 @@ function isStream(body: unknown): boolean {
  * reads goes through here.
  */
 function requestHeader(ctx: Context, name: string): string | undefined {
-  const value = ctx.req.headers[name]
-  return Array.isArray(value) ? value.join(', ') : value
+  return headerValue(ctx.req.headers[name])
 }
 
 type Config = RequirePlanConfig<Context, [Context]>
