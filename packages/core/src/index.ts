@@ -54,6 +54,7 @@ export {
 } from './store/balance-store'
 export { MemoryBalanceStore, type MemoryStoreOptions } from './store/memory-store'
 export { isOutbox, type OutboxRecord, type SettlementOutbox } from './store/outbox'
+export { MemoryOutboxStore, type MemoryOutboxOptions } from './outbox/memory-outbox'
 export { commitNowhere, commitTo, countOrder, newEntry, observeOn, releaseFrom, reserveFrom, settleOn, snapshotOf } from './store/entry-steps'
 export {
   DEFAULT_RESERVATION_LEASE_MS,
