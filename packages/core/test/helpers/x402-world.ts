@@ -36,7 +36,8 @@ export interface BurnWorld {
   serve(amount: number): Promise<Redemption>
   /** The store reads Alice's balance from the ledger (as the gate does before serving). */
   observe(): Promise<void>
-  x402(maxRetries?: number): X402Burner
+  /** The x402 burner, settling `through` (default the world's store; a keeper's `store()` for an outbox). */
+  x402(maxRetries?: number, through?: BalanceStore): X402Burner
   redeem(maxRetries?: number): RedeemBurner
 }
 
@@ -91,11 +92,11 @@ export async function burnWorld(plan: { credits?: number; price?: number } = {},
       const balance = await client.balance(planId, alice.address, agent.apiKey)
       await store.observe(key, { remaining: balance.remaining, total: balance.total, expiresAt: null }, startedAt, Date.now())
     },
-    x402: (maxRetries = 3) =>
+    x402: (maxRetries = 3, through = store) =>
       new X402Burner({
         client,
         agentKey: agent.apiKey,
-        store,
+        store: through,
         maxRetries,
         tokens,
         paymentRequired: async (r) => paymentRequired(r.planId, (await plans.facts(r.planId)).scheme, undefined, r.resource),
