@@ -50,9 +50,10 @@ describe('X402Burner', () => {
 
   it('credits the gate’s own order bought meanwhile are not taken for a top-up: unchanged net of them, sent again', async () => {
     let ordered = false
-    let w: BurnWorld | undefined
-    w = await burnWorld({}, {
+    const ref: { w?: BurnWorld } = {}
+    const w = await burnWorld({}, {
       before: async (request) => {
+        const w = ref.w
         if (w === undefined || !request.url.endsWith('/x402/settle') || ordered) return
         ordered = true
         // The gate ordered for this holder while the settle was out (its answer then lost, unapplied).
@@ -61,6 +62,7 @@ describe('X402Burner', () => {
         w.ledger.inject('settle', { status: 502 })
       },
     })
+    ref.w = w
     await w.x402().burn(await w.serve(2))
     expect(w.ledger.counters.settle).toBe(2)
     expect(w.ledger.balance(w.planId, w.alice.address).remaining).toBe(5 + 5 - 2)
@@ -86,14 +88,16 @@ describe('X402Burner', () => {
 
   it('answer lost, the balance moved otherwise (spent elsewhere meanwhile): not sent again, reported as not known', async () => {
     let spent = false
-    let w: BurnWorld | undefined
-    w = await burnWorld({}, {
+    const ref: { w?: BurnWorld } = {}
+    const w = await burnWorld({}, {
       before: async (request) => {
+        const w = ref.w
         if (w === undefined || !request.url.includes('/balance/') || spent || w.ledger.counters.settle === 0) return
         spent = true
         await redeemDirectly(w, 1)
       },
     })
+    ref.w = w
     w.ledger.inject('settle', { afterApply: true, network: true })
     expect(await w.x402().burn(await w.serve(2))).toBe(SETTLE_FAILED)
     expect(w.ledger.counters.settle).toBe(1)

@@ -55,17 +55,18 @@ async function twoProcesses() {
   const warnings: string[] = []
   const gate = (): Gate => {
     const lost: Gate['lost'] = []
-    let settler: Settler | undefined
+    const late: { settler?: Settler } = {}
     const keeper = new OutboxKeeper({
       outbox: store,
       agentKey: w.agent.apiKey,
       max: 100,
       balance: (planId, holder) => w.client.balance(planId, holder, w.agent.apiKey),
-      settle: (r) => settler!.add(r),
+      settle: (r) => late.settler!.add(r),
       onLost: (redemption, error) => void lost.push({ redemption, error }),
       logger: { warn: (m) => void warnings.push(m) },
     })
-    settler = new Settler({ store, burner: keeper.burner(w.x402(3, keeper.store())), batchMs: 0 })
+    const settler = new Settler({ store, burner: keeper.burner(w.x402(3, keeper.store())), batchMs: 0 })
+    late.settler = settler
     const serve = async (cost: number) => {
       const held = await keeper.store().reserve(w.key, cost, Date.now(), Infinity)
       if (!held.ok) throw new Error(`expected ${cost} reserved, got ${held.reason}`)
