@@ -128,4 +128,19 @@ describe('X402Burner', () => {
     expect(w.ledger.balance(w.planId, w.alice.address).remaining).toBe(5)
     expect(w.failed[0]!.error.message).toMatch(/could not be confirmed or ruled out after 3 attempt/)
   })
+
+  it('a token the API refuses: a holder paying by key gets a new one, once', async () => {
+    const w = await burnWorld()
+    w.ledger.inject('settle', { status: 401, times: 1 })
+    const burner = w.x402()
+    expect(await burner.burn(await w.serve(1))).toMatchObject({ success: true })
+    expect(w.ledger.counters.settle).toBe(2)
+    expect(w.ledger.counters.permission).toBe(2)
+    // Refused again with the new one: reported, not renewed a second time.
+    w.ledger.inject('settle', { status: 401, times: 2 })
+    expect(await burner.burn(await w.serve(1))).toBe(SETTLE_FAILED)
+    expect(w.ledger.counters.settle).toBe(4)
+    expect(w.ledger.counters.permission).toBe(3)
+    expect(w.failed).toHaveLength(1)
+  })
 })
