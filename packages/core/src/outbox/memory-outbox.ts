@@ -105,7 +105,11 @@ export class MemoryOutboxStore implements BalanceStore, SettlementOutbox {
     return Promise.resolve(this.#store.recordOrder(key, now, windowMs, max))
   }
 
-  /** Exclusive, as a shared store's is: `startRedemption` waits while it is held. */
+  /**
+   * Exclusive, as a shared store's is: `startRedemption` waits while it is held. Unlike Redis's,
+   * it is not refused after a balance read that raced another: like `MemoryBalanceStore`, this
+   * store's reads are one process's, ordered by the gate's own single-flight.
+   */
   lockOrder(key: string, ttlMs: number): Promise<OrderLock | undefined> {
     const at = this.#now()
     const held = this.#locks.get(key)
