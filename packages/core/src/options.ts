@@ -155,6 +155,20 @@ const optionsSchema = z.strictObject({
   env: z.custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null, 'expected an object').optional(),
 })
 
+/** The option names of the object at `path` in the options (through optional and union wrappers). */
+function optionNames(path: string[]): string[] {
+  type Node = { shape?: Record<string, unknown>; unwrap?: () => unknown; options?: unknown[] }
+  const objectOf = (schema: unknown): Node | undefined => {
+    let node = schema as Node | undefined
+    while (node?.unwrap !== undefined && node.shape === undefined) node = node.unwrap() as Node
+    if (node?.shape === undefined && node?.options !== undefined) return node.options.map(objectOf).find((o) => o?.shape !== undefined)
+    return node
+  }
+  let node = objectOf(optionsSchema)
+  for (const key of path) node = objectOf(node?.shape?.[key])
+  return Object.keys(node?.shape ?? {})
+}
+
 const consoleLogger: PlanGateLogger = {
   warn: (message) => console.warn(`[plangate] ${message}`),
   error: (message) => console.error(`[plangate] ${message}`),
@@ -168,8 +182,11 @@ export function resolveGateConfig(input: unknown): ResolvedGateConfig {
   const parsed = optionsSchema.safeParse(input ?? {})
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!
-    const name = issue.path.length > 0 ? issue.path.join('.') : issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : '(options)'
-    const hint = issue.code === 'unrecognized_keys' ? `unknown option; the options are ${Object.keys(optionsSchema.shape).join(', ')}` : issue.message
+    // An unknown key is named in full (`settle.batchms`), with the options of the object it is in.
+    const unknown = issue.code === 'unrecognized_keys' ? issue.keys : []
+    const path = [...issue.path.map(String), ...unknown.slice(0, 1)]
+    const name = path.length > 0 ? path.join('.') : '(options)'
+    const hint = issue.code === 'unrecognized_keys' ? `unknown option; the options${issue.path.length > 0 ? ` of "${issue.path.join('.')}"` : ''} are ${optionNames(issue.path.map(String)).join(', ')}` : issue.message
     throw new TypeError(`plangate: invalid option "${name}": ${hint}.`)
   }
   const options = parsed.data

@@ -26,6 +26,7 @@ export {
   type Settlement,
 } from './store/balance-store'
 export { isOutbox, type OutboxRecord, type SettlementOutbox } from './store/outbox'
+export { MemoryOutboxStore, type MemoryOutboxOptions } from './outbox/memory-outbox'
 export { commitNowhere, commitTo, countOrder, newEntry, observeOn, releaseFrom, reserveFrom, settleOn, snapshotOf } from './store/entry-steps'
 export {
   DEFAULT_RESERVATION_LEASE_MS,

@@ -9,7 +9,9 @@ import type { CommitOutcome, ReserveOutcome, Settlement } from './balance-store'
  * claims the owner, and adopts its records: what was only recorded is settled again from the
  * top, what was in flight is judged from the balance (see OutboxKeeper), never sent twice blind.
  *
- * The memory store has none of this: when its process dies, its balances die with it.
+ * `MemoryBalanceStore` has none of this: when its process dies, its balances die with it.
+ * `MemoryOutboxStore` (outbox/memory-outbox.ts) keeps one in memory, with this meaning, for
+ * gates that share one process (and for tests of the keeper without a Redis server).
  */
 export interface SettlementOutbox {
   /** How long an owner lives without renewing its lease (ms); it renews about three times as often. */
