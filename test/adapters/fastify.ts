@@ -1,6 +1,6 @@
 import type { Server } from 'node:http'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type preHandlerAsyncHookHandler } from 'fastify'
-import { plangate, requirePlan, type PlangateOptions } from '@plangate/fastify'
+import { plangate, type PlangateOptions } from '@plangate/fastify'
 import { Readable } from 'node:stream'
 import { probe, type Driver, type Probe } from './driver'
 import { held, lines, reportUse, statusOf, usedFrom } from './usage-routes'
@@ -38,7 +38,7 @@ function routes(app: FastifyInstance, seen: Probe, preHandler: preHandlerAsyncHo
 }
 
 /**
- * Fastify with `requirePlan` as each route's preHandler (the plugin registered bare), or the plugin
+ * Fastify with `app.requirePlan` as each route's preHandler (the plugin registered bare, which adds it), or the plugin
  * registered with the plan for the whole scope; in a child scope either way.
  */
 function driver(name: string, per: 'route' | 'scope'): Driver {
@@ -47,9 +47,8 @@ function driver(name: string, per: 'route' | 'scope'): Driver {
       await app.register(plangate, { ...options, planId } as PlangateOptions)
       return []
     }
-    const preHandler = requirePlan(planId as string, options)
     await app.register(plangate)
-    return [preHandler]
+    return [app.requirePlan(planId as string, options)]
   }
   return {
     name,

@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPlanGate } from '@plangate/core'
 import { encodeBase64Url } from '../../packages/core/src/api-key'
 import { requirePlan as expressPlan } from '@plangate/express'
-import { requirePlan as fastifyPlan } from '@plangate/fastify'
+import Fastify from 'fastify'
+import { plangate } from '@plangate/fastify'
 import { requirePlan as honoPlan } from '@plangate/hono'
 import { requirePlan as koaPlan } from '@plangate/koa'
 import { ADAPTERS, CODES, expectNoSecrets, expectProblem, startWorld, type World } from './harness'
@@ -151,6 +152,9 @@ describe('plan ids with path tricks are refused when the middleware is created',
   const gate = createPlanGate({ apiKey: `nvm:${jwtPart({ alg: 'none' })}.${jwtPart({ sub: `0x${'1'.repeat(40)}` })}.AA`, environment: 'http://127.0.0.1:9/api/v1' })
 
   it('every adapter throws a TypeError; the gate refuses it before any call', async () => {
+    const fastify = Fastify()
+    await fastify.register(plangate)
+    const fastifyPlan = fastify.requirePlan.bind(fastify)
     await fc.assert(
       fc.asyncProperty(tricky, async (id) => {
         expect(() => expressPlan(id as never, { gate })).toThrow(TypeError)

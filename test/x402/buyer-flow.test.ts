@@ -1,7 +1,7 @@
 import { createPlanGate, type PlanGate, type PlanGateOptions } from '@plangate/core'
 import { createLocalLedger, type LedgerEndpoint, type LocalAccount, type LocalLedger } from '@plangate/core/local'
 import { requirePlan as expressRequirePlan } from '@plangate/express'
-import { plangate, requirePlan as fastifyRequirePlan } from '@plangate/fastify'
+import { plangate } from '@plangate/fastify'
 import { requirePlan as honoRequirePlan } from '@plangate/hono'
 import { requirePlan as koaRequirePlan } from '@plangate/koa'
 import Fastify from 'fastify'
@@ -134,7 +134,7 @@ const frameworks: Array<[string, Serve]> = [
     async (planId, gate, status = 200, cost) => {
       const app = Fastify({ maxParamLength: 200, http: { maxHeaderSize: MAX_HEADER_SIZE } })
       await app.register(plangate)
-      app.post('/ask', { preHandler: fastifyRequirePlan(planId, { gate, ...(cost && { cost }) }) }, async (request, reply) => {
+      app.post('/ask', { preHandler: app.requirePlan(planId, { gate, ...(cost && { cost }) }) }, async (request, reply) => {
         if (cost) request.balance.use(Number(request.headers['x-use']))
         return reply.code(status).send({ answer: 42, balance: request.balance })
       })

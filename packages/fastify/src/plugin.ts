@@ -19,6 +19,8 @@ const plugin: FastifyPluginAsync<PlangateOptions> = async (fastify, options) => 
   // Once per scope, however often the plugin is registered in it or above.
   if (!fastify.hasDecorator(kSettles)) {
     fastify.decorate(kSettles, true)
+    // The guard is reachable only through the plugin: a scope without its hooks has no requirePlan.
+    fastify.decorate('requirePlan', requirePlan)
     if (!fastify.hasRequestDecorator('balance')) fastify.decorateRequest('balance', null as never)
     fastify.addHook('onSend', (request, reply, payload, next) => {
       addHeaders(request, reply, payload).then(
@@ -44,14 +46,14 @@ const plugin: FastifyPluginAsync<PlangateOptions> = async (fastify, options) => 
 
 /**
  * The Fastify 5 plugin. Registered with a `planId` (and `requirePlan`'s options), it charges every
- * route of the scope it is registered in; registered without, it only settles what the
- * `requirePlan()` preHandlers of its scope admit.
+ * route of the scope it is registered in; registered without, it adds `app.requirePlan()`, a
+ * preHandler per route, and settles what those admit.
  *
  * @example
  * await app.register(plangate, { planId: 7, gate })         // every route below: 1 credit of plan 7
  * app.get('/ask', async (request) => request.balance)
  *
  * await app.register(plangate)                               // per route
- * app.post('/long', { preHandler: requirePlan(7, { cost: 5 }) }, handler)
+ * app.post('/long', { preHandler: app.requirePlan(7, { cost: 5 }) }, handler)
  */
 export const plangate = fp(plugin, { fastify: '5.x', name: '@plangate/fastify' })

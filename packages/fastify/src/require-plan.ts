@@ -6,7 +6,7 @@ import type { FastifyRequirePlanOptions } from './types'
 
 /**
  * A `preHandler` that charges the request to a Nevermined plan: `cost` credits of `planId`, from
- * the caller whose key is on the request. The route sees `request.balance`; a 2xx sent whole
+ * the caller whose key is on the request. Reached as `app.requirePlan()`, which the plugin adds. The route sees `request.balance`; a 2xx sent whole
  * redeems the credits, anything else (an error, a client that goes away) gives them back. Needs
  * the `plangate` plugin registered in the route's scope or above: its hooks settle the credits.
  *
@@ -15,7 +15,7 @@ import type { FastifyRequirePlanOptions } from './types'
  *
  * @example
  * await app.register(plangate)
- * app.post('/ask', { preHandler: requirePlan(7, { gate, cost: 2 }) }, async (request) => request.balance)
+ * app.post('/ask', { preHandler: app.requirePlan(7, { gate, cost: 2 }) }, async (request) => request.balance)
  */
 export function requirePlan(planId: PlanId, options?: FastifyRequirePlanOptions): preHandlerAsyncHookHandler {
   const config = resolveRequirePlan<FastifyRequest, [FastifyRequest, FastifyReply]>(planId, options, {

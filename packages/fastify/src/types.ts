@@ -1,6 +1,6 @@
 import type { PlanBalance, PlanId } from '@plangate/core'
 import type { RequirePlanOptions } from '@plangate/core/adapter'
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 
 declare module 'fastify' {
   // Fastify's own way to type what a plugin adds to the request: `request.balance` is typed in
@@ -8,6 +8,19 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The caller's plan balance after this request's cost, set by `requirePlan()` (null on routes it does not guard). */
     balance: PlanBalance
+  }
+  interface FastifyInstance {
+    /**
+     * A `preHandler` that charges a route `cost` credits of `planId`, added by the `plangate`
+     * plugin to the scope it is registered in (and its children): the guard exists only where
+     * the plugin's hooks can settle what it admits. Throws a `TypeError` for a bad plan id or
+     * option, when it is created.
+     *
+     * @example
+     * await app.register(plangate)
+     * app.post('/ask', { preHandler: app.requirePlan(7, { cost: 2 }) }, async (request) => request.balance)
+     */
+    requirePlan(planId: PlanId, options?: FastifyRequirePlanOptions): preHandlerAsyncHookHandler
   }
 }
 

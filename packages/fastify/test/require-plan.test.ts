@@ -1,12 +1,12 @@
 /**
- * What only Fastify does: the plugin and its scopes, requirePlan without it, errors that an error
+ * What only Fastify does: the plugin and its scopes, app.requirePlan carried out of them, errors that an error
  * handler answers, response schemas. Everything every adapter does the same way is in the shared
  * table, test/adapters/cases.ts, run on Fastify (per route and per scope) by
  * test/adapters/adapters.test.ts.
  */
 import Fastify, { type FastifyInstance } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
-import { plangate, requirePlan, type PlanGate } from '@plangate/fastify'
+import { plangate, type PlanGate } from '@plangate/fastify'
 import { auth, expectProblem, get } from '../../../test/adapters/index'
 import { secretsOf, subscribe, world } from '../../../test/helpers/world'
 
@@ -72,14 +72,32 @@ describe('the plugin', () => {
   })
 })
 
-describe('requirePlan', () => {
-  it('without the plugin in its scope, answers 500 GATE_MISCONFIGURED and serves nothing free', async () => {
+describe('app.requirePlan', () => {
+  it('exists only where the plugin is registered', async () => {
+    const app = Fastify()
+    apps.push(app)
+    expect(app.hasDecorator('requirePlan')).toBe(false)
+    expect((app as { requirePlan?: unknown }).requirePlan).toBeUndefined()
+    await app.register(async (paid) => {
+      await paid.register(plangate)
+      expect(typeof paid.requirePlan).toBe('function')
+    })
+    await app.ready()
+    expect(app.hasDecorator('requirePlan')).toBe(false)
+  })
+
+  it('carried into a scope without the plugin, answers 500 GATE_MISCONFIGURED and serves nothing free', async () => {
     const { ledger, alice, planId, gate } = track(world())
     await subscribe(ledger, planId, alice)
     const before = ledger.counters
     let routed = 0
     const app = Fastify()
-    app.get('/paid', { preHandler: requirePlan(planId, { gate }) }, async () => ({ routed: ++routed }))
+    let carried: ReturnType<FastifyInstance['requirePlan']> | undefined
+    await app.register(async (other) => {
+      await other.register(plangate)
+      carried = other.requirePlan(planId, { gate })
+    })
+    app.get('/paid', { preHandler: carried! }, async () => ({ routed: ++routed }))
     const res = await get(await listen(app), '/paid', auth(alice.apiKey))
     const body = expectProblem(res, 500, 'GATE_MISCONFIGURED', planId, secretsOf(alice.apiKey))
     expect(body.detail).toMatch(/app\.register\(plangate\)/)
@@ -93,10 +111,10 @@ describe('requirePlan', () => {
     const app = Fastify()
     await app.register(plangate)
     app.setErrorHandler(async () => ({ recovered: true }))
-    app.get('/throw', { preHandler: requirePlan(planId, { gate }) }, async () => {
+    app.get('/throw', { preHandler: app.requirePlan(planId, { gate }) }, async () => {
       throw new Error('route failed')
     })
-    app.get('/ok', { preHandler: requirePlan(planId, { gate }) }, async (request) => request.balance)
+    app.get('/ok', { preHandler: app.requirePlan(planId, { gate }) }, async (request) => request.balance)
     const url = await listen(app)
     const recovered = await get(url, '/throw', auth(alice.apiKey))
     expect([recovered.status, recovered.json()]).toEqual([200, { recovered: true }])
@@ -111,14 +129,17 @@ describe('requirePlan', () => {
     const app = Fastify()
     await app.register(plangate)
     const schema = { response: { '4xx': { type: 'object', properties: { message: { type: 'string' } } } } }
-    app.get('/paid', { schema, preHandler: requirePlan(planId, { gate }) }, async () => ({ message: 'served' }))
+    app.get('/paid', { schema, preHandler: app.requirePlan(planId, { gate }) }, async () => ({ message: 'served' }))
     expectProblem(await get(await listen(app), '/paid'), 401, 'CREDENTIAL_MISSING', planId)
   })
 
-  it('onDenied is an unknown option (it is Express only): a TypeError naming it', () => {
+  it('onDenied is an unknown option (it is Express only): a TypeError naming it', async () => {
     const { gate } = track(world())
-    expect(() => requirePlan(1, { gate, onDenied: () => {} } as never)).toThrow(/"onDenied"/)
-    expect(() => requirePlan(1, { gate, onDenied: () => {} } as never)).toThrow(TypeError)
+    const app = Fastify()
+    apps.push(app)
+    await app.register(plangate)
+    expect(() => app.requirePlan(1, { gate, onDenied: () => {} } as never)).toThrow(/"onDenied"/)
+    expect(() => app.requirePlan(1, { gate, onDenied: () => {} } as never)).toThrow(TypeError)
   })
 })
 

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyRequest, type preHandlerAsyncHookHandler } from 'fastify'
 import { describe, expectTypeOf, it } from 'vitest'
-import { createPlanGate, plangate, requirePlan, type FastifyRequirePlanOptions, type PlanBalance } from '@plangate/fastify'
+import { createPlanGate, plangate, type FastifyRequirePlanOptions, type PlanBalance } from '@plangate/fastify'
 
 describe('@plangate/fastify types', () => {
   const gate = createPlanGate({ apiKey: 'nvm:x.y.z' })
@@ -14,18 +14,20 @@ describe('@plangate/fastify types', () => {
     })
   })
 
-  it('takes requirePlan as a preHandler, on routes with typed generics too', () => {
+  it('takes app.requirePlan as a preHandler, on routes with typed generics too', () => {
     const app = Fastify()
     void app.register(plangate)
-    app.get<{ Querystring: { n: string } }>('/ask', { preHandler: requirePlan(7, { gate }) }, async (request) => {
+    app.get<{ Querystring: { n: string } }>('/ask', { preHandler: app.requirePlan(7, { gate }) }, async (request) => {
       expectTypeOf(request.query.n).toEqualTypeOf<string>()
       return request.balance
     })
-    app.post('/long', { preHandler: [requirePlan(7, { gate, cost: 5 })] }, async (request) => request.balance)
+    app.post('/long', { preHandler: [app.requirePlan(7, { gate, cost: 5 })] }, async (request) => request.balance)
   })
 
   it('types the preHandler and the options', () => {
-    expectTypeOf(requirePlan(7)).toEqualTypeOf<preHandlerAsyncHookHandler>()
+    const app = Fastify()
+    const requirePlan = app.requirePlan.bind(app)
+    expectTypeOf(app.requirePlan(7)).toEqualTypeOf<preHandlerAsyncHookHandler>()
     expectTypeOf<NonNullable<FastifyRequirePlanOptions['credential']>>().parameter(0).toEqualTypeOf<FastifyRequest>()
     requirePlan(7n, { gate, cost: (request) => Number((request.query as { n: string }).n), credential: (request) => request.headers['x-api-key'] as string, headers: false })
     void Fastify().register(plangate, { planId: '7', cost: async () => 2 })

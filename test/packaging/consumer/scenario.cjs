@@ -13,7 +13,7 @@ const EXPECTED = {
   express: ['requirePlan', 'createPlanGate', 'isPlanGateError', ...ERROR_CLASSES],
   hono: ['requirePlan', 'createPlanGate', 'isPlanGateError', ...ERROR_CLASSES],
   koa: ['requirePlan', 'createPlanGate', 'isPlanGateError', ...ERROR_CLASSES],
-  fastify: ['requirePlan', 'plangate', 'createPlanGate', 'isPlanGateError', ...ERROR_CLASSES],
+  fastify: ['plangate', 'createPlanGate', 'isPlanGateError', ...ERROR_CLASSES],
   node: ['createNodeFetch'],
 }
 
