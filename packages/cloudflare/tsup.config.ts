@@ -1,12 +1,4 @@
-import { defineConfig } from 'tsup'
+import { packageConfig } from '../../tsup.package'
 
-export default defineConfig({
-  entry: { index: 'src/index.ts' },
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'es2022',
-  // Provided by the Workers runtime.
-  external: ['cloudflare:workers'],
-})
+// cloudflare:workers is provided by the Workers runtime.
+export default packageConfig({ entry: { index: 'src/index.ts' }, external: ['cloudflare:workers'] })

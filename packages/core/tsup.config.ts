@@ -1,11 +1,7 @@
-import { defineConfig } from 'tsup'
+import { packageConfig } from '../../tsup.package'
 
-export default defineConfig({
+export default packageConfig({
   entry: { index: 'src/index.ts', adapter: 'src/adapter.ts', store: 'src/store.ts', local: 'src/local/index.ts', reexport: 'src/reexport.ts', testing: 'src/testing/index.ts' },
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'es2022',
+  // Web APIs only: no Node built-ins are assumed (Workers, Deno, Bun).
   platform: 'neutral',
 })

@@ -12,26 +12,10 @@
  * ```
  */
 export { ENVIRONMENTS, NeverminedClient, type FetchLike, type FetchResponse, type NeverminedClientOptions, type RedeemRequest } from './client'
-export {
-  CostInvalidError,
-  CredentialInvalidError,
-  CredentialMissingError,
-  GateMisconfiguredError,
-  isPlanGateError,
-  PaymentRequiredError,
-  PlanGateError,
-  PlanNotFoundError,
-  StoreUnavailableError,
-  UpstreamUnavailableError,
-  type PlanGateErrorCode,
-} from './errors'
-export { createPlanGate, type PlanGate } from './gate/plan-gate'
-export type { Credential, Lease, PlanBalance, SettlementReceipt } from './lease'
-export { UsageError } from './charge'
-export type { AutoOrderOptions, PlanGateHooks, PlanGateLogger, PlanGateOptions, X402Options } from './options'
-export type { PlanId } from './plan-id'
-export type { ProblemDetails } from './problem'
-export type { FixedCost, UsageCost } from './require-plan'
+// The gate, the errors and the types every adapter also hands its users: one list.
+export * from './reexport'
+export type { Credential, Lease, SettlementReceipt } from './lease'
+export type { AutoOrderOptions, PlanGateHooks, PlanGateLogger, X402Options } from './options'
 export type { PaymentRequired, PaymentScheme } from './x402/payment-required'
 export { parseX402Token, type X402TokenClaims } from './x402/token'
 export type { NeverminedBalance } from './schemas'
