@@ -1,12 +1,23 @@
 import { defineConfig } from 'tsup'
 
-export default defineConfig({
-  // Web APIs only, so it bundles unchanged for workerd, Deno and Bun.
-  entry: { index: 'src/index.ts' },
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'es2022',
-  platform: 'neutral',
-})
+export default defineConfig([
+  {
+    // The library: Web APIs only, so it bundles unchanged for workerd, Deno and Bun.
+    entry: { index: 'src/index.ts' },
+    format: ['esm', 'cjs'],
+    dts: true,
+    clean: true,
+    sourcemap: true,
+    target: 'es2022',
+    platform: 'neutral',
+  },
+  {
+    // The executable: ESM only, run by node through the package's `bin`.
+    entry: { cli: 'src/cli.ts' },
+    format: ['esm'],
+    sourcemap: true,
+    target: 'es2022',
+    platform: 'node',
+    banner: { js: '#!/usr/bin/env node' },
+  },
+])
