@@ -35,6 +35,9 @@ const OPTIONS = {
   version: { type: 'boolean' },
 } as const
 
+/** Every flag the command takes, as typed: `--port`, … */
+export const FLAG_NAMES = Object.keys(OPTIONS).map((name) => `--${name}`)
+
 /**
  * Reads the command line; anything wrong (an unknown flag, a missing or malformed value) is a
  * {@link UsageError} naming the flag and what it takes.
@@ -95,7 +98,7 @@ function explain(error: unknown): string {
   const code = (error as { code?: string }).code
   const flag = /'(-{1,2}[^'\s]+)/.exec(message)?.[1]
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-    return `unknown flag ${flag ?? ''}; the flags are ${Object.keys(OPTIONS).map((name) => `--${name}`).join(', ')}.`
+    return `unknown flag ${flag ?? ''}; the flags are ${FLAG_NAMES.join(', ')}.`
   }
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && /does not take an argument/.test(message)) {
     return `${flag ?? 'a switch'} takes no value; write ${flag ?? 'it'} alone.`
