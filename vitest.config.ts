@@ -16,6 +16,7 @@ export default defineConfig({
       { find: /^@plangate\/cloudflare$/, replacement: src('./packages/cloudflare/src/index.ts') },
       { find: /^@plangate\/express$/, replacement: src('./packages/express/src/index.ts') },
       { find: /^@plangate\/hono$/, replacement: src('./packages/hono/src/index.ts') },
+      { find: /^@plangate\/ledger$/, replacement: src('./packages/ledger/src/index.ts') },
       { find: /^@plangate\/koa$/, replacement: src('./packages/koa/src/index.ts') },
       { find: /^@plangate\/mcp\/node$/, replacement: src('./packages/mcp/src/node.ts') },
       { find: /^@plangate\/mcp\/web$/, replacement: src('./packages/mcp/src/web.ts') },

@@ -10,7 +10,7 @@ BIN=node_modules/.bin
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-for pkg in core express hono koa fastify node proxy cloudflare redis mcp; do
+for pkg in ledger core express hono koa fastify node proxy cloudflare redis mcp; do
   if [[ ! -f packages/$pkg/dist/index.js ]]; then
     echo "packages/$pkg/dist is missing: run pnpm build first" >&2
     exit 1

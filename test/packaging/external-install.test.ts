@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const run = promisify(execFile)
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const PACKAGES = ['core', 'express', 'hono', 'koa', 'fastify', 'node', 'proxy'] as const
+const PACKAGES = ['ledger', 'core', 'express', 'hono', 'koa', 'fastify', 'node', 'proxy'] as const
 const PEERS = ['express@^5', 'express4@npm:express@4.17.0', 'hono@4.7.7', 'koa@^3', 'koa2@npm:koa@2.13.0', 'fastify@5.0.0']
 
 /** pnpm as this test run was started (`pnpm test` sets npm_execpath), else from PATH, else npx. */

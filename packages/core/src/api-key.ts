@@ -1,4 +1,4 @@
-import { decodeBase64, encodeBase64 } from './util/base64'
+import { decodeBase64 } from './util/base64'
 import { CredentialInvalidError } from './errors'
 
 /** What plangate learns from an API key without any network call. */
@@ -65,9 +65,4 @@ export function bearerToken(authorization: string | null | undefined): string | 
 
 function invalid(reason: string): CredentialInvalidError {
   return new CredentialInvalidError(`The API key is not a valid Nevermined key: ${reason}.`)
-}
-
-/** base64url without padding: used by the local ledger to mint keys in the real format. */
-export function encodeBase64Url(text: string): string {
-  return encodeBase64(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 }

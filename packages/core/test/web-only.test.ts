@@ -6,8 +6,9 @@ import ts from 'typescript'
 import { describe, expect, it } from 'vitest'
 
 /**
- * `@plangate/core` (and `@plangate/hono`) must run on workerd, Deno and Bun, `@plangate/cloudflare`
- * on workerd: Web APIs only. This
+ * `@plangate/core`, `@plangate/hono` and `@plangate/ledger` (whose library `@plangate/core/local`
+ * re-exports; not its Node-only CLI) must run on workerd, Deno and Bun, `@plangate/cloudflare` on
+ * workerd: Web APIs only. This
  * reads their sources as TypeScript (so comments and strings such as a JSDoc `process.env`
  * example do not count) and refuses:
  * - imports of Node built-ins (`node:*`, or a bare built-in name such as `crypto` or `fs`);
@@ -19,7 +20,9 @@ import { describe, expect, it } from 'vitest'
  */
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
-const SCANNED = ['packages/core/src', 'packages/hono/src', 'packages/cloudflare/src']
+const SCANNED = ['packages/core/src', 'packages/hono/src', 'packages/cloudflare/src', 'packages/ledger/src']
+// The ledger's command (`npx @plangate/ledger`) serves it with node:http; only node runs it.
+const NODE_ONLY = /^packages\/ledger\/src\/cli(\.ts$|\/)/
 const ENV_FILE = 'packages/core/src/env.ts'
 const NODE_BUILTINS = new Set(builtinModules.filter((name) => !name.startsWith('_')))
 
@@ -89,6 +92,7 @@ function sourcesUnder(dir: string): string[] {
   return readdirSync(absolute, { recursive: true, encoding: 'utf8' })
     .filter((path) => path.endsWith('.ts') && !path.endsWith('.d.ts'))
     .map((path) => join(dir, path))
+    .filter((path) => !NODE_ONLY.test(path))
     .sort()
 }
 
@@ -130,7 +134,9 @@ describe('Web-API-only sources', () => {
   it('scans a non-trivial set of files', () => {
     const files = SCANNED.flatMap(sourcesUnder)
     expect(files).toContain('packages/core/src/client.ts')
-    expect(files).toContain('packages/core/src/local/ledger.ts')
+    expect(files).toContain('packages/ledger/src/ledger.ts')
+    expect(files).toContain('packages/core/src/local/index.ts')
+    expect(files).not.toContain('packages/ledger/src/cli.ts')
     expect(files).toContain(ENV_FILE)
     expect(files.length).toBeGreaterThan(20)
   })

@@ -1,6 +1,8 @@
 /**
  * `@plangate/core/local`: the local ledger, a Nevermined-compatible API in memory served by a
- * web-standard `fetch` handler (see docs/LOCAL-LEDGER.md). Web APIs only: it runs on Node, workerd, Deno and Bun.
+ * web-standard `fetch` handler (see docs/LOCAL-LEDGER.md). It is the package `@plangate/ledger`,
+ * re-exported so a plangate user has it without a second install. Web APIs only: it runs on Node,
+ * workerd, Deno and Bun.
  *
  * @example
  * import { createLocalLedger } from '@plangate/core/local'
@@ -8,7 +10,7 @@
  * const owner = ledger.createAccount()
  * const planId = ledger.createPlan({ credits: 2, price: 10, owner: owner.address })
  */
-export { createLocalLedger } from './ledger'
+export { createLocalLedger } from '@plangate/ledger'
 export type {
   LedgerBalance,
   LedgerEndpoint,
@@ -16,4 +18,4 @@ export type {
   LocalAccount,
   LocalLedger,
   LocalLedgerOptions,
-} from './types'
+} from '@plangate/ledger'

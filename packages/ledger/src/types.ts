@@ -1,5 +1,5 @@
 /**
- * The public shape of the local ledger (`@plangate/core/local`). The implementation lives in the
+ * The public shape of the local ledger (`@plangate/ledger`, also `@plangate/core/local`). The implementation lives in the
  * sibling files; this one only says what callers may rely on.
  */
 

@@ -1,4 +1,4 @@
-import { encodeBase64Url } from '../api-key'
+import { encodeBase64Url } from './base64url'
 import { randomAddress, randomBase64Url, randomHex } from './random'
 import type { LocalAccount } from './types'
 import { toAddress, toMoney } from './validate'

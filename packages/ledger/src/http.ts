@@ -102,3 +102,10 @@ export function jsonObject(text: string, maxChars: number): Record<string, unkno
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'The body must be a JSON object.'
   return body as Record<string, unknown>
 }
+
+/** The token of an `Authorization: Bearer <token>` header, or undefined when there is none. */
+export function bearerToken(authorization: string | null): string | undefined {
+  if (!authorization) return undefined
+  const match = /^\s*Bearer\s+(\S+)\s*$/i.exec(authorization)
+  return match ? match[1] : undefined
+}

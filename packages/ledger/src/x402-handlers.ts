@@ -1,7 +1,7 @@
-import { normalizePlanId } from '../plan-id'
 import type { Accepted } from './facilitator'
 import type { LedgerState } from './handlers'
 import { errorResponse, jsonObject, jsonResponse } from './http'
+import { canonicalPlanId } from './plan-id'
 
 // Bodies here are a PaymentRequired and a token of a few KiB; anything this big is not one.
 const MAX_BODY_CHARS = 64 * 1024
@@ -35,7 +35,7 @@ export async function createDelegation(state: LedgerState, request: Request, cal
   if (typeof currency !== 'string' || currency.length === 0) return errorResponse(400, 'currency is required (e.g. usdc).')
   let plan: string | undefined
   if (planId !== undefined) {
-    plan = canonicalPlanId(planId)
+    plan = stringPlanId(planId)
     if (plan === undefined || state.plans.get(plan) === undefined) return errorResponse(404, 'Plan not found.')
   }
   const delegation = state.facilitator.createDelegation(caller, { spendingLimitCents, durationSecs, planId: plan })
@@ -49,7 +49,7 @@ export async function createPermission(state: LedgerState, request: Request, cal
   const accepted = body.accepted as Record<string, unknown> | undefined
   const delegationConfig = body.delegationConfig as Record<string, unknown> | undefined
   if (typeof accepted !== 'object' || accepted === null) return errorResponse(400, 'accepted is required: {scheme, network, planId, extra}.')
-  const planId = canonicalPlanId(accepted.planId)
+  const planId = stringPlanId(accepted.planId)
   if (planId === undefined) return errorResponse(400, 'accepted.planId must be a decimal string.')
   const plan = state.plans.get(planId)
   if (plan === undefined) return errorResponse(404, 'Plan not found.')
@@ -104,7 +104,7 @@ async function facilitatorBody(state: LedgerState, request: Request, caller: str
   if ((paymentRequired as { x402Version?: unknown } | undefined)?.x402Version !== 2 || typeof first !== 'object' || first === null) {
     return errorResponse(400, 'paymentRequired must be an x402 v2 PaymentRequired with one accepted scheme.')
   }
-  const planId = canonicalPlanId(first.planId)
+  const planId = stringPlanId(first.planId)
   if (planId === undefined) return errorResponse(400, 'paymentRequired.accepts[0].planId must be a decimal string.')
   const plan = state.plans.get(planId)
   if (plan === undefined) return errorResponse(404, 'Plan not found.')
@@ -120,9 +120,9 @@ async function jsonBody(request: Request): Promise<Record<string, unknown> | str
   return jsonObject(await request.text(), MAX_BODY_CHARS)
 }
 
-function canonicalPlanId(value: unknown): string | undefined {
-  if (typeof value !== 'string' || !/^[0-9]{1,100}$/.test(value)) return undefined
-  return normalizePlanId(value)
+function stringPlanId(value: unknown): string | undefined {
+  // The SDK sends plan ids in x402 payloads as strings only.
+  return typeof value === 'string' ? canonicalPlanId(value) : undefined
 }
 
 function isCount(value: unknown): value is number {

@@ -1,4 +1,4 @@
-import { encodeBase64Url } from '../api-key'
+import { encodeBase64Url } from './base64url'
 import type { PlanBook } from './plans'
 import type { Accounts } from './accounts'
 import { randomHex, randomTxHash } from './random'

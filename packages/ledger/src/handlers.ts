@@ -1,8 +1,7 @@
-import { bearerToken } from '../api-key'
-import { normalizePlanId } from '../plan-id'
 import type { Accounts } from './accounts'
 import type { Facilitator } from './facilitator'
-import { errorResponse, jsonObject, jsonResponse, type Route } from './http'
+import { bearerToken, errorResponse, jsonObject, jsonResponse, type Route } from './http'
+import { canonicalPlanId } from './plan-id'
 import type { PlanBook, Redemption } from './plans'
 import type { LedgerBalance } from './types'
 import { isAddress } from './validate'
@@ -43,7 +42,7 @@ export async function handle(state: LedgerState, request: Request, route: Route,
     case 'redeem':
       return redeem(state, request, caller)
     case 'plan':
-      return planInfo(state, pathPlanId(route.planId))
+      return planInfo(state, canonicalPlanId(route.planId))
     case 'delegation':
       return createDelegation(state, request, caller)
     case 'permission':
@@ -56,7 +55,7 @@ export async function handle(state: LedgerState, request: Request, route: Route,
 }
 
 function order(state: LedgerState, rawPlanId: string, caller: string, lagMs: number): Response {
-  const planId = pathPlanId(rawPlanId)
+  const planId = canonicalPlanId(rawPlanId)
   const result = planId === undefined ? { kind: 'not-found' as const } : state.plans.order(planId, caller, lagMs)
   switch (result.kind) {
     case 'not-found':
@@ -69,7 +68,7 @@ function order(state: LedgerState, rawPlanId: string, caller: string, lagMs: num
 }
 
 function balance(state: LedgerState, rawPlanId: string, rawHolder: string): Response {
-  const planId = pathPlanId(rawPlanId)
+  const planId = canonicalPlanId(rawPlanId)
   if (planId === undefined || state.plans.get(planId) === undefined) return planNotFound()
   if (!isAddress(rawHolder)) return errorResponse(400, 'The holder address must be 0x followed by 40 hex digits.')
   const holder = rawHolder.toLowerCase()
@@ -121,13 +120,8 @@ function parseRedemption(text: string): Redemption | string {
   if (typeof body === 'string') return body
   const { planId, holderAddress, amount, proof } = body
 
-  let canonicalPlanId: string
-  try {
-    if (typeof planId !== 'string' && typeof planId !== 'number') throw new TypeError()
-    canonicalPlanId = normalizePlanId(planId)
-  } catch {
-    return 'planId must be a decimal string or a non-negative integer.'
-  }
+  const canonical = canonicalPlanId(planId)
+  if (canonical === undefined) return 'planId must be a decimal string or a non-negative integer.'
   if (!isAddress(holderAddress)) return 'holderAddress must be 0x followed by 40 hex digits.'
   if (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount < 1) {
     return 'amount must be a positive integer.'
@@ -135,17 +129,7 @@ function parseRedemption(text: string): Redemption | string {
   if (typeof proof !== 'string' || proof.length === 0 || proof.length > MAX_PROOF_CHARS) {
     return `proof must be a non-empty string of at most ${MAX_PROOF_CHARS} characters.`
   }
-  return { planId: canonicalPlanId, holder: holderAddress.toLowerCase(), amount, proof }
-}
-
-/** A plan id from a URL path: decimal digits only, else there is no such plan. */
-function pathPlanId(raw: string): string | undefined {
-  if (!/^[0-9]+$/.test(raw)) return undefined
-  try {
-    return normalizePlanId(raw)
-  } catch {
-    return undefined
-  }
+  return { planId: canonical, holder: holderAddress.toLowerCase(), amount, proof }
 }
 
 function planNotFound(): Response {

@@ -1,4 +1,4 @@
-import { bytesToBase64 } from '../util/base64'
+import { bytesToBase64Url } from './base64url'
 
 /**
  * Randomness for addresses, key ids, signatures and transaction hashes. Web Crypto only, so the
@@ -29,5 +29,5 @@ export function randomTxHash(): string {
 
 /** `count` random bytes as unpadded base64url (a JWT signature's alphabet). */
 export function randomBase64Url(count: number): string {
-  return bytesToBase64(randomBytes(count)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+  return bytesToBase64Url(randomBytes(count))
 }
