@@ -7,39 +7,18 @@
  * Fastify 5.0.0) plus Express 5 and Koa 3; the workspace's own tests run the newest. Needs the builds (CI runs `pnpm build`
  * first; here a missing or stale dist/ is rebuilt) and the npm registry.
  */
-import { execFile, spawn, spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { installApp, lockedPackages, manifest, packWorkspace, run } from './pack-install'
 
-const run = promisify(execFile)
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const PACKAGES = ['ledger', 'core', 'express', 'hono', 'koa', 'fastify', 'node', 'proxy'] as const
 const PEERS = ['express@^5', 'express4@npm:express@4.17.0', 'hono@4.7.7', 'koa@^3', 'koa2@npm:koa@2.13.0', 'fastify@5.0.0']
-
-/** pnpm as this test run was started (`pnpm test` sets npm_execpath), else from PATH, else npx. */
-function pnpm(args: string[], cwd: string) {
-  const execpath = process.env.npm_execpath
-  if (execpath && /pnpm/.test(execpath)) return run(process.execPath, [execpath, ...args], { cwd })
-  if (spawnSync('pnpm', ['--version']).status === 0) return run('pnpm', args, { cwd })
-  const { packageManager } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { packageManager: string }
-  return run('npx', ['-y', packageManager, ...args], { cwd })
-}
-
-function newestMtime(dir: string): number {
-  return Math.max(...readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((file) => statSync(join(dir, file)).mtimeMs))
-}
-
-/** A package's dist/ is missing or older than its sources. */
-function stale(pkg: string): boolean {
-  const built = join(ROOT, 'packages', pkg, 'dist/index.js')
-  return !existsSync(built) || statSync(built).mtimeMs < newestMtime(join(ROOT, 'packages', pkg, 'src'))
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'plangate-consumer-'))
 const app = join(dir, 'app')
@@ -50,29 +29,22 @@ async function consume(file: string) {
 }
 
 beforeAll(async () => {
-  if (PACKAGES.some(stale)) await pnpm(['build'], ROOT)
-  const tarballs: string[] = []
-  for (const pkg of PACKAGES) {
-    await pnpm(['pack', '--pack-destination', dir], join(ROOT, 'packages', pkg))
-    tarballs.push(join(dir, `plangate-${pkg}-${JSON.parse(readFileSync(join(ROOT, 'packages', pkg, 'package.json'), 'utf8')).version}.tgz`))
-  }
-  cpSync(fileURLToPath(new URL('./consumer', import.meta.url)), app, { recursive: true })
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }))
-  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...tarballs, ...PEERS], { cwd: app })
+  const tarballs = await packWorkspace(PACKAGES, dir)
+  await installApp(app, fileURLToPath(new URL('./consumer', import.meta.url)), [...tarballs, ...PEERS])
 }, 420_000) // packs and installs nine packages and their peers from the registry
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 describe('the packed packages, installed with npm outside the workspace', () => {
   it('installs our tarballs once each: no second @plangate/core from the registry', () => {
-    const lock = JSON.parse(readFileSync(join(dir, 'app/package-lock.json'), 'utf8')) as { packages: Record<string, { resolved?: string; version?: string }> }
-    const ours = Object.entries(lock.packages).filter(([path]) => path.includes('node_modules/@plangate/'))
+    const locked = lockedPackages(app)
+    const ours = Object.entries(locked).filter(([path]) => path.includes('node_modules/@plangate/'))
     expect(ours.map(([path]) => path).sort()).toEqual(PACKAGES.map((pkg) => `node_modules/@plangate/${pkg}`).sort())
     for (const [, entry] of ours) expect(entry.resolved).toMatch(/^file:.*\.tgz$/)
-    expect(lock.packages['node_modules/express4']?.version).toBe('4.17.0')
-    expect(lock.packages['node_modules/hono']?.version).toBe('4.7.7')
-    expect(lock.packages['node_modules/koa2']?.version).toBe('2.13.0')
-    expect(lock.packages['node_modules/fastify']?.version).toBe('5.0.0')
+    expect(locked['node_modules/express4']?.version).toBe('4.17.0')
+    expect(locked['node_modules/hono']?.version).toBe('4.7.7')
+    expect(locked['node_modules/koa2']?.version).toBe('2.13.0')
+    expect(locked['node_modules/fastify']?.version).toBe('5.0.0')
   })
 
   it.each([
@@ -97,9 +69,7 @@ describe('the packed packages, installed with npm outside the workspace', () => 
   })
 
   it('runs `npx @plangate/proxy`: --local puts a plan in front of an API and prints a curl that works', async () => {
-    expect((await run('npx', ['--no', '--', '@plangate/proxy', '--version'], { cwd: app })).stdout.trim()).toBe(
-      JSON.parse(readFileSync(join(ROOT, 'packages/proxy/package.json'), 'utf8')).version,
-    )
+    expect((await run('npx', ['--no', '--', '@plangate/proxy', '--version'], { cwd: app })).stdout.trim()).toBe(manifest('proxy').version)
     const api = createServer((req, res) => res.end(JSON.stringify({ url: req.url, authorization: req.headers.authorization ?? null })))
     await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve))
     const upstream = `http://127.0.0.1:${(api.address() as AddressInfo).port}`
