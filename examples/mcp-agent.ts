@@ -6,7 +6,7 @@
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import type { PlanGate } from '@plangate/core'
-import { balanceOf, priceMeta, requirePlan } from '@plangate/mcp'
+import { paidTool } from '@plangate/mcp'
 import { z } from 'zod'
 import { answer } from './agent-setup'
 
@@ -14,13 +14,10 @@ import { answer } from './agent-setup'
 export function createMcpAgent(options: { gate: PlanGate; planId: string }): McpServer {
   const { gate, planId } = options
   const server = new McpServer({ name: 'plangate-example', version: '1.0.0' })
-  server.registerTool(
-    'ask',
-    { description: 'Answers a question; one credit.', inputSchema: { question: z.string().max(200) }, _meta: priceMeta(planId, 1) },
-    requirePlan(planId, { gate, cost: 1 }, async ({ question }, extra) => ({
-      content: [{ type: 'text', text: `${answer(question)} ${balanceOf(extra).remaining} credit(s) left.` }],
-    })),
-  )
+  // The price goes into tools/list from the same cost the call is charged.
+  paidTool(server, 'ask', { description: 'Answers a question; one credit.', inputSchema: { question: z.string().max(200) } }, planId, { gate, cost: 1 }, async ({ question }, extra) => ({
+    content: [{ type: 'text', text: `${answer(question)} ${extra.balance.remaining} credit(s) left.` }],
+  }))
   server.registerTool('about', { description: 'What this server is; free.' }, async () => ({
     content: [{ type: 'text', text: `An MCP server whose tools are paid from Nevermined plan ${planId}.` }],
   }))

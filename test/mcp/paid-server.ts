@@ -46,10 +46,12 @@ export interface McpApp {
   close(): Promise<void>
 }
 
-export async function serveMcp(makeServer: () => McpServer, mode: 'stateless' | 'sessions' = 'stateless'): Promise<McpApp> {
+/** `before`: middleware run ahead of the transport (e.g. one that sets `req.auth`, as the SDK's bearer-auth middleware does). */
+export async function serveMcp(makeServer: () => McpServer, mode: 'stateless' | 'sessions' = 'stateless', options: { before?: express.RequestHandler } = {}): Promise<McpApp> {
   const app = express()
   const sessions = new Map<string, StreamableHTTPServerTransport>()
-  app.post('/mcp', express.json(), async (req, res) => {
+  const before: express.RequestHandler = options.before ?? ((_req, _res, next) => next())
+  app.post('/mcp', express.json(), before, async (req, res) => {
     if (mode === 'stateless') {
       const mcp = makeServer()
       const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined })

@@ -49,7 +49,8 @@ function mcpServer(): McpServer {
     ran.push('greet')
     return { messages: [{ role: 'user' as const, content: { type: 'text' as const, text: `hello, ${balanceOf(extra).remaining} left` } }] }
   }))
-  mcp.registerResource('misused', 'reports://misused', {}, requirePlan(planId, { gate, cost: 1 }, (async () => ({ content: [] })) as never))
+  // The types refuse a tool wrapper as a read callback; the cast is the mistake made anyway.
+  mcp.registerResource('misused', 'reports://misused', {}, requirePlan(planId, { gate, cost: 1 }, async () => ({ content: [] })) as never)
   return mcp
 }
 

@@ -1,7 +1,8 @@
 /**
  * Paid MCP tools with the official SDK end to end: an `McpServer` behind Express 5's Streamable
  * HTTP transport on a real port (a fresh server and transport per request, the SDK's stateless
- * pattern), the official `Client` with `StreamableHTTPClientTransport`, and the local ledger.
+ * pattern), the official `Client` with `StreamableHTTPClientTransport`, and the local ledger
+ * served over loopback HTTP (the gate reaches it as it reaches Nevermined's API).
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -10,12 +11,14 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import { createPlanGate, type PlanGate } from '@plangate/core'
-import { createLocalLedger, type LocalAccount, type LocalLedger } from '@plangate/core/local'
-import { balanceOf, priceMeta, requirePlan } from '@plangate/mcp'
+import type { LocalAccount, LocalLedger } from '@plangate/core/local'
+import { priceMeta, requirePlan } from '@plangate/mcp'
 import express from 'express'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
+import { startLedger, type Ledger } from './paid-server'
 
+let world: Ledger
 let ledger: LocalLedger
 let alice: LocalAccount
 let planId: string
@@ -29,7 +32,7 @@ function mcpServer(): McpServer {
   const mcp = new McpServer({ name: 'paid-tools', version: '1.0.0' })
   mcp.registerTool('forecast', { inputSchema: { city: z.string() }, _meta: priceMeta(planId, 2) }, requirePlan(planId, { gate, cost: 2 }, async ({ city }, extra) => {
     ran.push('forecast')
-    return { content: [{ type: 'text', text: `sunny in ${city}, ${balanceOf(extra).remaining} left` }] }
+    return { content: [{ type: 'text', text: `sunny in ${city}, ${extra.balance.remaining} left` }] }
   }))
   mcp.registerTool('ping', {}, requirePlan(planId, { gate, cost: 1 }, async () => (ran.push('ping'), { content: [{ type: 'text', text: 'pong' }] })))
   mcp.registerTool('broken', {}, requirePlan(planId, { gate, cost: 3 }, async () => (ran.push('broken'), { isError: true, content: [{ type: 'text', text: 'no' }] })))
@@ -47,11 +50,12 @@ function mcpServer(): McpServer {
 }
 
 beforeEach(async () => {
-  ledger = createLocalLedger()
+  world = await startLedger()
+  ledger = world.ledger
   const owner = ledger.createAccount()
   alice = ledger.createAccount({ funds: 100 })
   planId = ledger.createPlan({ credits: 20, price: 10, owner: owner.address })
-  gate = createPlanGate({ apiKey: owner.apiKey, environment: ledger.baseUrl, fetch: ledger.fetch, autoOrder: false, settle: { batchMs: 50 } })
+  gate = createPlanGate({ apiKey: owner.apiKey, environment: world.url, autoOrder: false, settle: { batchMs: 50 } })
   ran = []
   const app = express()
   app.post('/mcp', express.json(), async (req, res) => {
@@ -69,6 +73,7 @@ afterEach(async () => {
   await gate.close()
   server.closeAllConnections()
   await new Promise((resolve) => server.close(resolve))
+  await world.close()
 })
 
 async function client(headers: Record<string, string> = {}): Promise<Client> {
@@ -78,20 +83,21 @@ async function client(headers: Record<string, string> = {}): Promise<Client> {
 }
 
 async function subscribed(): Promise<Client> {
-  const ordered = await ledger.fetch(`${ledger.baseUrl}/protocol/plans/${planId}/order`, { method: 'POST', headers: { Authorization: `Bearer ${alice.apiKey}` } })
-  expect(ordered.status).toBe(200)
+  await world.order(planId, alice)
   return client({ Authorization: `Bearer ${alice.apiKey}` })
 }
 
 describe('@plangate/mcp requirePlan on McpServer tools', () => {
-  it('a paid call with an API key runs the tool, hands it the balance and burns its price', async () => {
+  it('a paid call with an API key runs the tool, hands it extra.balance, and burns its price in one settle over HTTP', async () => {
     const c = await subscribed()
     const result = await c.callTool({ name: 'forecast', arguments: { city: 'Lisbon' } })
     expect(result.isError).toBeFalsy()
     expect(result.content).toEqual([{ type: 'text', text: 'sunny in Lisbon, 18 left' }])
     await c.close()
-    await gate.close()
+    await gate.close() // flushes the batched commit
+    expect(ledger.balance(planId, alice.address).remaining).toBe(18)
     expect(ledger.redeemed(planId)).toBe(2)
+    expect(ledger.counters.settle).toBe(1)
     expect(ran).toEqual(['forecast'])
   })
 

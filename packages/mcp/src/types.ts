@@ -1,3 +1,7 @@
+import type { BaseToolCallback } from '@modelcontextprotocol/sdk/server/mcp.js'
+import type { AnySchema, ZodRawShapeCompat } from '@modelcontextprotocol/sdk/server/zod-compat.js'
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js'
+import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js'
 import type { PlanBalance } from '@plangate/core'
 import type { RequirePlanOptions } from '@plangate/core/adapter'
 import type { CallerExtra } from './credential'
@@ -28,5 +32,23 @@ export interface ToolResult {
 /** `requirePlan`'s options: as on every adapter; `cost` may be `{ max, usage: ({ args, result }) => credits }`. */
 export type McpRequirePlanOptions = RequirePlanOptions<ToolCall, [ToolOutcome]>
 
-/** The `extra` a paid handler gets: the SDK's, with the caller's balance (`use()` it on a handler priced by usage). */
-export type PaidExtra<Extra> = Extra & { balance: PlanBalance }
+/** The `extra` the SDK gives every request handler of an `McpServer`. */
+export type ServerExtra = RequestHandlerExtra<ServerRequest, ServerNotification>
+
+/**
+ * The `extra` a paid handler gets: the SDK's, with the caller's balance (`use()` it on a handler
+ * priced by usage).
+ *
+ * @example
+ * requirePlan(7, { cost: { max: 20, usage: () => 0 } }, async (extra: PaidExtra) => (extra.balance.use(3), { content: [] }))
+ */
+export type PaidExtra<Extra = ServerExtra> = Extra & { balance: PlanBalance }
+
+/** What `registerTool`'s `inputSchema` may be: a Zod raw shape, a schema, or none. */
+export type ToolArgs = undefined | ZodRawShapeCompat | AnySchema
+
+/**
+ * The handler `requirePlan` wraps: the SDK's `ToolCallback<Args>`, with `extra.balance` typed.
+ * `(args, extra)` with an input schema, `(extra)` without.
+ */
+export type PaidToolCallback<Args extends ToolArgs = undefined> = BaseToolCallback<CallToolResult, PaidExtra, Args>
