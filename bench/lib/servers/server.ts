@@ -7,7 +7,7 @@
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import { createPlanGate, type PlanGate } from '@plangate/core'
-import { parseApiKey } from '@plangate/core/adapter'
+import { parseApiKey } from '../core-adapter'
 import type { LocalLedger } from '@plangate/core/local'
 import type { ServerConfig } from '../protocol'
 import { createBenchLedger } from '../setup'

@@ -8,7 +8,7 @@
  *   node --import tsx --conditions=plangate-source sections/calls/client.ts '<CallsConfig as JSON>'
  */
 import { createPlanGate, NeverminedClient, type FetchLike, type PlanGate } from '@plangate/core'
-import { parseApiKey, paymentRequired } from '@plangate/core/adapter'
+import { parseApiKey, paymentRequired } from '../../lib/core-adapter'
 // Not exported by the package: the answers' zod schemas and their hand-checked readers, timed on their own.
 import { readBalance, readDelegation, readPermission, readSettle, readVerify } from '../../../packages/core/src/answers'
 import { balanceSchema } from '../../../packages/core/src/schemas'

@@ -7,7 +7,7 @@
  */
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js'
 import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js'
-import { paymentRequired } from '@plangate/core/adapter'
+import { paymentRequired } from '../../lib/core-adapter'
 import type { McpServerConfig } from './protocol'
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>

@@ -6,7 +6,7 @@
  * figures are per operation: mean ns and millions of operations per second.
  */
 import { createPlanGate, MemoryBalanceStore } from '@plangate/core'
-import { admit, parseApiKey, resolveRequirePlan, bearerToken } from '@plangate/core/adapter'
+import { admit, parseApiKey, resolveRequirePlan, bearerToken } from '../../lib/core-adapter'
 import { Bench } from 'tinybench'
 import { honoApp } from '../../lib/servers/apps'
 // Not exported by the package: the gate's key fingerprint, measured on its own.

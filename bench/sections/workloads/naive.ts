@@ -5,7 +5,7 @@
  * single flight, and a burst on an empty balance orders once per request.
  */
 import { NeverminedClient } from '@plangate/core'
-import { bearerToken, parseApiKey } from '@plangate/core/adapter'
+import { bearerToken, parseApiKey } from '../../lib/core-adapter'
 import type { MiddlewareHandler } from 'hono'
 
 export function naivePlanMiddleware(options: { planId: string; agentKey: string; baseUrl: string; fetch: typeof fetch }): MiddlewareHandler {
