@@ -1,5 +1,5 @@
 import { parseX402Token, type Credential } from '@plangate/core'
-import { credentialFrom } from '@plangate/core/adapter'
+import { credentialFrom, headerValue } from '@plangate/core/adapter'
 import { PAYMENT_META, tokenFromMeta } from './x402-meta'
 
 /** What a tool handler's `extra` says of the caller, as far as paying goes. */
@@ -21,7 +21,7 @@ export function credentialOf(extra: CallerExtra | undefined): Credential | undef
   const fromMeta = tokenFromMeta(extra?._meta?.[PAYMENT_META])
   if (fromMeta !== undefined) return { x402Token: fromMeta }
   const headers = extra?.requestInfo?.headers
-  const fromHeaders = credentialFrom(header(headers, 'authorization'), header(headers, 'payment-signature'))
+  const fromHeaders = credentialFrom(headerValue(headers?.authorization), headerValue(headers?.['payment-signature']))
   if (fromHeaders !== undefined) return bearer(fromHeaders)
   const token = extra?.authInfo?.token
   return typeof token === 'string' && token !== '' ? bearer(token) : undefined
@@ -40,9 +40,4 @@ function bearer(credential: Credential): Credential {
   } catch {
     return credential
   }
-}
-
-function header(headers: Record<string, string | string[] | undefined> | undefined, name: string): string | undefined {
-  const value = headers?.[name]
-  return Array.isArray(value) ? value[0] : value
 }
