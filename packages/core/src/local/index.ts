@@ -10,12 +10,4 @@
  * const owner = ledger.createAccount()
  * const planId = ledger.createPlan({ credits: 2, price: 10, owner: owner.address })
  */
-export { createLocalLedger } from '@plangate/ledger'
-export type {
-  LedgerBalance,
-  LedgerEndpoint,
-  LedgerFault,
-  LocalAccount,
-  LocalLedger,
-  LocalLedgerOptions,
-} from '@plangate/ledger'
+export * from '@plangate/ledger'
